@@ -1,0 +1,37 @@
+# whsync — the two quick-start commands bootstrap everything they need:
+#   make demo   sync the embedded demo tenant into warehouse.duckdb and print what was built
+#   make test   run the test suite
+# Only python3 (3.11+) and make are required; uv and the virtualenv are created on first use.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_COMPILE_BYTECODE := 1
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: demo test bench sync build simulate clean lint
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+demo: $(VENV)/.synced
+	$(VENV)/bin/whsync demo
+
+test: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -n auto -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) $(TOOLS) warehouse.duckdb target dbt_packages logs .pytest_cache
