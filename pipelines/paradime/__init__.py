@@ -1,0 +1,1 @@
+"""Paradime: GraphQL User Management API client, dlt source and simulator."""

@@ -1,0 +1,244 @@
+"""HTTP client for Paradime's GraphQL User Management API (one endpoint per workspace).
+
+Auth: the legacy ``X-API-KEY`` + ``X-API-SECRET`` pair, or a bearer token (``prdm_wsp_...`` for a
+workspace, ``prdm_cmp_...`` for a company, which also needs ``X-Paradime-Workspace: <uid>``).
+
+Errors are raised as :class:`ParadimeError`. Its message names the workspace by its configured
+*name* only: never the endpoint URL (it is configuration to keep secret), never a key or token.
+Exceptions from ``requests`` are not chained (``from None``) because their text carries the URL.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+LIST_USERS_QUERY = (
+    "query ListUsers { listUsers { ok activeUsers { uid email name accountType } "
+    "invitedUsers { email accountType inviteStatus } } }"
+)
+LIST_WORKSPACES_QUERY = "query ListWorkspaces { listWorkspaces { ok workspaces { name uid } } }"
+INVITE_USER_MUTATION = (
+    "mutation InviteUser($email: String!, $accountType: UserAccountType!) "
+    "{ inviteUser(email: $email, accountType: $accountType) { ok } }"
+)
+UPDATE_ACCOUNT_TYPE_MUTATION = (
+    "mutation UpdateUserAccountType($uid: String!, $accountType: UserAccountType!) "
+    "{ updateUserAccountType(uid: $uid, accountType: $accountType) { ok } }"
+)
+DISABLE_USER_MUTATION = (
+    "mutation DisableUser($uid: String!) { disableUser(uid: $uid) { ok } }"
+)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class ParadimeError(RuntimeError):
+    """A Paradime API call failed. The message never contains the endpoint or credentials."""
+
+
+class ParadimeAuthError(ParadimeError):
+    """The workspace refused the credentials (HTTP 401/403)."""
+
+
+class _Redactor(logging.Filter):
+    """Masks registered secret strings (endpoints, keys) in urllib3's debug log lines."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            msg = record.getMessage()
+            for s in self.secrets:
+                if s and s in msg:
+                    msg = msg.replace(s, "***")
+            record.msg, record.args = msg, None
+        return True
+
+
+_REDACTOR = _Redactor()
+logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
+
+
+def _register_secret(*values: str | None) -> None:
+    for v in values:
+        if v:
+            _REDACTOR.secrets.add(v)
+            # urllib3 logs the request path and host separately: mask the path too.
+            if "://" in v:
+                rest = v.split("://", 1)[1]
+                host, _, path = rest.partition("/")
+                if path:
+                    _REDACTOR.secrets.add("/" + path)
+
+
+class ParadimeClient:
+    """Calls one Paradime workspace's GraphQL endpoint.
+
+    Args:
+        endpoint: the workspace's API endpoint URL (secret).
+        api_key / api_secret: legacy header credentials.
+        bearer_token: alternative to key+secret (``prdm_wsp_...`` / ``prdm_cmp_...``).
+        workspace_uid: sent as ``X-Paradime-Workspace`` (needed with a company token).
+        name: the workspace's configured name, used in error messages.
+        timeout: seconds per request (connect and read).
+        max_retries: retries after the first attempt on 429/5xx/connection errors/timeouts.
+        backoff: base seconds of the exponential backoff (with full jitter), capped at ``max_backoff``.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_key: str | None = None,
+        api_secret: str | None = None,
+        bearer_token: str | None = None,
+        workspace_uid: str | None = None,
+        name: str = "default",
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        backoff: float = 0.5,
+        max_backoff: float = 16.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        if not endpoint:
+            raise ParadimeError(f"Paradime workspace '{name}': no API endpoint configured")
+        if not bearer_token and not (api_key and api_secret):
+            raise ParadimeError(
+                f"Paradime workspace '{name}': set an API key and secret, or a bearer token"
+            )
+        _register_secret(endpoint, api_key, api_secret, bearer_token)
+        self._endpoint = endpoint
+        self.name = name
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._session = session or requests.Session()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if bearer_token:
+            headers["Authorization"] = f"Bearer {bearer_token}"
+        else:
+            headers["X-API-KEY"] = api_key or ""
+            headers["X-API-SECRET"] = api_secret or ""
+        if workspace_uid:
+            headers["X-Paradime-Workspace"] = workspace_uid
+        self._headers = headers
+        self.requests_made = 0
+
+    def __repr__(self) -> str:
+        return f"ParadimeClient(name={self.name!r}, endpoint='***', credentials='***')"
+
+    # -- transport ---------------------------------------------------------------------------
+    def _sleep(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(self.max_backoff, self.backoff * (2**attempt)) * random.uniform(0.5, 1.0)
+        if retry_after:
+            try:
+                delay = max(delay, min(float(retry_after), 60.0))
+            except ValueError:
+                pass
+        time.sleep(delay)
+
+    def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POSTs one GraphQL operation and returns its ``data``; raises ParadimeError."""
+        ws = f"Paradime workspace '{self.name}'"
+        body: dict[str, Any] = {"query": query}
+        if variables:
+            body["variables"] = variables
+        attempt = 0
+        while True:
+            problem: str
+            retry_after = None
+            try:
+                self.requests_made += 1
+                resp = self._session.post(
+                    self._endpoint, json=body, headers=self._headers, timeout=self.timeout
+                )
+            except requests.Timeout:
+                problem = f"{ws}: the API did not answer within {self.timeout:g}s"
+            except requests.ConnectionError:
+                problem = f"{ws}: cannot connect to the API endpoint (host unreachable or refused)"
+            except requests.RequestException as exc:  # invalid URL etc.: not retryable
+                raise ParadimeError(
+                    f"{ws}: request failed ({type(exc).__name__}); check the endpoint setting"
+                ) from None
+            else:
+                status = resp.status_code
+                if status in RETRY_STATUSES:
+                    problem = f"{ws}: the API answered HTTP {status}"
+                    retry_after = resp.headers.get("Retry-After")
+                else:
+                    return self._parse(resp, ws)
+            if attempt >= self.max_retries:
+                raise ParadimeError(f"{problem} (gave up after {attempt + 1} attempts)") from None
+            log.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, self.max_retries + 1)
+            self._sleep(attempt, retry_after)
+            attempt += 1
+
+    def _parse(self, resp: requests.Response, ws: str) -> dict[str, Any]:
+        status = resp.status_code
+        if status in (401, 403):
+            raise ParadimeAuthError(
+                f"{ws}: the API refused the credentials (HTTP {status}); check the API key and "
+                "secret (or bearer token) and that they belong to this workspace"
+            )
+        if not 200 <= status < 300:
+            raise ParadimeError(f"{ws}: the API answered HTTP {status}")
+        try:
+            payload = resp.json()
+        except ValueError:
+            raise ParadimeError(f"{ws}: the API answered HTTP {status} with a non-JSON body") from None
+        if not isinstance(payload, dict):
+            raise ParadimeError(f"{ws}: unexpected response shape (not a JSON object)")
+        errors = payload.get("errors")
+        if errors:
+            first = errors[0] if isinstance(errors, list) else errors
+            msg = first.get("message") if isinstance(first, dict) else str(first)
+            raise ParadimeError(f"{ws}: GraphQL error: {self._scrub(str(msg))}")
+        data = payload.get("data")
+        if not isinstance(data, dict):
+            raise ParadimeError(f"{ws}: the response has no data")
+        return data
+
+    def _scrub(self, text: str) -> str:
+        for s in _REDACTOR.secrets:
+            if s and s in text:
+                text = text.replace(s, "***")
+        return text[:500]
+
+    def _operation(self, query: str, field: str, variables: dict[str, Any] | None = None) -> dict:
+        data = self.execute(query, variables)
+        result = data.get(field)
+        if not isinstance(result, dict):
+            raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned no result")
+        if result.get("ok") is not True:
+            raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned ok: false")
+        return result
+
+    # -- operations --------------------------------------------------------------------------
+    def list_users(self) -> tuple[list[dict], list[dict]]:
+        """Returns (activeUsers, invitedUsers) of the workspace; not paginated."""
+        result = self._operation(LIST_USERS_QUERY, "listUsers")
+        return list(result.get("activeUsers") or []), list(result.get("invitedUsers") or [])
+
+    def list_workspaces(self) -> list[dict]:
+        """Returns the account's workspaces as ``[{name, uid}]``."""
+        return list(self._operation(LIST_WORKSPACES_QUERY, "listWorkspaces").get("workspaces") or [])
+
+    def invite_user(self, email: str, account_type: str) -> None:
+        self._operation(INVITE_USER_MUTATION, "inviteUser", {"email": email, "accountType": account_type})
+
+    def update_user_account_type(self, uid: str, account_type: str) -> None:
+        self._operation(
+            UPDATE_ACCOUNT_TYPE_MUTATION, "updateUserAccountType", {"uid": uid, "accountType": account_type}
+        )
+
+    def disable_user(self, uid: str) -> None:
+        self._operation(DISABLE_USER_MUTATION, "disableUser", {"uid": uid})
