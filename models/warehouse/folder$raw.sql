@@ -1,0 +1,15 @@
+{{ config(materialized='table') }}
+{#- Benchling's `folder$raw`: every folder, archived or not. `source_id` is the folder's project
+    (where its permissions come from). `created_at` and `modified_at` are NULL: the API's Folder
+    object has neither. -#}
+select
+    folder_id as id,
+    project_id as source_id,
+    is_archived as "archived$",
+    archive_reason as "archive_purpose$",
+    cast(null as timestamp) as created_at,
+    cast(null as timestamp) as modified_at,
+    name,
+    parent_folder_id,
+    _synced_at
+from {{ ref('stg_benchling__folders') }}

@@ -1,0 +1,15 @@
+{{ config(materialized='table') }}
+{#- Benchling's `project$raw`: every project, archived or not. `source_id` is the project's own id
+    (a project's permissions come from itself). `created_at` and `url` are NULL: the API's Project
+    object has neither. -#}
+select
+    project_id as id,
+    project_id as source_id,
+    is_archived as "archived$",
+    archive_reason as "archive_purpose$",
+    name,
+    cast(null as timestamp) as created_at,
+    cast(null as varchar) as url,
+    owner_id as _owner_id,
+    _synced_at
+from {{ ref('stg_benchling__projects') }}

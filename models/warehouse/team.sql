@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+select id, name, description
+from {{ ref('team$raw') }}

@@ -1,0 +1,3 @@
+{{ config(materialized='view') }}
+select id, team_id, user_id, role
+from {{ ref('team_member$raw') }}

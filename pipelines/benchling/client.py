@@ -1,0 +1,448 @@
+"""HTTP client for Benchling API v2: auth, paging, pacing to the rate limit, retries.
+
+Everything about *talking* to Benchling lives here; `source.py` only decides *what* to fetch.
+
+- Auth: an API key sent as the HTTP Basic username with an empty password, or OAuth client
+  credentials (`POST /api/v2/token`) for Benchling apps, refreshed before expiry.
+- Paging: `nextToken` cursors; an empty string ends the scan. A response without the key is
+  malformed (the SDK would crash on it too) and raises instead of silently stopping.
+- Pacing: one `RateBudget` per sync, shared by every request of every resource and thread. It learns
+  the tenant's limit from the `x-rate-limit-*` headers (never hard-coded), and when the window's
+  requests are spent it sleeps until the window resets instead of bouncing off a 429.
+- Retries: 429 waits for the window's reset (plus jitter); 5xx, timeouts and dropped connections
+  back off exponentially with jitter. Both are bounded in tries and in total time.
+"""
+from __future__ import annotations
+
+import base64
+import collections
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+log = logging.getLogger("whsync.benchling")
+
+PAGE_SIZE = 100  # the documented maximum; fewer, fuller pages spend the rate limit best
+RETRY_STATUSES = {429, 500, 502, 503, 504}
+
+
+class BenchlingError(RuntimeError):
+    """A failure talking to Benchling, with a one-line message safe to print (no secrets)."""
+
+
+class BenchlingAuthError(BenchlingError):
+    pass
+
+
+class BenchlingUnreachableError(BenchlingError):
+    pass
+
+
+class BenchlingResponseError(BenchlingError):
+    pass
+
+
+def normalize_base_url(url: str) -> str:
+    """`https://acme.benchling.com`, `.../api/v2` or `.../api/v2/` -> `https://acme.benchling.com/api/v2`."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"Benchling base URL {url!r} is not an http(s) URL; "
+            "give the tenant's address, e.g. https://acme.benchling.com"
+        )
+    path = parts.path.rstrip("/")
+    if not path.endswith("/api/v2"):
+        path = path + "/api/v2"
+    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+@dataclass
+class ClientStats:
+    """What the client did, for progress output and benchmarks. Thread-safe counters."""
+
+    requests: int = 0
+    rate_limited: int = 0  # 429 responses received
+    retries: int = 0  # requests re-sent after a 429, a 5xx or a transport error
+    paced_waits: int = 0  # times we slept because the window's budget was spent
+    paced_seconds: float = 0.0
+    by_path: collections.Counter = field(default_factory=collections.Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **kw: float) -> None:
+        with self._lock:
+            for k, v in kw.items():
+                setattr(self, k, getattr(self, k) + v)
+
+
+class RateBudget:
+    """Paces requests to a fixed-window rate limit learned from `x-rate-limit-*` headers.
+
+    Until the first response arrives the limit is unknown, so one request goes alone. Afterwards each
+    response tells how many requests are left in the current window and how many seconds remain in
+    it. Requests sent after that response (in flight or answered later) are subtracted, so parallel
+    scans never overdraw the window. When the window's budget is spent, senders sleep until it resets.
+    """
+
+    def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05) -> None:
+        self._cond = threading.Condition()
+        self._stats = stats or ClientStats()
+        self._margin = margin_s
+        self._seq = 0  # requests sent so far
+        self._inflight = 0
+        self.limit: int | None = None  # requests per window, learned from headers
+        self._info_seq = -1  # seq of the request whose response we trust most (latest sent)
+        self._info_remaining = 0
+        self._window_end = 0.0  # monotonic time the server's current window ends
+        self._sent_after_end: collections.deque[float] = collections.deque()
+        self.unlimited = False  # the server sent no rate-limit headers
+
+    def acquire(self) -> int:
+        with self._cond:
+            waited = 0.0
+            while True:
+                now = time.monotonic()
+                if self.unlimited:
+                    break
+                if self.limit is None:
+                    if self._inflight == 0:
+                        break
+                    self._cond.wait(1.0)
+                    continue
+                if now < self._window_end:
+                    used = self._seq - (self._info_seq + 1)
+                    if self._info_remaining - used > 0:
+                        break
+                    delay = self._window_end + self._margin - now
+                else:
+                    # The window we know about is over; the server opens a new one. Until a response
+                    # from it arrives, allow at most `limit` requests sent since the old one ended.
+                    while self._sent_after_end and self._sent_after_end[0] < self._window_end:
+                        self._sent_after_end.popleft()
+                    if len(self._sent_after_end) < self.limit:
+                        break
+                    delay = 1.0
+                t0 = time.monotonic()
+                self._cond.wait(max(0.01, delay))
+                waited += time.monotonic() - t0
+            if waited:
+                self._stats.add(paced_waits=1, paced_seconds=waited)
+            seq = self._seq
+            self._seq += 1
+            self._inflight += 1
+            self._sent_after_end.append(time.monotonic())
+            if len(self._sent_after_end) > 4096:
+                self._sent_after_end.popleft()
+            return seq
+
+    def release(self, seq: int, headers: Any | None, sent_at: float) -> None:
+        with self._cond:
+            self._inflight -= 1
+            if headers is not None:
+                self._learn(seq, headers, sent_at)
+            self._cond.notify_all()
+
+    def _learn(self, seq: int, headers: Any, sent_at: float) -> None:
+        limit = _int_header(headers, "x-rate-limit-limit", "X-RateLimit-Limit")
+        remaining = _int_header(headers, "x-rate-limit-remaining", "X-RateLimit-Remaining")
+        reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
+        if limit is None or remaining is None or reset is None:
+            if self.limit is None:
+                self.unlimited = True
+            return
+        self.unlimited = False
+        self.limit = limit
+        # The response to the most recently *sent* request is the freshest view of the window
+        # (within a window `remaining` only falls; a later request may also open the next window).
+        if seq > self._info_seq:
+            self._info_seq = seq
+            self._info_remaining = remaining
+            self._window_end = time.monotonic() + reset
+
+    def wait_for_reset(self, headers: Any) -> float:
+        """After a 429: block new sends until the window resets; return the seconds to sleep."""
+        reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
+        retry_after = _float_header(headers, "Retry-After")
+        delay = reset if reset is not None else (retry_after if retry_after is not None else 1.0)
+        with self._cond:
+            end = time.monotonic() + delay
+            self._window_end = max(self._window_end, end)
+            self._info_seq = self._seq - 1  # everything sent so far is spent
+            self._info_remaining = 0
+        return delay + random.uniform(0.05, 0.5)
+
+
+def _int_header(headers: Any, *names: str) -> int | None:
+    v = _float_header(headers, *names)
+    return None if v is None else int(v)
+
+
+def _float_header(headers: Any, *names: str) -> float | None:
+    for n in names:
+        raw = headers.get(n)
+        if raw is not None:
+            try:
+                return float(raw)
+            except ValueError:
+                return None
+    return None
+
+
+class _Auth:
+    """Produces the Authorization header; never exposes the secret in repr or errors."""
+
+    def header(self, client: "BenchlingClient") -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(***)"
+
+
+class ApiKeyAuth(_Auth):
+    def __init__(self, api_key: str) -> None:
+        if not api_key or not api_key.strip():
+            raise ValueError("the Benchling API key is empty")
+        self._value = "Basic " + base64.b64encode(f"{api_key.strip()}:".encode()).decode()
+
+    def header(self, client: "BenchlingClient") -> str:
+        return self._value
+
+
+class ClientCredentialsAuth(_Auth):
+    """OAuth client credentials for Benchling apps: `POST /api/v2/token`, refreshed early."""
+
+    def __init__(self, client_id: str, client_secret: str) -> None:
+        if not client_id or not client_secret:
+            raise ValueError("both the Benchling app's client id and client secret are needed")
+        self._basic = "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def header(self, client: "BenchlingClient") -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._expires:
+                resp = client._send(
+                    "POST",
+                    "/token",
+                    data={"grant_type": "client_credentials"},
+                    headers={"Authorization": self._basic},
+                )
+                body = resp.json()
+                self._token = body["access_token"]
+                lifetime = float(body.get("expires_in", 900))
+                # Refresh early, as the SDK does: 10% of the lifetime, at least 1 s.
+                self._expires = time.monotonic() + lifetime - max(1.0, lifetime * 0.1)
+            return f"Bearer {self._token}"
+
+
+class BenchlingClient:
+    """One client per sync. Thread-safe: parallel resources share its session and budget."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth: _Auth,
+        *,
+        timeout: tuple[float, float] = (10.0, 60.0),
+        max_tries: int = 6,
+        max_retry_seconds: float = 300.0,
+        pool_size: int = 16,
+        allow_insecure_http: bool = False,
+    ) -> None:
+        self.base_url = normalize_base_url(base_url)
+        parts = urlsplit(self.base_url)
+        self.host = parts.hostname or ""
+        if parts.scheme == "http" and not _is_loopback(self.host) and not allow_insecure_http:
+            raise ValueError(
+                f"refusing to send the API key over plain http to {self.host}; use https "
+                "(plain http is only allowed to loopback addresses such as a local simulator)"
+            )
+        self.auth = auth
+        self.timeout = timeout
+        self.max_tries = max_tries
+        self.max_retry_seconds = max_retry_seconds
+        self.stats = ClientStats()
+        self.budget = RateBudget(self.stats)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers["Accept"] = "application/json"
+        self.session.headers["User-Agent"] = "whsync"
+
+    def close(self) -> None:
+        self.session.close()
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        resp = self._send("GET", path, params=params, authorize=True)
+        try:
+            return resp.json()
+        except ValueError as e:
+            raise BenchlingResponseError(
+                f"Benchling at {self.host} returned a body that is not JSON for GET {path}"
+            ) from e
+
+    def paginate(
+        self, path: str, key: str, params: dict[str, Any] | None = None
+    ) -> Iterator[list[dict[str, Any]]]:
+        """Yield each page's list under `key`, following `nextToken` until it is empty."""
+        query = dict(params or {})
+        query["pageSize"] = PAGE_SIZE
+        token = ""
+        while True:
+            if token:
+                query["nextToken"] = token
+            body = self.get(path, query)
+            if not isinstance(body, dict) or key not in body or "nextToken" not in body:
+                raise BenchlingResponseError(
+                    f"Benchling at {self.host} answered GET {path} without "
+                    f"{'`' + key + '`' if not isinstance(body, dict) or key not in body else '`nextToken`'}"
+                    "; the response is malformed"
+                )
+            items = body[key]
+            if not isinstance(items, list):
+                raise BenchlingResponseError(
+                    f"Benchling at {self.host} answered GET {path} with `{key}` that is not a list"
+                )
+            yield items
+            token = body["nextToken"] or ""
+            if not token:
+                return
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        authorize: bool = False,
+    ) -> requests.Response:
+        url = self.base_url + path
+        template = _path_template(path)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            hdrs = dict(headers or {})
+            if authorize:
+                hdrs["Authorization"] = self.auth.header(self)
+            seq = self.budget.acquire()
+            sent_at = time.monotonic()
+            resp_headers = None
+            try:
+                resp = self.session.request(
+                    method, url, params=params, data=data, headers=hdrs, timeout=self.timeout
+                )
+                resp_headers = resp.headers
+            except requests.exceptions.ConnectionError as e:
+                err: BaseException = e
+                resp = None
+            except requests.exceptions.Timeout as e:
+                err = e
+                resp = None
+            finally:
+                self.budget.release(seq, resp_headers, sent_at)
+            self.stats.add(requests=1)
+            with self.stats._lock:
+                self.stats.by_path[f"{method} {template}"] += 1
+
+            elapsed = time.monotonic() - started
+            if resp is None:
+                if attempt == 1 and isinstance(err, requests.exceptions.ConnectionError) and (
+                    "Name or service not known" in str(err)
+                    or "nodename nor servname" in str(err)
+                    or "Temporary failure in name resolution" in str(err)
+                    or "Failed to resolve" in str(err)
+                ):
+                    raise BenchlingUnreachableError(
+                        f"cannot reach Benchling: host {self.host!r} is unknown (check the base URL)"
+                    ) from None
+                if attempt >= self.max_tries or elapsed > self.max_retry_seconds:
+                    kind = "timed out" if isinstance(err, requests.exceptions.Timeout) else "refused or dropped the connection"
+                    raise BenchlingUnreachableError(
+                        f"cannot reach Benchling at {self.host}: {method} {template} {kind} "
+                        f"after {attempt} tries"
+                    ) from None
+                delay = _backoff(attempt)
+                log.info("retrying %s %s after a transport error in %.1fs", method, template, delay)
+                self.stats.add(retries=1)
+                time.sleep(delay)
+                continue
+
+            status = resp.status_code
+            if status == 429:
+                self.stats.add(rate_limited=1)
+                delay = self.budget.wait_for_reset(resp.headers)
+            elif status in RETRY_STATUSES:
+                delay = _backoff(attempt)
+            else:
+                if status == 401:
+                    raise BenchlingAuthError(
+                        f"the Benchling API key was refused by {self.host} (HTTP 401); "
+                        "check BENCHLING_API_KEY (or sources.benchling.api_key in .dlt/secrets.toml)"
+                        if isinstance(self.auth, ApiKeyAuth)
+                        else f"the Benchling app credentials were refused by {self.host} (HTTP 401)"
+                    )
+                if status == 403:
+                    raise BenchlingAuthError(
+                        f"Benchling at {self.host} refused {method} {template} (HTTP 403): "
+                        f"{_error_message(resp)}"
+                    )
+                if status >= 400:
+                    raise BenchlingResponseError(
+                        f"Benchling at {self.host} answered {method} {template} with HTTP {status}: "
+                        f"{_error_message(resp)}"
+                    )
+                return resp
+            if attempt >= self.max_tries or elapsed + delay > self.max_retry_seconds:
+                raise BenchlingResponseError(
+                    f"Benchling at {self.host} kept answering {method} {template} with HTTP {status} "
+                    f"after {attempt} tries over {elapsed:.0f}s; giving up"
+                )
+            log.info("HTTP %s on %s %s; retrying in %.1fs", status, method, template, delay)
+            self.stats.add(retries=1)
+            time.sleep(delay)
+
+
+def _backoff(attempt: int) -> float:
+    """Exponential backoff with full jitter, capped at 15 s (Benchling's recommendation)."""
+    return random.uniform(0.5, min(15.0, 0.5 * 2 ** attempt))
+
+
+def _error_message(resp: requests.Response) -> str:
+    try:
+        err = resp.json().get("error", {})
+        msg = err.get("userMessage") or err.get("message")
+        if msg:
+            return str(msg)[:300]
+    except Exception:  # noqa: BLE001 - any non-JSON body
+        pass
+    return (resp.text or resp.reason or "")[:200].replace("\n", " ")
+
+
+def _path_template(path: str) -> str:
+    parts = path.split("/")
+    out = []
+    for p in parts:
+        if "_" in p and p.split("_", 1)[0] in {"ent", "app", "team", "src", "lib", "task"}:
+            out.append("{id}")
+        else:
+            out.append(p)
+    return "/".join(out)
+
+
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")

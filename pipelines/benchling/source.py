@@ -1,0 +1,312 @@
+"""dlt source for Benchling: users, apps, teams, team memberships, projects and folders.
+
+What is fetched and how each raw table is shaped lives here; HTTP, paging and pacing live in
+`client.py`. Pages are turned into Arrow tables in bulk (no per-row Python in dlt's normalizer), and
+every raw table has a fixed Arrow schema, so a field that is null in every row (e.g. `archiveRecord`)
+still becomes a column.
+
+Raw tables (dataset `benchling_raw`), one row per API object, API fields flattened in snake_case
+(`archiveRecord.reason` -> `archive_record__reason`), plus `_synced_at` (the sync's start, UTC):
+
+| table            | endpoint                                                | key               |
+|------------------|---------------------------------------------------------|-------------------|
+| users            | GET /users                                              | id                |
+| apps             | GET /apps                                               | id                |
+| teams            | GET /teams                                              | id                |
+| team_memberships | GET /teams/{team_id}/memberships, one scan per team      | team_id, user__id |
+| projects         | GET /projects?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED | id                |
+| folders          | GET /folders?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED  | id                |
+
+Every table is replaced in full on each sync: projects, folders and memberships have no `modifiedAt`
+filter and never signal deletions, so only a full listing is correct for them.
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import dlt
+import pyarrow as pa
+
+from .client import BenchlingClient
+
+ALL_ARCHIVED = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
+ROWS_PER_BATCH = 5000  # pages are concatenated into Arrow batches of about this many rows
+
+S = pa.string()
+B = pa.bool_()
+TS = pa.timestamp("us", tz="UTC")
+
+# raw table -> (endpoint, response key, query params, [(column, arrow type, getter path)])
+# A getter path is the camelCase key, a tuple of keys into a nested object, or "key?" for
+# "the key holds a non-null value" (`archived` = an archiveRecord is present, whatever its reason).
+COLUMNS: dict[str, list[tuple[str, pa.DataType, Any]]] = {
+    "users": [
+        ("id", S, "id"),
+        ("name", S, "name"),
+        ("handle", S, "handle"),
+        ("email", S, "email"),
+        ("is_suspended", B, "isSuspended"),
+        ("api_key_last_changed_at", S, "apiKeyLastChangedAt"),
+        ("password_last_changed_at", S, "passwordLastChangedAt"),
+    ],
+    "apps": [
+        ("id", S, "id"),
+        ("name", S, "name"),
+        ("description", S, "description"),
+        ("created_at", S, "createdAt"),
+        ("modified_at", S, "modifiedAt"),
+        ("creator__id", S, ("creator", "id")),
+        ("app_definition__id", S, ("appDefinition", "id")),
+        ("archive_record__reason", S, ("archiveRecord", "reason")),
+        ("archived", B, "archiveRecord?"),
+        ("api_url", S, "apiURL"),
+        ("web_url", S, "webURL"),
+    ],
+    "teams": [
+        ("id", S, "id"),
+        ("name", S, "name"),
+        ("organization__id", S, ("organization", "id")),
+        ("organization__handle", S, ("organization", "handle")),
+        ("organization__name", S, ("organization", "name")),
+    ],
+    "team_memberships": [
+        ("team_id", S, "teamId"),
+        ("user__id", S, ("user", "id")),
+        ("user__handle", S, ("user", "handle")),
+        ("user__name", S, ("user", "name")),
+        ("role", S, "role"),
+    ],
+    "projects": [
+        ("id", S, "id"),
+        ("name", S, "name"),
+        ("owner__id", S, ("owner", "id")),
+        ("owner__handle", S, ("owner", "handle")),
+        ("owner__name", S, ("owner", "name")),
+        ("archive_record__reason", S, ("archiveRecord", "reason")),
+        ("archived", B, "archiveRecord?"),
+    ],
+    "folders": [
+        ("id", S, "id"),
+        ("name", S, "name"),
+        ("parent_folder_id", S, "parentFolderId"),
+        ("project_id", S, "projectId"),
+        ("archive_record__reason", S, ("archiveRecord", "reason")),
+        ("archived", B, "archiveRecord?"),
+    ],
+}
+PRIMARY_KEYS = {
+    "users": "id",
+    "apps": "id",
+    "teams": "id",
+    "team_memberships": ("team_id", "user__id"),
+    "projects": "id",
+    "folders": "id",
+}
+ENDPOINTS = {
+    "users": ("/users", "users", {}),
+    "apps": ("/apps", "apps", {}),
+    "teams": ("/teams", "teams", {}),
+    "projects": ("/projects", "projects", ALL_ARCHIVED),
+    "folders": ("/folders", "folders", ALL_ARCHIVED),
+}
+
+ProgressFn = Callable[[str, int, int], None]  # (resource, pages, rows) increments
+
+
+def _key_columns(table: str) -> set[str]:
+    keys = PRIMARY_KEYS[table]
+    return {keys} if isinstance(keys, str) else set(keys)
+
+
+def arrow_schema(table: str) -> pa.Schema:
+    keys = _key_columns(table)
+    cols = [pa.field(name, typ, nullable=name not in keys) for name, typ, _ in COLUMNS[table]]
+    return pa.schema(cols + [pa.field("_synced_at", TS, nullable=False)])
+
+
+def dlt_columns(table: str) -> dict[str, dict[str, Any]]:
+    """Column hints matching the Arrow schema (so dlt creates every column even if all-null)."""
+    types = {S: "text", B: "bool", TS: "timestamp"}
+    hints = {
+        name: {"data_type": types[typ], "nullable": True} for name, typ, _ in COLUMNS[table]
+    }
+    hints["_synced_at"] = {"data_type": "timestamp", "nullable": False}
+    for k in _key_columns(table):
+        hints[k]["nullable"] = False
+        hints[k]["primary_key"] = True
+    return hints
+
+
+def _getter(path: Any) -> Callable[[dict[str, Any]], Any]:
+    if isinstance(path, str) and path.endswith("?"):
+        key = path[:-1]
+        return lambda o: o.get(key) is not None
+    if isinstance(path, str):
+        return lambda o: o.get(path)
+
+    outer, inner = path
+
+    def get(o: dict[str, Any]) -> Any:
+        v = o.get(outer)
+        return v.get(inner) if isinstance(v, dict) else None
+
+    return get
+
+
+class MalformedRecordError(ValueError):
+    """An API object that breaks the raw table's contract (e.g. no `id`)."""
+
+
+def to_arrow(table: str, items: Sequence[dict[str, Any]], synced_at: datetime) -> pa.Table:
+    """Turn a batch of API objects into the raw table's Arrow table, column by column."""
+    arrays = []
+    keyset = _key_columns(table)
+    for name, typ, path in COLUMNS[table]:
+        get = _getter(path)
+        values = [get(o) for o in items]
+        if name in keyset:
+            for i, v in enumerate(values):
+                if not isinstance(v, str) or not v:
+                    raise MalformedRecordError(
+                        f"Benchling returned a {table} record without a valid `{path if isinstance(path, str) else '.'.join(path)}`: "
+                        f"{_describe(items[i])}"
+                    )
+        try:
+            arrays.append(pa.array(values, type=typ))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+            bad = next(o for o, v in zip(items, values) if not _fits(v, typ))
+            raise MalformedRecordError(
+                f"Benchling returned a {table} record whose `{name}` is not a {typ}: {_describe(bad)}"
+            ) from e
+    arrays.append(pa.array([synced_at] * len(items), type=TS))
+    return pa.Table.from_arrays(arrays, schema=arrow_schema(table))
+
+
+def _fits(v: Any, typ: pa.DataType) -> bool:
+    if v is None:
+        return True
+    return isinstance(v, bool) if typ == B else isinstance(v, str)
+
+
+def _describe(obj: Any) -> str:
+    text = repr(obj)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _batched(
+    table: str, pages: Iterable[list[dict[str, Any]]], synced_at: datetime,
+    progress: ProgressFn,
+) -> Iterator[pa.Table]:
+    buf: list[dict[str, Any]] = []
+    yielded = False
+    for page in pages:
+        progress(table, 1, len(page))
+        buf.extend(page)
+        if len(buf) >= ROWS_PER_BATCH:
+            yield to_arrow(table, buf, synced_at)
+            yielded = True
+            buf = []
+    if buf or not yielded:  # an empty table still replaces the old one, with every column
+        yield to_arrow(table, buf, synced_at)
+
+
+class _TeamIds:
+    """The list of team ids, fetched once and shared by the teams and memberships resources."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pages: list[list[dict[str, Any]]] | None = None
+
+    def pages(self, client: BenchlingClient) -> list[list[dict[str, Any]]]:
+        with self._lock:
+            if self._pages is None:
+                self._pages = list(client.paginate("/teams", "teams"))
+            return self._pages
+
+
+@dlt.source(name="benchling", max_table_nesting=0)
+def benchling_source(
+    client: BenchlingClient,
+    synced_at: datetime | None = None,
+    progress: ProgressFn | None = None,
+    membership_workers: int = 8,
+) -> Any:
+    """All six Benchling resources, sharing one client (one session, one rate budget)."""
+    synced_at = synced_at or datetime.now(timezone.utc)
+    report: ProgressFn = progress or (lambda *_: None)
+    teams_cache = _TeamIds()
+
+    def listed(table: str) -> Any:
+        path, key, params = ENDPOINTS[table]
+
+        def scan() -> Iterator[pa.Table]:
+            if table == "teams":
+                pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
+            else:
+                pages = client.paginate(path, key, params)
+            yield from _batched(table, pages, synced_at, report)
+
+        return dlt.resource(
+            scan,
+            name=table,
+            write_disposition="replace",
+            primary_key=PRIMARY_KEYS[table],
+            columns=dlt_columns(table),
+            parallelized=True,
+        )
+
+    def memberships() -> Iterator[pa.Table]:
+        team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
+        yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+
+    members = dlt.resource(
+        memberships,
+        name="team_memberships",
+        write_disposition="replace",
+        primary_key=PRIMARY_KEYS["team_memberships"],
+        columns=dlt_columns("team_memberships"),
+        parallelized=True,
+    )
+    return [listed(t) for t in ("users", "apps", "teams")] + [members] + [
+        listed(t) for t in ("projects", "folders")
+    ]
+
+
+def _membership_batches(
+    client: BenchlingClient, team_ids: list[str], synced_at: datetime,
+    report: ProgressFn, workers: int,
+) -> Iterator[pa.Table]:
+    """One paginated scan per team, `workers` teams at a time; team_id comes from the path."""
+
+    def scan_team(team_id: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        for page in client.paginate(f"/teams/{team_id}/memberships", "memberships"):
+            report("team_memberships", 1, len(page))
+            rows.extend({**m, "teamId": team_id} for m in page)
+        return rows
+
+    buf: list[dict[str, Any]] = []
+    yielded = False
+    pending = iter(team_ids)
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="memberships") as pool:
+        running = set()
+        for tid in pending:
+            running.add(pool.submit(scan_team, tid))
+            if len(running) >= workers:
+                break
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                buf.extend(fut.result())
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running.add(pool.submit(scan_team, nxt))
+            if len(buf) >= ROWS_PER_BATCH:
+                yield to_arrow("team_memberships", buf, synced_at)
+                yielded = True
+                buf = []
+    if buf or not yielded:
+        yield to_arrow("team_memberships", buf, synced_at)

@@ -1,0 +1,115 @@
+"""Run the dbt project (models/, profiles/) in-process against a warehouse.
+
+In-process (dbtRunner) rather than a subprocess: a killed sync takes its dbt build with it, and the
+import cost is paid once. dbt reads its connection from environment variables (profiles/profiles.yml),
+which this module sets for the duration of the call only.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+_lock = threading.Lock()
+
+
+class DbtBuildError(RuntimeError):
+    pass
+
+
+@dataclass
+class DbtResult:
+    models: int = 0
+    tests: int = 0
+    unit_tests: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _env(values: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _work_dir(key: str) -> Path:
+    """A per-warehouse dbt target dir, so partial parsing is reused between runs."""
+    digest = hashlib.sha1(f"{PROJECT_DIR}|{key}".encode()).hexdigest()[:12]
+    d = Path(tempfile.gettempdir()) / "whsync-dbt" / digest
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def run_dbt(
+    command: str,
+    env: dict[str, str],
+    key: str,
+    on_node: Callable[[str, str], None] | None = None,
+    extra_args: list[str] | None = None,
+) -> DbtResult:
+    """Run `dbt <command>` (build, docs generate, ...) with the profile environment `env`."""
+    from dbt.cli.main import dbtRunner
+
+    work = _work_dir(key)
+    result = DbtResult()
+
+    def callback(event) -> None:  # noqa: ANN001 - dbt's EventMsg
+        name = event.info.name
+        if name == "NodeFinished":
+            node = event.data.node_info
+            unique_id = node.unique_id
+            status = node.node_status
+            kind = unique_id.split(".", 1)[0]
+            if kind == "model":
+                result.models += 1
+            elif kind == "test":
+                result.tests += 1
+            elif kind == "unit_test":
+                result.unit_tests += 1
+            if status in ("error", "fail"):
+                result.failures.append(f"{unique_id.split('.')[-1]}: {status}")
+            if on_node:
+                on_node(unique_id, status)
+        elif name in ("RunResultError", "RunResultFailure") and getattr(event.data, "msg", None):
+            msg = str(event.data.msg).strip().splitlines()[0][:300]
+            if msg and msg not in result.failures:
+                result.failures.append(msg)
+
+    args = command.split() + [
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR / "profiles"),
+        "--target-path", str(work / "target"),
+        "--log-path", str(work / "logs"),
+        "--quiet",
+        *(extra_args or []),
+    ]
+    with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
+        try:
+            res = dbtRunner(callbacks=[callback]).invoke(args)
+        finally:
+            _close_duckdb()
+    if not res.success:
+        detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
+        raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")
+    return result
+
+
+def _close_duckdb() -> None:
+    """dbt-duckdb keeps its connection open by default; release the file before publishing it."""
+    with contextlib.suppress(Exception):
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        DuckDBConnectionManager.close_all_connections()
