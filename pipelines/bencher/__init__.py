@@ -1,0 +1,1 @@
+"""Bencher: REST Organization Members API client, dlt source and simulator."""
