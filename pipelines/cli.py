@@ -1,15 +1,26 @@
 """`whsync` command line: demo, sync, build, simulate.
 
-Each subcommand's behaviour lives in the module that owns it; this file only wires them together.
+This file parses options and prints results; the work lives in `sync.py` (sync and build), the
+source folders (`benchling/`, ...) and their simulators.
 """
 from __future__ import annotations
 
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
 
 app = typer.Typer(
     name="whsync",
     help="Sync Benchling (and Paradime, Bencher) users, teams, projects and folders into a "
-    "Benchling-compatible SQL warehouse (DuckDB by default).",
+    "Benchling-compatible SQL warehouse (DuckDB by default). Start with `whsync demo`.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -21,6 +32,144 @@ simulate_app = typer.Typer(
 )
 app.add_typer(simulate_app, name="simulate")
 
+DUCKDB_OPTION = typer.Option(
+    Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to create or update."
+)
+WAIT_OPTION = typer.Option(
+    0.0, "--wait", help="Seconds to wait for another whsync run writing the same warehouse before "
+    "giving up (0: give up at once).",
+)
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
+
+
+def _err(message: str, code: int = 1) -> None:
+    print(f"whsync: error: {message}", file=sys.stderr, flush=True)
+    raise typer.Exit(code)
+
+
+def _explain(exc: BaseException) -> tuple[str, int]:
+    """The one-line cause of a failure (dlt wraps our errors; unwrap them) and the exit code."""
+    from .benchling.client import BenchlingError
+    from .benchling.source import MalformedRecordError
+    from .dbt import DbtBuildError
+    from .sync import ConfigError
+    from .warehouse import WarehouseBusyError
+
+    seen = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ConfigError):
+            return str(cur), 2
+        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError)):
+            return str(cur), 1
+        cur = cur.__cause__ or cur.__context__
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{type(exc).__name__}: {first[:300]}", 1
+
+
+def _print_counts(counts: dict[str, int | None]) -> None:
+    width = max((len(k) for k in counts), default=10)
+    for name, n in counts.items():
+        print(f"  {name:<{width}}  {'missing' if n is None else n:>8}")
+
+
+@app.command()
+def sync(
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="The Benchling tenant, e.g. https://acme.benchling.com (or a simulator's "
+        "URL). Default: BENCHLING_BASE_URL or sources.benchling.base_url in .dlt/config.toml.",
+    ),
+    duckdb: Path = DUCKDB_OPTION,
+    build: bool = typer.Option(True, "--build/--no-build", help="Build the warehouse tables with dbt after loading."),
+    allow_insecure_http: bool = typer.Option(
+        False, "--allow-insecure-http", help="Allow a plain-http base URL to a non-loopback host "
+        "(the API key would cross the network unencrypted).",
+    ),
+    wait: float = WAIT_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Sync a Benchling tenant into the warehouse, then build the warehouse tables.
+
+    The API key comes from the environment (BENCHLING_API_KEY) or .dlt/secrets.toml
+    (sources.benchling.api_key), never from the command line. A Benchling app can use
+    BENCHLING_CLIENT_ID + BENCHLING_CLIENT_SECRET (OAuth client credentials) instead.
+    The warehouse is built in a copy and published atomically: readers never see a half-built
+    warehouse, and a failed sync leaves the previous one as it was.
+    """
+    from .progress import Progress
+    from .sync import benchling_config, sync as run_sync
+
+    try:
+        cfg = benchling_config(base_url, allow_insecure_http)
+        with Progress(quiet=quiet) as progress:
+            result = run_sync(benchling=cfg, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait)
+    except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
+        msg, code = _explain(e)
+        _err(msg, code)
+        return
+    print(
+        f"synced {sum(result.rows.values())} rows with {result.requests} requests "
+        f"({result.rate_limited} rate-limited, {result.retries} retried) in {result.seconds:.1f}s "
+        f"into {result.warehouse}"
+    )
+    if result.counts:
+        _print_counts(result.counts)
+
+
+@app.command()
+def build(duckdb: Path = DUCKDB_OPTION, wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION) -> None:
+    """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
+    from .progress import Progress
+    from .sync import WAREHOUSE_TABLES, build_only
+    from .warehouse import table_counts
+
+    try:
+        with Progress(quiet=quiet) as progress:
+            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait)
+    except Exception as e:  # noqa: BLE001
+        msg, code = _explain(e)
+        _err(msg, code)
+        return
+    print(f"built {res.models} models, passed {res.tests} tests and {res.unit_tests} unit tests in {duckdb.resolve()}")
+    _print_counts(table_counts(duckdb.resolve(), [("main", t) for t in WAREHOUSE_TABLES]))
+
+
+@app.command()
+def demo(
+    duckdb: Path = DUCKDB_OPTION,
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated demo tenant."),
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Start the Benchling simulator with a generated demo tenant, sync it, build the warehouse,
+    and print each table's row count and a query to try. No credentials needed."""
+    from .benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
+    from .progress import Progress
+    from .sync import BenchlingConfig, sync as run_sync
+
+    tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
+    try:
+        with BenchlingSimulator(tenant, api_key=DEMO_API_KEY) as sim:
+            if not quiet:
+                print(f"demo tenant served by the Benchling simulator at {sim.base_url}", flush=True)
+            cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
+            with Progress(quiet=quiet) as progress:
+                result = run_sync(benchling=cfg, warehouse=duckdb, progress=progress)
+    except Exception as e:  # noqa: BLE001
+        msg, code = _explain(e)
+        _err(msg, code)
+        return
+    print(f"\nwarehouse: {result.warehouse}  ({result.requests} API requests, {result.seconds:.1f}s)")
+    print("rows per table:")
+    _print_counts(result.counts)
+    print(
+        "\ntry:\n"
+        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{result.warehouse}', read_only=True)"
+        ".sql('select t.name as team, count(*) as members from team_member m join team t on t.id = m.team_id "
+        "group by 1 order by 2 desc limit 5'))\"\n"
+        "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
+    )
+
 
 def _register() -> None:
     from pipelines.benchling.simulator.cli import simulate_benchling
@@ -29,6 +178,7 @@ def _register() -> None:
 
 
 _register()
+logging.getLogger("dlt").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -25,7 +25,7 @@ class WarehouseBusyError(RuntimeError):
 
 
 def build_path_for(path: Path) -> Path:
-    return path.with_name(f".{path.name}.building-{os.getpid()}")
+    return path.with_name(f".{path.name}.building")  # one writer at a time: the lock guards it
 
 
 @contextlib.contextmanager
@@ -62,7 +62,7 @@ def exclusive_lock(path: Path, wait_seconds: float, on_wait: Callable[[], None] 
 
 def remove_leftovers(path: Path) -> None:
     """Delete build files abandoned by killed or failed runs (call while holding the lock)."""
-    for p in path.parent.glob(f".{path.name}.building-*"):
+    for p in path.parent.glob(f".{path.name}.building*"):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
 
