@@ -43,11 +43,14 @@ class BenchlingConfig:
     allow_insecure_http: bool = False
 
     def client(self) -> BenchlingClient:
-        if self.api_key:
-            auth: Any = ApiKeyAuth(self.api_key)
-        else:
-            auth = ClientCredentialsAuth(self.client_id or "", self.client_secret or "")
-        return BenchlingClient(self.base_url, auth, allow_insecure_http=self.allow_insecure_http)
+        try:
+            if self.api_key:
+                auth: Any = ApiKeyAuth(self.api_key)
+            else:
+                auth = ClientCredentialsAuth(self.client_id or "", self.client_secret or "")
+            return BenchlingClient(self.base_url, auth, allow_insecure_http=self.allow_insecure_http)
+        except ValueError as e:  # bad URL, plain http to a remote host, empty key: the user's to fix
+            raise ConfigError(str(e)) from None
 
 
 def _secret(env: str, dlt_key: str) -> str | None:
@@ -93,7 +96,9 @@ def benchling_config(base_url: str | None, allow_insecure_http: bool = False) ->
             ".dlt/secrets.toml); for a Benchling app set BENCHLING_CLIENT_ID and "
             "BENCHLING_CLIENT_SECRET instead. Keys are never accepted on the command line."
         )
-    return BenchlingConfig(url, api_key, client_id, client_secret, allow_insecure_http)
+    config = BenchlingConfig(url, api_key, client_id, client_secret, allow_insecure_http)
+    config.client().close()  # validates the URL scheme and credentials' shape before any work
+    return config
 
 
 @dataclass

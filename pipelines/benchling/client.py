@@ -370,7 +370,8 @@ class BenchlingClient:
                     raise BenchlingUnreachableError(
                         f"cannot reach Benchling: host {self.host!r} is unknown (check the base URL)"
                     ) from None
-                if attempt >= self.max_tries or elapsed > self.max_retry_seconds:
+                refused = "Connection refused" in str(err) or "NewConnectionError" in str(err)
+                if attempt >= (3 if refused else self.max_tries) or elapsed > self.max_retry_seconds:
                     kind = "timed out" if isinstance(err, requests.exceptions.Timeout) else "refused or dropped the connection"
                     raise BenchlingUnreachableError(
                         f"cannot reach Benchling at {self.host}: {method} {template} {kind} "

@@ -1,0 +1,88 @@
+"""The `whsync` CLI as a user runs it: exit codes, one-line causes, and no secret in any output."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
+
+WHSYNC = str(Path(sys.executable).with_name("whsync"))
+SECRET = "sk-not-the-right-key-0123456789"
+
+
+def run(args, tmp_path, env_extra=None, timeout=120):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHLING_")}
+    env.update(env_extra or {})
+    return subprocess.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def sim():
+    s = BenchlingSimulator(generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=2),
+                           rate_limit="off").start()
+    yield s
+    s.stop()
+
+
+def test_wrong_key_is_refused_by_that_tenant(sim, tmp_path):
+    p = run(["sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"], tmp_path,
+            {"BENCHLING_API_KEY": SECRET})
+    assert p.returncode == 1
+    assert "API key was refused by 127.0.0.1" in p.stderr
+    errors = [l for l in p.stderr.splitlines() if l.startswith("whsync: error:")]
+    assert len(errors) == 1 and p.stderr.strip().endswith(errors[0])  # one line, last, after progress
+    assert SECRET not in p.stdout + p.stderr
+    assert not (tmp_path / "w.duckdb").exists(), "a failed first sync publishes nothing"
+
+
+def test_unknown_host_says_so(tmp_path):
+    p = run(["sync", "--base-url", "https://no-such-tenant.invalid"], tmp_path, {"BENCHLING_API_KEY": SECRET})
+    assert p.returncode == 1
+    assert "host 'no-such-tenant.invalid' is unknown" in p.stderr
+    assert SECRET not in p.stdout + p.stderr
+
+
+def test_closed_port_says_unreachable(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    p = run(["sync", "--base-url", f"http://127.0.0.1:{port}"], tmp_path, {"BENCHLING_API_KEY": SECRET})
+    assert p.returncode == 1
+    assert "cannot reach Benchling at 127.0.0.1" in p.stderr
+
+
+def test_missing_key_names_the_variable(tmp_path):
+    p = run(["sync", "--base-url", "https://acme.benchling.com"], tmp_path)
+    assert p.returncode == 2
+    assert "BENCHLING_API_KEY" in p.stderr
+
+
+def test_missing_tenant_names_the_option(tmp_path):
+    p = run(["sync"], tmp_path, {"BENCHLING_API_KEY": SECRET})
+    assert p.returncode == 2
+    assert "--base-url" in p.stderr and "BENCHLING_BASE_URL" in p.stderr
+
+
+def test_plain_http_to_a_remote_host_is_refused(tmp_path):
+    p = run(["sync", "--base-url", "http://acme.benchling.com"], tmp_path, {"BENCHLING_API_KEY": SECRET})
+    assert p.returncode == 2
+    assert "plain http" in p.stderr
+    assert SECRET not in p.stdout + p.stderr
+
+
+def test_key_is_not_a_flag(tmp_path):
+    p = run(["sync", "--api-key", SECRET], tmp_path)
+    assert p.returncode == 2
+    assert "--api-key" in p.stderr  # typer: no such option
+
+
+def test_sync_help_explains_credentials(tmp_path):
+    p = run(["sync", "--help"], tmp_path)
+    assert p.returncode == 0
+    for word in ("--base-url", "--duckdb", "--no-build", "BENCHLING_API_KEY", "secrets.toml"):
+        assert word in p.stdout
