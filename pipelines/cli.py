@@ -76,6 +76,13 @@ def _print_counts(counts: dict[str, int | None]) -> None:
 
 @app.command()
 def sync(
+    source: list[str] = typer.Option(
+        ["benchling"], "--source", "-s", help="Which source to sync: benchling, paradime, bencher or all "
+        "(repeat or comma-separate for several). Credentials per source: BENCHLING_API_KEY; "
+        "PARADIME_API_ENDPOINT + PARADIME_API_KEY + PARADIME_API_SECRET (or PARADIME_BEARER_TOKEN; "
+        "PARADIME_WORKSPACES for several); BENCHER_API_TOKEN (+ BENCHER_API_URL, BENCHER_ORGANIZATIONS); "
+        "or the same under [sources.<name>] in .dlt/secrets.toml.",
+    ),
     base_url: Optional[str] = typer.Option(
         None, "--base-url", help="The Benchling tenant, e.g. https://acme.benchling.com (or a simulator's "
         "URL). Default: BENCHLING_BASE_URL or sources.benchling.base_url in .dlt/config.toml.",
@@ -89,7 +96,7 @@ def sync(
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Sync a Benchling tenant into the warehouse, then build the warehouse tables.
+    """Sync a Benchling tenant (and/or Paradime, Bencher) into the warehouse, then build the tables.
 
     The API key comes from the environment (BENCHLING_API_KEY) or .dlt/secrets.toml
     (sources.benchling.api_key), never from the command line. A Benchling app can use
@@ -98,12 +105,12 @@ def sync(
     warehouse, and a failed sync leaves the previous one as it was.
     """
     from .progress import Progress
-    from .sync import benchling_config, sync as run_sync
+    from .sync import plans_for, sync as run_sync
 
     try:
-        cfg = benchling_config(base_url, allow_insecure_http)
+        plans = plans_for(source, base_url, allow_insecure_http)
         with Progress(quiet=quiet) as progress:
-            result = run_sync(benchling=cfg, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait)
+            result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
         msg, code = _explain(e)
         _err(msg, code)
@@ -121,8 +128,7 @@ def sync(
 def build(duckdb: Path = DUCKDB_OPTION, wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
     from .progress import Progress
-    from .sync import WAREHOUSE_TABLES, build_only
-    from .warehouse import table_counts
+    from .sync import build_only, warehouse_counts
 
     try:
         with Progress(quiet=quiet) as progress:
@@ -132,34 +138,53 @@ def build(duckdb: Path = DUCKDB_OPTION, wait: float = WAIT_OPTION, quiet: bool =
         _err(msg, code)
         return
     print(f"built {res.models} models, passed {res.tests} tests and {res.unit_tests} unit tests in {duckdb.resolve()}")
-    _print_counts(table_counts(duckdb.resolve(), [("main", t) for t in WAREHOUSE_TABLES]))
+    _print_counts(warehouse_counts(duckdb.resolve()))
 
 
 @app.command()
 def demo(
     duckdb: Path = DUCKDB_OPTION,
-    seed: int = typer.Option(7, "--seed", help="Seed of the generated demo tenant."),
+    seed: int = typer.Option(7, "--seed", help="Seed of the generated demo tenant, workspaces and organizations."),
     quiet: bool = QUIET_OPTION,
 ) -> None:
-    """Start the Benchling simulator with a generated demo tenant, sync it, build the warehouse,
-    and print each table's row count and a query to try. No credentials needed."""
+    """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
+    three, build the warehouse, and print each table's row count and a query to try.
+    No credentials needed: the simulators' demo keys are used."""
+    import contextlib
+
+    from .bencher.simulator import DEMO_TOKEN, BencherSimulator, generate_fixture
+    from .bencher.source import BencherConfig
     from .benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
+    from .paradime.simulator import DEMO_API_KEY as PD_KEY
+    from .paradime.simulator import DEMO_API_SECRET as PD_SECRET
+    from .paradime.simulator import ParadimeSimulator, generate_workspaces
+    from .paradime.source import ParadimeWorkspaceConfig
     from .progress import Progress
-    from .sync import BenchlingConfig, sync as run_sync
+    from .sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync as run_sync
 
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
+    workspaces = generate_workspaces(seed=seed)
     try:
-        with BenchlingSimulator(tenant, api_key=DEMO_API_KEY) as sim:
+        with contextlib.ExitStack() as stack:
+            bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
+            pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
+            bc = stack.enter_context(BencherSimulator(generate_fixture(seed=seed), token=DEMO_TOKEN))
             if not quiet:
-                print(f"demo tenant served by the Benchling simulator at {sim.base_url}", flush=True)
-            cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
+                print(f"demo Benchling tenant at {bl.base_url}; Paradime at {pd.base_url}; Bencher at {bc.base_url}",
+                      flush=True)
+            plans = [
+                benchling_plan(BenchlingConfig(bl.base_url, api_key=DEMO_API_KEY)),
+                paradime_plan([ParadimeWorkspaceConfig(ws.name, pd.endpoint_for(ws.name), PD_KEY, PD_SECRET, None, None)
+                               for ws in workspaces]),
+                bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
+            ]
             with Progress(quiet=quiet) as progress:
-                result = run_sync(benchling=cfg, warehouse=duckdb, progress=progress)
+                result = run_sync(plans=plans, warehouse=duckdb, progress=progress)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
-    print(f"\nwarehouse: {result.warehouse}  ({result.requests} API requests, {result.seconds:.1f}s)")
+    print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
     print(
@@ -172,9 +197,13 @@ def demo(
 
 
 def _register() -> None:
+    from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
+    from pipelines.paradime.simulator.cli import simulate_paradime
 
     simulate_app.command("benchling")(simulate_benchling)
+    simulate_app.command("paradime")(simulate_paradime)
+    simulate_app.command("bencher")(simulate_bencher)
 
 
 _register()

@@ -28,6 +28,12 @@ WAREHOUSE_TABLES = [
     "user", "principal", "team", "team_member", "project", "folder",
     "user$raw", "principal$raw", "team$raw", "team_member$raw", "project$raw", "folder$raw",
 ]
+# (schema, table) of each source's warehouse tables, for the counts printed after a sync
+SOURCE_TABLES = {
+    "benchling": [("main", t) for t in WAREHOUSE_TABLES],
+    "paradime": [("paradime", "user"), ("paradime", "invited_user"), ("paradime", "workspace")],
+    "bencher": [("bencher", "organization"), ("bencher", "member")],
+}
 
 
 class ConfigError(ValueError):
@@ -101,6 +107,63 @@ def benchling_config(base_url: str | None, allow_insecure_http: bool = False) ->
     return config
 
 
+SOURCES = ("benchling", "paradime", "bencher")
+
+
+@dataclass
+class SourcePlan:
+    """One source to extract: its name, raw dataset and how to make its dlt source."""
+
+    name: str
+    dataset: str
+    make: Any  # (synced_at, progress) -> (dlt source, stats or None, close callable)
+
+
+def benchling_plan(config: BenchlingConfig) -> SourcePlan:
+    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
+        client = config.client()
+        progress.stats_fn = lambda: {
+            "requests": client.stats.requests,
+            "paced_waits": client.stats.paced_waits,
+            "paced_seconds": client.stats.paced_seconds,
+            "rate_limited": client.stats.rate_limited,
+            "retries": client.stats.retries,
+        }
+        return benchling_source(client, synced_at=synced_at, progress=progress.page), client.stats, client.close
+
+    return SourcePlan("benchling", "benchling_raw", make)
+
+
+def paradime_plan(configs: list[Any] | None = None) -> SourcePlan:
+    from .paradime.source import ConfigError as ParadimeConfigError
+    from .paradime.source import paradime_configs_from_env, paradime_source
+
+    try:
+        configs = configs if configs is not None else paradime_configs_from_env()
+    except ParadimeConfigError as e:
+        raise ConfigError(f"Paradime: {e}") from None
+
+    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
+        return paradime_source(configs, synced_at=synced_at), None, lambda: None
+
+    return SourcePlan("paradime", "paradime_raw", make)
+
+
+def bencher_plan(config: Any | None = None) -> SourcePlan:
+    from .bencher.source import ConfigError as BencherConfigError
+    from .bencher.source import bencher_config_from_env, bencher_source
+
+    try:
+        config = config if config is not None else bencher_config_from_env()
+    except BencherConfigError as e:
+        raise ConfigError(f"Bencher: {e}") from None
+
+    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
+        return bencher_source(config, synced_at=synced_at), None, lambda: None
+
+    return SourcePlan("bencher", "bencher_raw", make)
+
+
 @dataclass
 class SyncResult:
     warehouse: Path
@@ -111,73 +174,131 @@ class SyncResult:
     retries: int
     dbt: DbtResult | None
     counts: dict[str, int | None]
+    extract_seconds: float = 0.0
+    build_seconds: float = 0.0
 
 
 def duckdb_env(path: Path) -> dict[str, str]:
     return {"WHSYNC_TARGET": "duckdb", "WHSYNC_DUCKDB_PATH": str(path)}
 
 
-def extract_benchling(
-    config: BenchlingConfig, db_path: Path, progress: Progress, synced_at: datetime
-) -> tuple[dict[str, int], Any]:
-    """Run the dlt pipeline for Benchling into the DuckDB file `db_path`."""
-    client = config.client()
-    progress.stats_fn = lambda: {
-        "requests": client.stats.requests,
-        "paced_waits": client.stats.paced_waits,
-        "paced_seconds": client.stats.paced_seconds,
-        "rate_limited": client.stats.rate_limited,
-        "retries": client.stats.retries,
-    }
+def extract(plan: SourcePlan, db_path: Path, progress: Progress, synced_at: datetime) -> Any:
+    """Run one source's dlt pipeline into the DuckDB file `db_path`; return its client stats."""
+    source, stats, close = plan.make(synced_at, progress)
     try:
+        # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
+        # published file is the only state there is (nothing stale on disk after a failed run).
         with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
             pipeline = dlt.pipeline(
-                pipeline_name="whsync_benchling",
+                pipeline_name=f"whsync_{plan.name}",
                 destination=dlt.destinations.duckdb(str(db_path)),
-                dataset_name="benchling_raw",
+                dataset_name=plan.dataset,
                 pipelines_dir=pipelines_dir,
             )
-            source = benchling_source(client, synced_at=synced_at, progress=progress.page)
-            pipeline.run(source, loader_file_format="parquet")
+            pipeline.run(source, loader_file_format="parquet" if plan.name == "benchling" else "jsonl")
     finally:
-        client.close()
-    return dict(progress.rows), client.stats
+        close()
+    return stats
+
+
+def dbt_selection(plans: list[SourcePlan], db_path: Path) -> list[str]:
+    """Build the models of every source whose raw data is in the warehouse (synced now or before)."""
+    import duckdb
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
+    finally:
+        con.close()
+    present = [name for name in SOURCES if f"{name}_raw" in schemas]
+    return [f"path:models/staging/{name}+" for name in present]
 
 
 def sync(
     *,
-    benchling: BenchlingConfig,
+    benchling: BenchlingConfig | None = None,
     warehouse: Path,
     build: bool = True,
     progress: Progress,
     wait_seconds: float = 0.0,
+    plans: list[SourcePlan] | None = None,
 ) -> SyncResult:
+    """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build."""
+    plans = list(plans or [])
+    if benchling is not None:
+        plans.insert(0, benchling_plan(benchling))
+    if not plans:
+        raise ConfigError("nothing to sync: no source given")
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
     warehouse = warehouse.resolve()
+    requests = rate_limited = retries = 0
+    dbt_result = None
+    build_seconds = 0.0
     with exclusive_lock(
         warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
     ):
         remove_leftovers(warehouse)
         with building_copy(warehouse) as db:
-            progress.set_stage("extracting from Benchling")
-            rows, stats = extract_benchling(benchling, db, progress, synced_at)
-            dbt_result = None
+            for plan in plans:
+                progress.set_stage(f"extracting from {plan.name.capitalize()}")
+                stats = extract(plan, db, progress, synced_at)
+                if stats is not None:
+                    requests += stats.requests
+                    rate_limited += stats.rate_limited
+                    retries += stats.retries
+            extract_seconds = time.monotonic() - started
             if build:
                 progress.set_stage("building the warehouse (dbt)")
-                dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse))
+                t0 = time.monotonic()
+                select = dbt_selection(plans, db)
+                dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse),
+                                     extra_args=["--select", *select])
+                build_seconds = time.monotonic() - t0
             progress.set_stage("publishing")
-    counts = table_counts(warehouse, [("main", t) for t in WAREHOUSE_TABLES]) if build else {}
+    counts = warehouse_counts(warehouse) if build else {}
     return SyncResult(
         warehouse=warehouse,
         seconds=time.monotonic() - started,
-        rows=rows,
-        requests=stats.requests,
-        rate_limited=stats.rate_limited,
-        retries=stats.retries,
+        rows=dict(progress.rows),
+        requests=requests,
+        rate_limited=rate_limited,
+        retries=retries,
         dbt=dbt_result,
         counts=counts,
+        extract_seconds=extract_seconds,
+        build_seconds=build_seconds,
     )
+
+
+def warehouse_counts(warehouse: Path) -> dict[str, int | None]:
+    """Row counts of the warehouse tables of every source present in the warehouse."""
+    counts = table_counts(warehouse, [t for tables in SOURCE_TABLES.values() for t in tables])
+    present = {n for n, c in counts.items() if c is not None}
+    return {n: c for n, c in counts.items() if c is not None or not present}
+
+
+def plans_for(names: list[str], base_url: str | None, allow_insecure_http: bool = False) -> list[SourcePlan]:
+    """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+    wanted: list[str] = []
+    for n in names or ["benchling"]:
+        for part in n.split(","):
+            part = part.strip().lower()
+            if part == "all":
+                wanted.extend(SOURCES)
+            elif part in SOURCES:
+                wanted.append(part)
+            else:
+                raise ConfigError(f"unknown source {part!r}: choose benchling, paradime, bencher or all")
+    plans = []
+    for name in dict.fromkeys(wanted):
+        if name == "benchling":
+            plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http)))
+        elif name == "paradime":
+            plans.append(paradime_plan())
+        else:
+            plans.append(bencher_plan())
+    return plans
 
 
 def build_only(*, warehouse: Path, progress: Progress, wait_seconds: float = 0.0) -> DbtResult:
@@ -188,4 +309,5 @@ def build_only(*, warehouse: Path, progress: Progress, wait_seconds: float = 0.0
         remove_leftovers(warehouse)
         with building_copy(warehouse) as db:
             progress.set_stage("building the warehouse (dbt)")
-            return run_dbt("build", duckdb_env(db), key=str(warehouse))
+            return run_dbt("build", duckdb_env(db), key=str(warehouse),
+                           extra_args=["--select", *dbt_selection([], db)])
