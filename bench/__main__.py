@@ -1,0 +1,84 @@
+"""`make bench` / `python -m bench`: run the benchmark and print tables of what was measured.
+
+    python -m bench                 quick run (default): the standard tenant scaled to 1/10 at a
+                                    scaled limit, both peers, a second sync, unthrottled 10k/100k folders
+    python -m bench --full          also the standard tenant at Benchling's default limit 60/30 with
+                                    50 ms latency (~8+ min per client by design) and 1M folders unthrottled
+    python -m bench --smoke         a tiny tenant, for the test suite (< 30 s)
+    python -m bench --scenarios 3 --folders 10000,100000,1000000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from .scenarios import SMOKE, STANDARD, Report, header, scenario_throttled, scenario_unthrottled, workdir
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="quick run (the default)")
+    mode.add_argument("--full", action="store_true",
+                      help="add the standard tenant at 60/30 with 50 ms latency and 1M folders unthrottled")
+    mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
+    p.add_argument("--scenarios", default="1,2,3,4",
+                   help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync (default all)")
+    p.add_argument("--scale", type=float, default=0.1, help="quick tenant = standard tenant x SCALE (default 0.1)")
+    p.add_argument("--quick-rate-limit", default="30/10",
+                   help="simulator limit for the scaled tenant (default 30/10: about as many windows as the "
+                        "standard tenant needs at 60/30, in a third of the time)")
+    p.add_argument("--rate-limit", default="60/30", help="simulator limit for the standard tenant (--full)")
+    p.add_argument("--latency-ms", type=float, default=50, help="simulator latency for scenarios 1, 2, 4")
+    p.add_argument("--folders", help="comma list of folder counts for scenario 3 "
+                                     "(default 10000,100000; with --full also 1000000)")
+    p.add_argument("--no-build", action="store_true",
+                   help="run whsync without the dbt build (extract+load only; build s is then not measured)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
+    p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parse_args(argv)
+    wanted = {s.strip() for s in a.scenarios.split(",") if s.strip()}
+    peers = ["sdk", "rest_api"] if "2" in wanted else []
+    second = "4" in wanted
+    build = not a.no_build
+    standard = replace(STANDARD, seed=a.seed)
+    if a.folders:
+        folder_sizes = [int(x) for x in a.folders.split(",")]
+    elif a.smoke:
+        folder_sizes = [SMOKE.folders]
+    else:
+        folder_sizes = [10_000, 100_000] + ([1_000_000] if a.full else [])
+
+    report = Report()
+    report.emit("# " + header())
+    report.emit(f"command: python -m bench {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip())
+    with workdir(keep=a.keep) as work:
+        if a.keep:
+            report.emit(f"DuckDB files kept in {work}")
+        if wanted & {"1", "2", "4"}:
+            if a.smoke:
+                scenario_throttled(report, "smoke", replace(SMOKE, seed=a.seed), "8/1", 0, peers, second, work, build)
+            else:
+                scenario_throttled(report, f"scaled x{a.scale:g}", standard.scaled(a.scale), a.quick_rate_limit,
+                                   a.latency_ms, peers, second, work, build)
+                if a.full:
+                    scenario_throttled(report, "standard", standard, a.rate_limit, a.latency_ms, peers, second, work, build)
+        if "3" in wanted:
+            base = replace(SMOKE, seed=a.seed) if a.smoke else standard
+            scenario_unthrottled(report, folder_sizes, base, work, build)
+    if a.json:
+        a.json.write_text(json.dumps({"header": report.lines[0], "data": report.data}, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
