@@ -86,71 +86,72 @@ class ClientStats:
 class RateBudget:
     """Paces requests to a fixed-window rate limit learned from `x-rate-limit-*` headers.
 
-    Until the first response arrives the limit is unknown, so one request goes alone. Afterwards each
-    response tells how many requests are left in the current window and how many seconds remain in
-    it. Requests sent after that response (in flight or answered later) are subtracted, so parallel
-    scans never overdraw the window. When the window's budget is spent, senders sleep until it resets.
+    Until the first response arrives the limit is unknown, so one request goes alone. Within a window
+    the server's count only grows, so the smallest `x-rate-limit-remaining` seen in it is the count
+    after the latest request the server has answered; every request still in flight may not be in
+    it yet. So `min remaining - in flight` requests can be sent without risk of a 429, exactly once
+    nothing is in flight. `x-rate-limit-reset` is whole seconds (rounded up): receive time + reset is
+    an upper bound of the window's end; the tightest bound seen is kept. When the window's budget
+    is spent, senders sleep until it ends; after that, at most `limit` requests go until a response
+    from the new window tells the new count. Another client sharing the tenant shows up as a lower
+    `remaining` and is accounted for; a 429 (see `wait_for_reset`) closes the window.
     """
 
     def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05) -> None:
         self._cond = threading.Condition()
         self._stats = stats or ClientStats()
         self._margin = margin_s
-        self._seq = 0  # requests sent so far
-        self._inflight = 0
-        self.limit: int | None = None  # requests per window, learned from headers
-        self._info_seq = -1  # seq of the request whose response we trust most (latest sent)
-        self._info_remaining = 0
-        self._window_end = 0.0  # monotonic time the server's current window ends
+        self._seq = 0
+        self._inflight: dict[int, float] = {}  # seq -> monotonic send time
+        self.limit: int | None = None
+        self._window_end = 0.0
+        self._min_remaining = 0
         self._sent_after_end: collections.deque[float] = collections.deque()
         self.unlimited = False  # the server sent no rate-limit headers
+
+    def _may_send(self, now: float) -> float:
+        """0 if a request may go now, else how long to wait (a response may shorten it)."""
+        if self.unlimited:
+            return 0.0
+        if self.limit is None:
+            return 0.0 if not self._inflight else 1.0
+        if now < self._window_end:
+            if self._min_remaining - len(self._inflight) > 0:
+                return 0.0
+            return self._window_end + self._margin - now
+        while self._sent_after_end and self._sent_after_end[0] < self._window_end:
+            self._sent_after_end.popleft()
+        before_end = sum(1 for t in self._inflight.values() if t < self._window_end)
+        return 0.0 if len(self._sent_after_end) + before_end < self.limit else 1.0
 
     def acquire(self) -> int:
         with self._cond:
             waited = 0.0
             while True:
-                now = time.monotonic()
-                if self.unlimited:
+                delay = self._may_send(time.monotonic())
+                if delay <= 0:
                     break
-                if self.limit is None:
-                    if self._inflight == 0:
-                        break
-                    self._cond.wait(1.0)
-                    continue
-                if now < self._window_end:
-                    used = self._seq - (self._info_seq + 1)
-                    if self._info_remaining - used > 0:
-                        break
-                    delay = self._window_end + self._margin - now
-                else:
-                    # The window we know about is over; the server opens a new one. Until a response
-                    # from it arrives, allow at most `limit` requests sent since the old one ended.
-                    while self._sent_after_end and self._sent_after_end[0] < self._window_end:
-                        self._sent_after_end.popleft()
-                    if len(self._sent_after_end) < self.limit:
-                        break
-                    delay = 1.0
                 t0 = time.monotonic()
-                self._cond.wait(max(0.01, delay))
+                self._cond.wait(max(0.005, delay))
                 waited += time.monotonic() - t0
             if waited:
                 self._stats.add(paced_waits=1, paced_seconds=waited)
             seq = self._seq
             self._seq += 1
-            self._inflight += 1
-            self._sent_after_end.append(time.monotonic())
-            if len(self._sent_after_end) > 4096:
-                self._sent_after_end.popleft()
+            now = time.monotonic()
+            self._inflight[seq] = now
+            if now >= self._window_end:
+                self._sent_after_end.append(now)
             return seq
 
-    def release(self, seq: int, headers: Any | None, sent_at: float) -> None:
+    def release(self, seq: int, headers: Any | None) -> None:
         with self._cond:
-            self._inflight -= 1
+            sent_at = self._inflight.pop(seq, time.monotonic())
             if headers is not None:
-                self._learn(seq, headers, sent_at)
+                self._learn(headers, sent_at)
             self._cond.notify_all()
 
-    def _learn(self, seq: int, headers: Any, sent_at: float) -> None:
+    def _learn(self, headers: Any, sent_at: float) -> None:
         limit = _int_header(headers, "x-rate-limit-limit", "X-RateLimit-Limit")
         remaining = _int_header(headers, "x-rate-limit-remaining", "X-RateLimit-Remaining")
         reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
@@ -160,23 +161,23 @@ class RateBudget:
             return
         self.unlimited = False
         self.limit = limit
-        # The response to the most recently *sent* request is the freshest view of the window
-        # (within a window `remaining` only falls; a later request may also open the next window).
-        if seq > self._info_seq:
-            self._info_seq = seq
-            self._info_remaining = remaining
-            self._window_end = time.monotonic() + reset
+        estimate = time.monotonic() + reset
+        if sent_at >= self._window_end:  # sent after the known window ended: a new window's count
+            self._window_end = estimate
+            self._min_remaining = remaining
+            self._sent_after_end.clear()
+        else:
+            self._window_end = min(self._window_end, estimate)
+            self._min_remaining = min(self._min_remaining, remaining)
 
     def wait_for_reset(self, headers: Any) -> float:
-        """After a 429: block new sends until the window resets; return the seconds to sleep."""
+        """After a 429: no more sends until the window resets; return the seconds to sleep."""
         reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
         retry_after = _float_header(headers, "Retry-After")
         delay = reset if reset is not None else (retry_after if retry_after is not None else 1.0)
         with self._cond:
-            end = time.monotonic() + delay
-            self._window_end = max(self._window_end, end)
-            self._info_seq = self._seq - 1  # everything sent so far is spent
-            self._info_remaining = 0
+            self._window_end = max(self._window_end, time.monotonic() + delay)
+            self._min_remaining = 0
         return delay + random.uniform(0.05, 0.5)
 
 
@@ -340,7 +341,6 @@ class BenchlingClient:
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)
             seq = self.budget.acquire()
-            sent_at = time.monotonic()
             resp_headers = None
             try:
                 resp = self.session.request(
@@ -354,7 +354,7 @@ class BenchlingClient:
                 err = e
                 resp = None
             finally:
-                self.budget.release(seq, resp_headers, sent_at)
+                self.budget.release(seq, resp_headers)
             self.stats.add(requests=1)
             with self.stats._lock:
                 self.stats.by_path[f"{method} {template}"] += 1
