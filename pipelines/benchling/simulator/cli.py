@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from .faults import KINDS, parse_faults
 from .server import DEMO_API_KEY, BenchlingSimulator, parse_rate_limit
 from .tenant import Tenant, TenantError, generate_tenant
 
@@ -22,7 +23,8 @@ def simulate_benchling(
     fixture: Optional[Path] = typer.Option(
         None, "--fixture", help="Tenant fixture JSON file to serve (format: pipelines/benchling/simulator/README.md). "
         "When omitted, a tenant is generated from --seed and the size options."),
-    seed: int = typer.Option(1, "--seed", help="Seed of the generated tenant; the same seed and sizes give the same tenant."),
+    seed: int = typer.Option(1, "--seed", help="Seed of the generated tenant and of --faults; the same seed and sizes "
+                             "give the same tenant, and the same seed and request sequence the same faults."),
     users: int = typer.Option(200, "--users", help="Number of users to generate (ignored with --fixture)."),
     apps: int = typer.Option(10, "--apps", help="Number of apps to generate (ignored with --fixture)."),
     teams: int = typer.Option(20, "--teams", help="Number of teams to generate (ignored with --fixture)."),
@@ -39,6 +41,14 @@ def simulate_benchling(
         "is 60/30), or 'off' to disable it."),
     latency_ms: float = typer.Option(0, "--latency-ms", help="Milliseconds to wait before answering each API "
                                      "request (concurrent requests overlap)."),
+    faults: str = typer.Option(
+        "", "--faults", metavar="SPEC",
+        help="Inject faults into GET /api/v2 requests: comma-separated KIND:RATE pairs, RATE from 0 to 1 (e.g. "
+        "429:0.1,503:0.05,reset:0.1). Kinds: " + "; ".join(f"{k}: {v}" for k, v in KINDS.items()) + ". "
+        "429 to nonjson hit a request at random (a retry can succeed; their rates add up to at most 1); "
+        "duplicate, extra_field and missing_optional are fixed per page/object (a retry sees the same). "
+        "Counts in GET /_simulator/stats under 'faults'."),
+    slow_seconds: float = typer.Option(5.0, "--slow-seconds", help="How long a 'slow' fault delays the response."),
 ) -> None:
     """Run a local Benchling API v2 simulator on 127.0.0.1 and print its base URL.
 
@@ -53,6 +63,12 @@ def simulate_benchling(
         _fail(f"--port: {port} is not a TCP port (0-65535)")
     if latency_ms < 0:
         _fail(f"--latency-ms: {latency_ms} must be >= 0")
+    try:
+        fault_rates = parse_faults(faults)
+    except ValueError as e:
+        _fail(f"--faults: {e}")
+    if not slow_seconds >= 0:
+        _fail(f"--slow-seconds: {slow_seconds} must be >= 0")
     for name, n in (("--users", users), ("--apps", apps), ("--teams", teams), ("--projects", projects),
                     ("--folders", folders)):
         if n < 0:
@@ -74,7 +90,8 @@ def simulate_benchling(
         except OSError as e:
             _fail(f"--dump-fixture: cannot write {dump_fixture}: {e}")
 
-    sim = BenchlingSimulator(tenant, api_key=api_key, rate_limit=rl or "off", latency_ms=latency_ms, port=port)
+    sim = BenchlingSimulator(tenant, api_key=api_key, rate_limit=rl or "off", latency_ms=latency_ms, port=port,
+                             faults=fault_rates, fault_seed=seed, slow_seconds=slow_seconds)
     try:
         sim.start()
     except OSError as e:
@@ -89,6 +106,9 @@ def simulate_benchling(
     print(f"Benchling simulator: {len(tenant.users)} users, {len(tenant.apps)} apps, {len(tenant.teams)} teams, "
           f"{len(tenant.projects)} projects, {len(tenant.folders)} folders; stats at {sim.root_url}/_simulator/stats; "
           f"Ctrl-C to stop.", file=sys.stderr, flush=True)
+    if fault_rates:
+        print("Injecting faults: " + ", ".join(f"{k} {r:g}" for k, r in fault_rates.items())
+              + f" (seed {seed}).", file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -2,7 +2,12 @@
 
 Request flow (one place, so later issues can add fault injection):
 
-    parse -> stats endpoints | /api/v2: latency sleep -> rate limit -> request_hook -> auth -> route
+    parse -> stats endpoints | /api/v2: latency sleep -> rate limit -> faults (roll) -> request_hook -> auth
+          -> route -> faults (shape the 200 answer)
+
+Fault injection (`faults=`, see faults.py) rolls its transient fault after the rate limiter; a 429/5xx/reset
+replaces the answer, `slow` sleeps, truncate/nonjson/extra_field/missing_optional rework a 200 answer and
+`duplicate` is decided in `_paginate`.
 
 ``request_hook(request) -> Response | None`` is called once per /api/v2 request after the rate limiter;
 returning a Response replaces the normal answer (it still gets the rate-limit headers and is counted in
@@ -17,6 +22,8 @@ import json
 import math
 import re
 import secrets
+import socket
+import struct
 import threading
 import time
 import urllib.parse
@@ -25,6 +32,7 @@ from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Optional
 
+from .faults import FaultInjector
 from .tenant import ARCHIVE_REASONS, Tenant, now_iso, parse_time
 
 DEMO_API_KEY = "whsync-demo-key"
@@ -60,6 +68,7 @@ class Response:
     status: int
     body: Any = None               # dict/list -> JSON; bytes -> as is; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
+    fault: Optional[str] = None    # "reset": the handler closes the connection without answering
 
 
 class ApiError(Exception):
@@ -148,7 +157,8 @@ class BenchlingSimulator:
     def __init__(self, tenant: Tenant, api_key: str = DEMO_API_KEY, rate_limit: Any = "60/30",
                  latency_ms: float = 0, port: int = 0, host: str = "127.0.0.1",
                  client_id: str = DEMO_CLIENT_ID,
-                 request_hook: Optional[Callable[[Request], Optional[Response]]] = None):
+                 request_hook: Optional[Callable[[Request], Optional[Response]]] = None,
+                 faults: Any = None, fault_seed: int = 0, slow_seconds: float = 5.0):
         self.tenant = tenant
         self.api_key = api_key
         self.client_id = client_id
@@ -157,6 +167,7 @@ class BenchlingSimulator:
         self.latency_ms = float(latency_ms)
         self.host, self.port = host, port
         self.request_hook = request_hook
+        self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds)
         self.lock = threading.RLock()
         self._stats_lock = threading.Lock()
         self._tokens: dict[str, float] = {}
@@ -211,14 +222,19 @@ class BenchlingSimulator:
     # ---- stats -------------------------------------------------------------------------------
     def stats(self) -> dict:
         with self._stats_lock:
-            return {"total": self._total, "by_status": dict(self._by_status), "by_path": dict(self._by_path),
-                    "rate_limited": self._rate_limited}
+            out = {"total": self._total, "by_status": dict(self._by_status), "by_path": dict(self._by_path),
+                   "rate_limited": self._rate_limited}
+        if self.faults.rates:  # only with faults= (the fault-free stats keep their shape)
+            out["faults"] = self.faults.counts()
+        return out
 
     def reset_stats(self) -> None:
         with getattr(self, "_stats_lock", threading.Lock()):
             self._total, self._rate_limited = 0, 0
             self._by_status: dict[str, int] = {}
             self._by_path: dict[str, int] = {}
+        if hasattr(self, "faults"):
+            self.faults.reset_counts()
 
     def _record(self, key: str, status: int, rate_limited: bool) -> None:
         with self._stats_lock:
@@ -292,9 +308,14 @@ class BenchlingSimulator:
             resp = Response(429, {"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",
                                             "userMessage": "Rate limit exceeded."}})
         else:
-            resp = self.request_hook(req) if self.request_hook else None
-            if resp is None:
-                resp = self._dispatch(req, fn_name)
+            fault = self.faults.roll(req)
+            resp = self.faults.respond(fault, rl_headers)
+            if resp is not None:  # an injected 429/5xx/reset: its own rate headers win
+                rl_headers = {**rl_headers, **resp.headers}
+            else:
+                resp = self.request_hook(req) if self.request_hook else None
+                if resp is None:
+                    resp = self.faults.finish(req, fault, self._dispatch(req, fn_name))
         resp.headers = {**resp.headers, **rl_headers}
         self._record(key, resp.status, limited)
         return resp
@@ -406,6 +427,14 @@ class BenchlingSimulator:
             self._cache[ckey] = rows
         page = rows[offset:offset + page_size]
         end = offset + page_size
+        if (page_size >= 2 and page and self.faults.rates.get("duplicate")
+                and self.faults.duplicate_page(f"{req.path}|{fhash}|{offset}|{page_size}")):
+            # Fault `duplicate`: as if a row had been inserted before the cursor, the page starts one row
+            # early, so it repeats the previous page's last row (the first page repeats its own first row).
+            # The next page starts right after it: nothing is skipped.
+            page = [rows[0]] + rows[0:page_size - 1] if offset == 0 else rows[offset - 1:offset - 1 + page_size]
+            end = offset + page_size - 1
+            self.faults.count_duplicate()
         next_token = self._encode_token(end, fhash) if end < len(rows) else ""
         resp = Response(200, {collection_key: [_public(o) for o in page], "nextToken": next_token})
         if kind == "apps":
@@ -1028,6 +1057,14 @@ class _Handler(BaseHTTPRequestHandler):
             resp = self.simulator.handle(req)
         except Exception as e:  # never kill the connection without an answer
             resp = Response(500, {"error": {"type": "server_error", "message": repr(e), "userMessage": "Internal error"}})
+        if resp.fault == "reset":  # injected: RST instead of an answer
+            self.close_connection = True
+            try:
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+            except OSError:
+                pass
+            return
         if resp.body is None:
             payload = b""
         elif isinstance(resp.body, bytes):
@@ -1041,8 +1078,11 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in resp.headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if payload and self.command != "HEAD":
-            self.wfile.write(payload)
+        try:
+            self.end_headers()
+            if payload and self.command != "HEAD":
+                self.wfile.write(payload)
+        except OSError:  # the client went away (e.g. it timed out on a `slow` fault)
+            self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _serve
