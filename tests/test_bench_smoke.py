@@ -1,0 +1,58 @@
+"""A tiny run of the benchmark (bench/): it prints its tables with measured values, and the peers
+(benchling-sdk loop, dlt rest_api) load exactly the keys whsync loads."""
+from __future__ import annotations
+
+import re
+
+from bench.__main__ import main
+from bench.scenarios import TABLES
+
+
+def _table(out: str, title_part: str) -> list[list[str]]:
+    """The body rows of the first markdown table whose title contains `title_part`."""
+    block = out.split(title_part, 1)[1]
+    rows = [ln for ln in block.splitlines() if ln.startswith("| ")]
+    body, started = [], False
+    for ln in block.splitlines()[1:]:
+        if ln.startswith("|---"):
+            started = True
+            continue
+        if started:
+            if not ln.startswith("| "):
+                break
+            body.append([c.strip() for c in ln.strip().strip("|").split("|")])
+    assert rows and body, f"no table under {title_part!r}"
+    return body
+
+
+def _num(cell: str) -> float:
+    return float(cell.replace(",", "").split()[0])
+
+
+def test_bench_smoke(capsys):
+    assert main(["--smoke", "--no-build", "--scenarios", "1,2,3"]) == 0
+    out = capsys.readouterr().out
+
+    assert re.search(r"\d+ cores", out) and "dlt " in out and "duckdb " in out and "dbt-core " in out
+    runs = {r[0]: r for r in _table(out, "smoke: wall time, requests and 429s")}
+    assert set(runs) == {"whsync", "sdk", "rest_api"}
+    for name, r in runs.items():
+        assert r[1] == "ok", (name, r[1])
+        assert _num(r[2]) > 0  # wall s, measured
+        assert _num(r[5]) > 0  # requests, from the simulator
+    # measured, not constant: the clients differ in wall time and peak RSS
+    assert len({runs[n][2] for n in runs}) > 1
+    assert len({runs[n][10] for n in runs}) > 1
+    # the floor is computed from the tenant, and whsync spends exactly that many requests
+    floor_r = int(re.search(r"Floor: R = ([\d,]+) requests", out).group(1).replace(",", ""))
+    assert _num(runs["whsync"][5]) == floor_r
+
+    same = {r[0]: r for r in _table(out, "smoke: rows per raw table")}
+    assert set(same) == set(TABLES)
+    for table, r in same.items():
+        # tenant, whsync rows/same, sdk rows/same, rest_api rows/same
+        assert r[3] == r[5] == r[7] == "yes", (table, r)
+        assert r[1] == r[2] == r[4] == r[6], (table, r)
+
+    unthrottled = _table(out, "Unthrottled: rows/s and peak RSS")
+    assert unthrottled[0][1] == "ok" and _num(unthrottled[0][7]) > 0 and "MiB" in unthrottled[0][9]
