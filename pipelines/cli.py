@@ -40,10 +40,28 @@ WAIT_OPTION = typer.Option(
     "giving up (0: give up at once).",
 )
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
+TARGET_OPTION = typer.Option(
+    "duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or postgres (the "
+    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml).",
+)
+SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
+
+
+def _postgres(target: str, schema: str):  # noqa: ANN202 - PgConfig | None, imported lazily
+    """The PostgreSQL connection for --target postgres, None for duckdb."""
+    from .postgres import PostgresConfigError, resolve
+
+    if target == "duckdb":
+        return None
+    if target != "postgres":
+        raise PostgresConfigError(f"--target {target!r}: choose duckdb or postgres")
+    return resolve(schema)
 
 
 def _err(message: str, code: int = 1) -> None:
-    print(f"whsync: error: {message}", file=sys.stderr, flush=True)
+    from .postgres import redact_configured
+
+    print(f"whsync: error: {redact_configured(message)}", file=sys.stderr, flush=True)
     raise typer.Exit(code)
 
 
@@ -52,6 +70,7 @@ def _explain(exc: BaseException) -> tuple[str, int]:
     from .benchling.client import BenchlingError
     from .benchling.source import MalformedRecordError
     from .dbt import DbtBuildError
+    from .postgres import PostgresBusyError, PostgresConfigError, PostgresError
     from .sync import ConfigError
     from .warehouse import WarehouseBusyError
 
@@ -59,9 +78,10 @@ def _explain(exc: BaseException) -> tuple[str, int]:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, ConfigError):
+        if isinstance(cur, (ConfigError, PostgresConfigError)):
             return str(cur), 2
-        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError)):
+        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError,
+                            PostgresError, PostgresBusyError)):
             return str(cur), 1
         cur = cur.__cause__ or cur.__context__
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -88,6 +108,8 @@ def sync(
         "URL). Default: BENCHLING_BASE_URL or sources.benchling.base_url in .dlt/config.toml.",
     ),
     duckdb: Path = DUCKDB_OPTION,
+    target: str = TARGET_OPTION,
+    schema: str = SCHEMA_OPTION,
     build: bool = typer.Option(True, "--build/--no-build", help="Build the warehouse tables with dbt after loading."),
     allow_insecure_http: bool = typer.Option(
         False, "--allow-insecure-http", help="Allow a plain-http base URL to a non-loopback host "
@@ -108,9 +130,11 @@ def sync(
     from .sync import plans_for, sync as run_sync
 
     try:
+        pg = _postgres(target, schema)
         plans = plans_for(source, base_url, allow_insecure_http)
         with Progress(quiet=quiet) as progress:
-            result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait)
+            result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait,
+                              postgres=pg)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
         msg, code = _explain(e)
         _err(msg, code)
@@ -125,26 +149,35 @@ def sync(
 
 
 @app.command()
-def build(duckdb: Path = DUCKDB_OPTION, wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION) -> None:
+def build(
+    duckdb: Path = DUCKDB_OPTION, target: str = TARGET_OPTION, schema: str = SCHEMA_OPTION,
+    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
+) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
+    from .postgres import table_counts as pg_counts
     from .progress import Progress
-    from .sync import build_only, warehouse_counts
+    from .sync import WAREHOUSE_TABLES, build_only, warehouse_counts
 
     try:
+        pg = _postgres(target, schema)
         with Progress(quiet=quiet) as progress:
-            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait)
+            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait, postgres=pg)
+        where = pg.label() if pg else str(duckdb.resolve())
+        counts = pg_counts(pg, WAREHOUSE_TABLES) if pg else warehouse_counts(duckdb.resolve())
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
-    print(f"built {res.models} models, passed {res.tests} tests and {res.unit_tests} unit tests in {duckdb.resolve()}")
-    _print_counts(warehouse_counts(duckdb.resolve()))
+    print(f"built {res.models} models, passed {res.tests} tests and {res.unit_tests} unit tests in {where}")
+    _print_counts(counts)
 
 
 @app.command()
 def demo(
     duckdb: Path = DUCKDB_OPTION,
     seed: int = typer.Option(7, "--seed", help="Seed of the generated demo tenant, workspaces and organizations."),
+    target: str = TARGET_OPTION,
+    schema: str = SCHEMA_OPTION,
     quiet: bool = QUIET_OPTION,
 ) -> None:
     """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
@@ -165,6 +198,7 @@ def demo(
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
     workspaces = generate_workspaces(seed=seed)
     try:
+        pg = _postgres(target, schema)
         with contextlib.ExitStack() as stack:
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
             pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
@@ -179,10 +213,16 @@ def demo(
                 bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
             ]
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, warehouse=duckdb, progress=progress)
+                result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
+        return
+    if pg is not None:
+        print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
+        print("rows per table:")
+        _print_counts(result.counts)
+        print('\ntry:  psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
         return
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
@@ -194,6 +234,27 @@ def demo(
         "group by 1 order by 2 desc limit 5'))\"\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
+
+
+@app.command("grant-reader")
+def grant_reader(
+    role: str = typer.Argument(..., help="An existing PostgreSQL role (e.g. a LOGIN role for a BI tool)."),
+    schema: str = SCHEMA_OPTION,
+) -> None:
+    """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
+    its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
+    later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
+    from .postgres import grant_reader as grant, resolve
+    from .sync import WAREHOUSE_TABLES
+
+    try:
+        cfg = resolve(schema)
+        granted = grant(cfg, role, WAREHOUSE_TABLES)
+    except Exception as e:  # noqa: BLE001
+        msg, code = _explain(e)
+        _err(msg, code)
+        return
+    print(f"granted {role} SELECT on {len(granted)} relations in {cfg.label()}: {', '.join(granted)}")
 
 
 def _register() -> None:

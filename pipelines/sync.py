@@ -217,18 +217,25 @@ def dbt_selection(plans: list[SourcePlan], db_path: Path) -> list[str]:
 def sync(
     *,
     benchling: BenchlingConfig | None = None,
-    warehouse: Path,
+    warehouse: Path | None = None,
     build: bool = True,
     progress: Progress,
     wait_seconds: float = 0.0,
     plans: list[SourcePlan] | None = None,
+    postgres: Any = None,
 ) -> SyncResult:
-    """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build."""
+    """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build.
+    With `postgres` (a `postgres.PgConfig`) the target is that PostgreSQL database instead."""
     plans = list(plans or [])
     if benchling is not None:
         plans.insert(0, benchling_plan(benchling))
     if not plans:
         raise ConfigError("nothing to sync: no source given")
+    if postgres is not None:
+        from .postgres import sync_postgres
+
+        return sync_postgres(cfg=postgres, plans=plans, build=build, progress=progress, wait_seconds=wait_seconds)
+    assert warehouse is not None, "a DuckDB sync needs the warehouse path"
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
     warehouse = warehouse.resolve()
@@ -301,7 +308,14 @@ def plans_for(names: list[str], base_url: str | None, allow_insecure_http: bool 
     return plans
 
 
-def build_only(*, warehouse: Path, progress: Progress, wait_seconds: float = 0.0) -> DbtResult:
+def build_only(
+    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None
+) -> DbtResult:
+    if postgres is not None:
+        from .postgres import build_postgres
+
+        return build_postgres(cfg=postgres, progress=progress, wait_seconds=wait_seconds)
+    assert warehouse is not None, "a DuckDB build needs the warehouse path"
     warehouse = warehouse.resolve()
     if not warehouse.exists():
         raise ConfigError(f"no warehouse at {warehouse}: run `whsync sync` first")

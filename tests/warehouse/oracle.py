@@ -74,3 +74,24 @@ def expected_views(tenant: dict[str, list[dict[str, Any]]]) -> dict[str, list[tu
 def read_table(con: Any, table: str, columns: list[str]) -> list[tuple]:
     cols = ", ".join(f'"{c}"' for c in columns)
     return sorted(con.execute(f'select {cols} from "{table}"').fetchall())
+
+
+def columns_of(con: Any, table: str) -> list[str]:
+    """A relation's columns in order, in the current schema (portable: DuckDB and PostgreSQL)."""
+    name = table.replace("'", "''")
+    return [r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        f"where table_schema = current_schema() and table_name = '{name}' order by ordinal_position"
+    ).fetchall()]
+
+
+def assert_matches(con: Any, tenant: dict[str, list[dict[str, Any]]]) -> None:
+    """The warehouse behind `con` (anything with `.execute(sql).fetchall()`) holds exactly what the
+    tenant implies: every `$raw` table and view row by row, and their columns in order."""
+    want_raw, want_views = expected_raw(tenant), expected_views(tenant)
+    for table, cols in COLUMNS.items():
+        assert read_table(con, f"{table}$raw", cols) == want_raw[table], f"{table}$raw differs"
+        assert read_table(con, table, cols) == want_views[table], f"{table} view differs"
+        # the views expose exactly the documented columns, in the documented order
+        assert columns_of(con, table) == cols
+        assert columns_of(con, f"{table}$raw") == cols + SYSTEM_COLUMNS[table]

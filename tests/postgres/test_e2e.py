@@ -1,0 +1,63 @@
+"""The DuckDB end-to-end comparison (tests/warehouse/oracle.py), unchanged, against PostgreSQL; the
+CLI's `--target postgres`; no password in any output."""
+from __future__ import annotations
+
+import json
+
+from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
+
+from warehouse.oracle import assert_matches
+from .conftest import PgCon, whsync
+
+
+def test_tricky_fixture_lands_row_for_row_in_postgres(synced_pg, tricky):
+    server, dsn, p = synced_pg
+    assert "postgresql://postgres@127.0.0.1" in p.stdout  # where it went, without the password
+    assert server.password not in p.stdout + p.stderr
+    con = PgCon(dsn)
+    try:
+        assert_matches(con, json.loads(json.dumps(tricky.to_dict())))
+        # the types of Benchling's warehouse
+        types = dict(con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'public' and table_name = 'user'").fetchall())
+        assert types["created_at"] == "timestamp without time zone"
+        assert types["is_suspended"] == "boolean"
+        assert types["id"] in ("character varying", "text")
+        # the warehouse lives in public; the views read the tables in public; nothing left in the build schema
+        kinds = dict(con.execute(
+            "select c.relname, c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname = 'public'").fetchall())
+        assert kinds["user"] == "v" and kinds["user$raw"] == "r" and kinds["folder"] == "v"
+        viewdef = con.execute("""select pg_get_viewdef('public."user"'::regclass)""").fetchone()[0]
+        assert 'public."user$raw"' in viewdef or '"user$raw"' in viewdef and "__build" not in viewdef
+        deps = con.execute(
+            "select distinct t.relnamespace::regnamespace::text from pg_depend d "
+            "join pg_rewrite r on r.oid = d.objid join pg_class v on v.oid = r.ev_class "
+            "join pg_class t on t.oid = d.refobjid "
+            "where v.relnamespace = 'public'::regnamespace and t.oid <> v.oid").fetchall()
+        assert deps == [("public",)]
+        schemas = {r[0] for r in con.execute("select nspname from pg_namespace").fetchall()}
+        assert {"benchling_raw", "staging", "public"} <= schemas and "public__build" not in schemas
+    finally:
+        con.close()
+
+
+def test_wrong_password_fails_in_one_line_without_printing_it(pg_server, tmp_path):
+    secret = "not-the-password-s3cret"
+    dsn = f"postgresql://postgres:{secret}@127.0.0.1:{pg_server.port}/postgres"
+    p = whsync(["build", "--target", "postgres"], tmp_path, {"WHSYNC_POSTGRES_DSN": dsn})
+    assert p.returncode == 1, p.stderr
+    assert "cannot connect to postgresql://postgres@127.0.0.1" in p.stderr
+    assert secret not in p.stdout + p.stderr
+    errors = [l for l in p.stderr.splitlines() if l.startswith("whsync: error:")]
+    assert len(errors) == 1
+
+
+def test_bad_or_missing_dsn_is_a_config_error(tmp_path):
+    p = whsync(["build", "--target", "postgres"], tmp_path, {})
+    assert p.returncode == 2 and "WHSYNC_POSTGRES_DSN" in p.stderr
+    p = whsync(["build", "--target", "postgres"], tmp_path, {"WHSYNC_POSTGRES_DSN": "postgresql://u:pw-x9@h:notaport/db"})
+    assert p.returncode == 2 and "pw-x9" not in p.stdout + p.stderr
+    p = whsync(["build", "--target", "nosuch"], tmp_path, {})
+    assert p.returncode == 2 and "--target" in p.stderr
