@@ -47,6 +47,7 @@ class BenchlingConfig:
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
     allow_insecure_http: bool = False
+    timeout_s: float = 60.0  # read timeout per request; a slower answer is retried (bounded)
 
     def client(self) -> BenchlingClient:
         try:
@@ -54,7 +55,8 @@ class BenchlingConfig:
                 auth: Any = ApiKeyAuth(self.api_key)
             else:
                 auth = ClientCredentialsAuth(self.client_id or "", self.client_secret or "")
-            return BenchlingClient(self.base_url, auth, allow_insecure_http=self.allow_insecure_http)
+            return BenchlingClient(self.base_url, auth, allow_insecure_http=self.allow_insecure_http,
+                                   timeout=(10.0, self.timeout_s))
         except ValueError as e:  # bad URL, plain http to a remote host, empty key: the user's to fix
             raise ConfigError(str(e)) from None
 

@@ -286,13 +286,9 @@ class BenchlingClient:
     # -- requests -------------------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        resp = self._send("GET", path, params=params, authorize=True)
-        try:
-            return resp.json()
-        except ValueError as e:
-            raise BenchlingResponseError(
-                f"Benchling at {self.host} returned a body that is not JSON for GET {path}"
-            ) from e
+        """GET and parse JSON. A 200 whose body is not JSON (cut off by a proxy, an HTML error
+        page) is retried like a 5xx: it is a transport fault, not data."""
+        return self._send("GET", path, params=params, authorize=True, parse_json=True)
 
     def paginate(
         self, path: str, key: str, params: dict[str, Any] | None = None
@@ -330,7 +326,8 @@ class BenchlingClient:
         data: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         authorize: bool = False,
-    ) -> requests.Response:
+        parse_json: bool = False,
+    ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
         started = time.monotonic()
@@ -407,7 +404,13 @@ class BenchlingClient:
                         f"Benchling at {self.host} answered {method} {template} with HTTP {status}: "
                         f"{_error_message(resp)}"
                     )
-                return resp
+                if not parse_json:
+                    return resp
+                try:
+                    return resp.json()
+                except ValueError:
+                    status = "200 with a body that is not JSON"  # type: ignore[assignment]
+                    delay = _backoff(attempt)
             if attempt >= self.max_tries or elapsed + delay > self.max_retry_seconds:
                 raise BenchlingResponseError(
                     f"Benchling at {self.host} kept answering {method} {template} with HTTP {status} "

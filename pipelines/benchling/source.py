@@ -164,6 +164,9 @@ def to_arrow(table: str, items: Sequence[dict[str, Any]], synced_at: datetime) -
     """Turn a batch of API objects into the raw table's Arrow table, column by column."""
     arrays = []
     keyset = _key_columns(table)
+    for o in items:
+        if not isinstance(o, dict):
+            raise MalformedRecordError(f"Benchling returned a {table} item that is not an object: {_describe(o)}")
     for name, typ, path in COLUMNS[table]:
         get = _getter(path)
         values = [get(o) for o in items]
@@ -202,15 +205,35 @@ def _batched(
 ) -> Iterator[pa.Table]:
     buf: list[dict[str, Any]] = []
     yielded = False
+    seen: set[Any] = set()
     for page in pages:
         progress(table, 1, len(page))
-        buf.extend(page)
+        buf.extend(_unseen(page, seen, table))
         if len(buf) >= ROWS_PER_BATCH:
             yield to_arrow(table, buf, synced_at)
             yielded = True
             buf = []
     if buf or not yielded:  # an empty table still replaces the old one, with every column
         yield to_arrow(table, buf, synced_at)
+
+
+def _unseen(items: list[dict[str, Any]], seen: set[Any], table: str) -> list[dict[str, Any]]:
+    """Drop objects already read in this scan. Users and teams sort by modifiedAt, so an object
+    edited mid-scan can move to a later page and be served twice; the first copy wins (the row's
+    primary key decides; objects without a key pass through to fail in `to_arrow`)."""
+    keys = PRIMARY_KEYS[table]
+    if isinstance(keys, str):
+        key = lambda o: o.get(keys)  # noqa: E731
+    else:
+        key = lambda o: (o.get("teamId"), (o.get("user") or {}).get("id"))  # noqa: E731
+    out = []
+    for o in items:
+        k = key(o) if isinstance(o, dict) else None
+        if k is None or k not in seen:
+            if k is not None:
+                seen.add(k)
+            out.append(o)
+    return out
 
 
 class _TeamIds:
@@ -290,6 +313,7 @@ def _membership_batches(
 
     buf: list[dict[str, Any]] = []
     yielded = False
+    seen: set[Any] = set()
     pending = iter(team_ids)
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="memberships") as pool:
         running = set()
@@ -300,7 +324,7 @@ def _membership_batches(
         while running:
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
-                buf.extend(fut.result())
+                buf.extend(_unseen(fut.result(), seen, "team_memberships"))
                 nxt = next(pending, None)
                 if nxt is not None:
                     running.add(pool.submit(scan_team, nxt))
