@@ -409,6 +409,12 @@ def workdir(keep: bool = False) -> Iterator[Path]:
             shutil.rmtree(d, ignore_errors=True)
 
 
+def _progress(label: str, r: Run) -> None:
+    """One line per finished run on stderr, so a long run shows it is alive (tables go to stdout)."""
+    print(f"  ... {label}: {'ok' if r.ok else 'FAILED'} in {r.wall_s:.1f} s, {r.requests:,} requests, "
+          f"{r.rate_limited:,} 429s", file=sys.stderr, flush=True)
+
+
 def scenario_throttled(report: Report, name: str, sizes: Sizes, rate_limit: str, latency_ms: float,
                        peers: list[str], second_sync: bool, work: Path, build: bool = True) -> dict[str, Any]:
     """Scenarios 1, 2 and 4: whsync (with the dbt build), the peers, then a second whsync sync with
@@ -440,9 +446,11 @@ def scenario_throttled(report: Report, name: str, sizes: Sizes, rate_limit: str,
             if served and served["folders"] != len(tenant.folders):
                 raise RuntimeError(f"simulator serves a different tenant: {served}")
             runs[client] = run_client(client, sim, work / f"{name}-{client}.duckdb", build=build and client == "whsync")
+        _progress(client, runs[client])
     if second_sync:
         with SimProcess(sizes, rate_limit, latency_ms) as sim:
             runs["whsync (2nd)"] = run_client("whsync", sim, work / f"{name}-whsync.duckdb", build=build)
+        _progress("whsync (2nd)", runs["whsync (2nd)"])
 
     w = runs["whsync"]
     rows = []
@@ -511,6 +519,7 @@ def scenario_unthrottled(report: Report, folder_sizes: list[int], base: Sizes, w
         sizes = Sizes(base.users, base.apps, base.teams, base.projects, n, base.seed)
         with SimProcess(sizes, "off", 0) as sim:
             r = run_client("whsync", sim, work / f"unthrottled-{n}.duckdb", build=build)
+        _progress(f"whsync, {n:,} folders", r)
         total_rows = sum(r.rows.values()) if r.rows else (r.rows_reported or 0)
         el = total_rows / r.extract_s if r.ok and r.extract_s else None
         e2e = total_rows / r.wall_s if r.ok and r.wall_s else None
