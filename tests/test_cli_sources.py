@@ -1,0 +1,163 @@
+"""`whsync sync --source paradime|bencher|all` and `whsync simulate paradime|bencher` as a user runs them:
+credentials from the environment, exit codes, one-line causes, and no secret in any output.
+
+The simulators run in this process on port 0; the CLI runs as a subprocess against them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipelines.bencher.simulator import BencherSimulator
+from pipelines.bencher.simulator import load_fixture as load_bencher_fixture
+from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
+from pipelines.paradime.simulator import ParadimeSimulator
+from pipelines.paradime.simulator import load_fixture as load_paradime_fixture
+
+WHSYNC = str(Path(sys.executable).with_name("whsync"))
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PD = json.loads((FIXTURES / "paradime_tricky.json").read_text(encoding="utf-8"))
+BC = json.loads((FIXTURES / "bencher_tricky.json").read_text(encoding="utf-8"))
+WRONG = "wrong-secret-0123456789abcdef"
+
+# what the fixtures imply the warehouse tables hold (disabled users are never returned; the hidden
+# organization is not visible to the token)
+PD_COUNTS = {
+    "paradime.user": sum(1 for w in PD["workspaces"] for u in w["activeUsers"] if not u.get("_disabled")),
+    "paradime.invited_user": sum(len(w["invitedUsers"]) for w in PD["workspaces"]),
+    "paradime.workspace": len(PD["workspaces"]),
+}
+_VISIBLE = [o for o in BC["organizations"] if o.get("_visible", True)]
+BC_COUNTS = {"bencher.organization": len(_VISIBLE), "bencher.member": sum(len(o["_members"]) for o in _VISIBLE)}
+
+
+def run(args, tmp_path, env_extra=None, timeout=180):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "PARADIME_", "BENCHER_"))}
+    env.update(env_extra or {})
+    return subprocess.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def printed_counts(stdout: str) -> dict[str, int]:
+    out = {}
+    for line in stdout.splitlines():
+        parts = line.split()
+        if line.startswith("  ") and len(parts) == 2 and parts[1].isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def error_line(p: subprocess.CompletedProcess) -> str:
+    """The single `whsync: error:` line, which must be the last line of stderr."""
+    errors = [line for line in p.stderr.splitlines() if line.startswith("whsync: error:")]
+    assert len(errors) == 1, p.stderr
+    assert p.stderr.strip().endswith(errors[0]), p.stderr
+    return errors[0]
+
+
+@pytest.fixture
+def paradime():
+    fx = load_paradime_fixture(FIXTURES / "paradime_tricky.json")
+    with ParadimeSimulator(fx["workspaces"], api_key=fx["api_key"], api_secret=fx["api_secret"], port=0) as s:
+        yield s
+
+
+@pytest.fixture
+def bencher():
+    with BencherSimulator(load_bencher_fixture(FIXTURES / "bencher_tricky.json"), port=0) as s:
+        yield s
+
+
+def paradime_env(sim: ParadimeSimulator, secret: str = PD["api_secret"]) -> dict[str, str]:
+    """Two workspaces, as a user configures several: PARADIME_WORKSPACES and per-workspace variables."""
+    env = {"PARADIME_WORKSPACES": ",".join(w["name"] for w in PD["workspaces"])}
+    for w in PD["workspaces"]:
+        p = "PARADIME_" + w["name"].upper().replace("-", "_") + "__"
+        env.update({p + "API_ENDPOINT": sim.endpoint_for(w["name"]), p + "API_KEY": PD["api_key"],
+                    p + "API_SECRET": secret})
+    return env
+
+
+def bencher_env(sim: BencherSimulator, token: str = BC["token"]) -> dict[str, str]:
+    return {"BENCHER_API_URL": sim.base_url, "BENCHER_API_TOKEN": token}
+
+
+@pytest.mark.parametrize("source", ["paradime", "bencher"])
+def test_sync_one_source_prints_its_tables(source, paradime, bencher, tmp_path):
+    env = paradime_env(paradime) if source == "paradime" else bencher_env(bencher)
+    p = run(["sync", "--source", source, "--duckdb", "w.duckdb", "--quiet"], tmp_path, env)
+    assert p.returncode == 0, p.stderr
+    want = PD_COUNTS if source == "paradime" else BC_COUNTS
+    assert printed_counts(p.stdout) == want  # exactly this source's tables: no other source is present
+    assert PD["api_secret"] not in p.stdout + p.stderr and BC["token"] not in p.stdout + p.stderr
+
+
+def test_sync_all_three_sources(paradime, bencher, tmp_path):
+    tenant = generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=2)
+    with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off").start() as bl:
+        p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb", "--quiet"], tmp_path,
+                {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher)})
+    assert p.returncode == 0, p.stderr
+    counts = printed_counts(p.stdout)
+    assert {k: counts.get(k) for k in {**PD_COUNTS, **BC_COUNTS}} == {**PD_COUNTS, **BC_COUNTS}
+    assert counts.get("user") == len(tenant.users) and "team_member" in counts  # Benchling's tables too
+
+
+@pytest.mark.parametrize("source,env,names", [
+    ("paradime", {}, ["PARADIME_API_ENDPOINT"]),
+    ("paradime", {"PARADIME_API_ENDPOINT": "http://127.0.0.1:9/api/v1/x/graphql"},
+     ["PARADIME_API_KEY", "PARADIME_API_SECRET"]),
+    ("paradime", {"PARADIME_WORKSPACES": "ws-a", "PARADIME_WS_A__API_ENDPOINT": "http://127.0.0.1:9/g",
+                  "PARADIME_WS_A__API_KEY": "k"}, ["PARADIME_WS_A__API_SECRET"]),
+    ("bencher", {"BENCHER_API_URL": "http://127.0.0.1:9"}, ["BENCHER_API_TOKEN"]),
+    ("all", {"BENCHLING_API_KEY": "k", "BENCHER_API_TOKEN": "t"}, ["PARADIME_API_ENDPOINT"]),
+])
+def test_missing_credentials_exit_2_naming_the_variable(source, env, names, tmp_path):
+    args = ["sync", "--source", source, "--duckdb", "w.duckdb"]
+    if source == "all":
+        args += ["--base-url", "https://acme.benchling.com"]
+    p = run(args, tmp_path, env)
+    assert p.returncode == 2, p.stderr
+    line = error_line(p)
+    for name in names:
+        assert name in line
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_wrong_paradime_secret_exits_1_without_printing_it(paradime, tmp_path):
+    env = paradime_env(paradime, secret=WRONG)
+    p = run(["sync", "--source", "paradime", "--duckdb", "w.duckdb", "--no-build"], tmp_path, env)
+    assert p.returncode == 1
+    line = error_line(p)
+    assert "refused the credentials" in line and "data-platform" in line  # the cause, and which workspace
+    out = p.stdout + p.stderr
+    assert WRONG not in out and PD["api_key"] not in out
+    assert not any(v in out for k, v in env.items() if k.endswith("API_ENDPOINT"))  # endpoints are secret too
+    assert not (tmp_path / "w.duckdb").exists(), "a failed first sync publishes nothing"
+
+
+def test_wrong_bencher_token_exits_1_without_printing_it(bencher, tmp_path):
+    p = run(["sync", "--source", "bencher", "--duckdb", "w.duckdb", "--no-build"], tmp_path,
+            bencher_env(bencher, token="bencher_user_" + WRONG))
+    assert p.returncode == 1
+    line = error_line(p)
+    assert "refused the token" in line and "BENCHER_API_TOKEN" in line
+    assert WRONG not in p.stdout + p.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_unknown_source_exits_2(tmp_path):
+    p = run(["sync", "--source", "foo"], tmp_path)
+    assert p.returncode == 2
+    assert "'foo'" in error_line(p)
+
+
+@pytest.mark.parametrize("name", ["paradime", "bencher"])
+def test_simulate_help(name, tmp_path):
+    p = run(["simulate", name, "--help"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "--fixture" in p.stdout and "--port" in p.stdout
