@@ -242,13 +242,36 @@ def reset_build_schema(cfg: PgConfig) -> None:
         con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(cfg.build_schema)))
 
 
-def publish(cfg: PgConfig, relations: Sequence[str]) -> None:
+def publish(cfg: PgConfig, relations: Sequence[str], lock_wait_seconds: float = 300.0) -> None:
     """Move the built relations from `<schema>__build` into `<schema>` in one transaction.
 
     The old relations of the same names are dropped (views first), their SELECT grants copied to the
     new ones. An object of the user's that depends on a warehouse relation (e.g. their own view)
     makes the publish fail and leaves the old warehouse untouched: we never drop it silently.
+
+    The old relations are locked in one statement with a 100 ms lock timeout, retried: a reader
+    querying several warehouse relations can never deadlock with the publish, and waits at most
+    for the (short) swap itself.
     """
+    import psycopg2
+
+    deadline = time.monotonic() + lock_wait_seconds
+    while True:
+        try:
+            return _publish_once(cfg, relations)
+        except psycopg2.errors.LockNotAvailable:
+            # Readers hold the old relations: we waited briefly while holding the locks we had, then
+            # let go of all of them, so a reader never deadlocks with us. Try again until the deadline.
+            if time.monotonic() >= deadline:
+                raise PostgresError(
+                    f"publishing into {cfg.label()} gave up after {lock_wait_seconds:.0f}s: readers held the "
+                    "warehouse tables the whole time; the previous warehouse is unchanged"
+                ) from None
+            time.sleep(0.05)
+
+
+def _publish_once(cfg: PgConfig, relations: Sequence[str]) -> None:
+    import psycopg2
     from psycopg2 import sql
 
     build, dest = cfg.build_schema, cfg.schema
@@ -261,6 +284,12 @@ def publish(cfg: PgConfig, relations: Sequence[str]) -> None:
             if missing:
                 raise PostgresError(f"the build produced no {', '.join(missing)} in schema {build}")
             old = _relations(cur, dest, relations)
+            if old:
+                # all old relations at once, waiting at most 100 ms (far below deadlock_timeout)
+                cur.execute("set local lock_timeout = '100ms'")
+                cur.execute(sql.SQL("lock table {} in access exclusive mode").format(
+                    sql.SQL(", ").join(sql.Identifier(dest, n) for n in old)))
+                cur.execute("set local lock_timeout = 0")
             grants = _select_grantees(cur, dest, list(old))
             # views first: they depend on the tables
             for name, kind in sorted(old.items(), key=lambda kv: kv[1] != "v"):
@@ -277,7 +306,7 @@ def publish(cfg: PgConfig, relations: Sequence[str]) -> None:
             con.commit()
         except Exception as e:
             con.rollback()
-            if isinstance(e, PostgresError):
+            if isinstance(e, (PostgresError, psycopg2.errors.LockNotAvailable)):
                 raise
             raise PostgresError(f"publishing into {cfg.label()} failed: {cfg.redact(_first_line(e))}") from None
 
