@@ -17,12 +17,13 @@ from pathlib import Path
 
 PG_USER = "whsync_pg"
 SUPERUSER = "postgres"
-_BIN_DIRS = ["/usr/local/bin", "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin",
-             "/usr/lib/postgresql/15/bin"]
 
 
 def find_bin(name: str) -> str | None:
-    for d in _BIN_DIRS:
+    # /usr/local/bin, then Debian's versioned dirs (newest first), then PATH
+    debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
+                    if p.parent.name.isdigit() else 0, reverse=True)
+    for d in ["/usr/local/bin", *map(str, debian)]:
         p = Path(d) / name
         if p.exists():
             return str(p)
