@@ -428,12 +428,12 @@ def scenario_throttled(report: Report, name: str, sizes: Sizes, rate_limit: str,
     want = expected_keys(tenant)
     report.emit(f"\n## {name}: {sizes.label()}; simulator limit {rate_limit}, latency {latency_ms:g} ms")
     report.emit(
-        f"Tenant as generated: {prof['memberships']:,} memberships; members per team min {prof['members_min']}, "
+        f"\nTenant as generated: {prof['memberships']:,} memberships; members per team min {prof['members_min']}, "
         f"median {prof['members_median']:g}, p90 {prof['members_p90']:.0f}, max {prof['members_max']}, "
         f"{prof['teams_over_100']} teams over 100; {prof['projects_archived_pct']:.1f}% of projects and "
         f"{prof['folders_archived_pct']:.1f}% of folders archived.")
     report.emit(
-        f"Floor: R = {R:,} requests at pageSize {PAGE_SIZE} ("
+        f"\nFloor: R = {R:,} requests at pageSize {PAGE_SIZE} ("
         + ", ".join(f"{k} {v:,}" for k, v in fr.items())
         + f"); T = (ceil(R/L) - 1) x W + latency = "
         + (f"({math.ceil(R / L)} - 1) x {W:g} s + {latency_ms / 1000:g} s = {T:,.2f} s" if L else f"{T:g} s (no limit)"))
@@ -467,7 +467,7 @@ def scenario_throttled(report: Report, name: str, sizes: Sizes, rate_limit: str,
         f"{name}: wall time, requests and 429s (floor R = {R:,}, T = {T:,.2f} s)",
         ["run", "status", "wall s", "extract s", "build s", "requests", "429s", "rows", "API s / floor T",
          "API s / whsync extract s", "peak RSS"], rows))
-    report.emit("API s = the extract stage (dlt extract+normalize+load) for whsync, the whole wall time for a "
+    report.emit("\nAPI s = the extract stage (dlt extract+normalize+load) for whsync, the whole wall time for a "
                 "peer (peers load as they go and build nothing). whsync's wall includes the dbt build and publish.")
 
     # same rows?
