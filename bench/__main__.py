@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
             if a.smoke:
                 scenario_throttled(report, "smoke", replace(SMOKE, seed=a.seed), "8/1", 0, peers, second, work, build)
             else:
-                scenario_throttled(report, f"scaled x{a.scale:g}", standard.scaled(a.scale), a.quick_rate_limit,
-                                   a.latency_ms, peers, second, work, build)
+                scenario_throttled(report, "standard" if a.scale == 1 else f"scaled x{a.scale:g}", standard.scaled(a.scale),
+                                   a.quick_rate_limit, a.latency_ms, peers, second, work, build)
                 if a.full:
                     scenario_throttled(report, "standard", standard, a.rate_limit, a.latency_ms, peers, second, work, build)
         if "3" in wanted:
