@@ -67,9 +67,11 @@ def _err(message: str, code: int = 1) -> None:
 
 def _explain(exc: BaseException) -> tuple[str, int]:
     """The one-line cause of a failure (dlt wraps our errors; unwrap them) and the exit code."""
+    from .bencher.client import BencherError
     from .benchling.client import BenchlingError
     from .benchling.source import MalformedRecordError
     from .dbt import DbtBuildError
+    from .paradime.client import ParadimeError
     from .postgres import PostgresBusyError, PostgresConfigError, PostgresError
     from .sync import ConfigError
     from .warehouse import WarehouseBusyError
@@ -81,7 +83,7 @@ def _explain(exc: BaseException) -> tuple[str, int]:
         if isinstance(cur, (ConfigError, PostgresConfigError)):
             return str(cur), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError,
-                            PostgresError, PostgresBusyError)):
+                            PostgresError, PostgresBusyError, ParadimeError, BencherError)):
             return str(cur), 1
         cur = cur.__cause__ or cur.__context__
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -140,9 +142,9 @@ def sync(
         _err(msg, code)
         return
     print(
-        f"synced {sum(result.rows.values())} rows with {result.requests} requests "
-        f"({result.rate_limited} rate-limited, {result.retries} retried) in {result.seconds:.1f}s "
-        f"into {result.warehouse}"
+        f"synced {sum(result.rows.values())} rows in {result.seconds:.1f}s into {result.warehouse}"
+        + (f"; Benchling: {result.requests} requests ({result.rate_limited} rate-limited, "
+           f"{result.retries} retried)" if result.requests else "")
     )
     if result.counts:
         _print_counts(result.counts)
