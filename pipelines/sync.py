@@ -198,6 +198,11 @@ def extract(plan: SourcePlan, db_path: Path, progress: Progress, synced_at: date
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format="parquet" if plan.name == "benchling" else "jsonl")
+            if plan.name != "benchling":  # sources without live page counts: report what dlt loaded
+                counts = pipeline.last_trace.last_normalize_info.row_counts
+                for table, n in counts.items():
+                    if not table.startswith("_dlt"):
+                        progress.page(f"{plan.name}.{table}", 0, n)
     finally:
         close()
     return stats
