@@ -428,8 +428,9 @@ def workdir(keep: bool = False) -> Iterator[Path]:
 
 def _progress(label: str, r: Run) -> None:
     """One line per finished run on stderr, so a long run shows it is alive (tables go to stdout)."""
-    print(f"  ... {label}: {'ok' if r.ok else 'FAILED'} in {r.wall_s:.1f} s, {r.requests:,} requests, "
-          f"{r.rate_limited:,} 429s", file=sys.stderr, flush=True)
+    extract = f" (extract {r.extract_s:.1f} s, build {r.build_s or 0:.1f} s)" if r.extract_s else ""
+    print(f"  ... {label}: {'ok' if r.ok else 'FAILED: ' + str(r.error)} in {r.wall_s:.1f} s{extract}, "
+          f"{r.requests:,} requests, {r.rate_limited:,} 429s", file=sys.stderr, flush=True)
 
 
 def scenario_throttled(report: Report, name: str, sizes: Sizes, rate_limit: str, latency_ms: float,
