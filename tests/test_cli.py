@@ -86,3 +86,48 @@ def test_sync_help_explains_credentials(tmp_path):
     assert p.returncode == 0
     for word in ("--base-url", "--duckdb", "--no-build", "BENCHLING_API_KEY", "secrets.toml"):
         assert word in p.stdout
+
+
+def _serve_with(hook):
+    return BenchlingSimulator(generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=2),
+                              rate_limit="off", request_hook=hook).start()
+
+
+@pytest.mark.parametrize("bad_user,needle", [
+    ({"name": "No Id", "handle": "noid", "email": "n@x.io", "isSuspended": False}, "users record without a valid `id`"),
+    ({"id": "ent_badtype1", "name": "T", "handle": "t", "email": "t@x.io", "isSuspended": "yes"},
+     "users record whose `is_suspended` is not a bool"),
+])
+def test_record_out_of_contract_fails_naming_it(tmp_path, bad_user, needle):
+    """Never silently dropped: the sync fails, names the record, and publishes nothing."""
+    from pipelines.benchling.simulator import Response
+
+    def hook(req):
+        if req.path.endswith("/users"):
+            return Response(200, {"users": [bad_user], "nextToken": ""})
+        return None
+
+    sim = _serve_with(hook)
+    try:
+        p = run(["sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"], tmp_path,
+                {"BENCHLING_API_KEY": "whsync-demo-key"})
+    finally:
+        sim.stop()
+    assert p.returncode == 1
+    err = [l for l in p.stderr.splitlines() if l.startswith("whsync: error:")]
+    assert len(err) == 1 and needle in err[0] and bad_user.get("handle", "") in err[0]
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_malformed_json_fails_after_bounded_retries(tmp_path):
+    from pipelines.benchling.simulator import Response
+
+    sim = _serve_with(lambda req: Response(200, b'{"users": [', {"content-type": "application/json"})
+                      if req.path.endswith("/users") else None)
+    try:
+        p = run(["sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"], tmp_path,
+                {"BENCHLING_API_KEY": "whsync-demo-key"})
+    finally:
+        sim.stop()
+    assert p.returncode == 1
+    assert "body that is not JSON after 6 tries" in p.stderr
