@@ -113,6 +113,10 @@ def sync(
     target: str = TARGET_OPTION,
     schema: str = SCHEMA_OPTION,
     build: bool = typer.Option(True, "--build/--no-build", help="Build the warehouse tables with dbt after loading."),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="List every Benchling user and app again instead of only those "
+        "modified since the last sync (teams, memberships, projects and folders are always listed in full).",
+    ),
     allow_insecure_http: bool = typer.Option(
         False, "--allow-insecure-http", help="Allow a plain-http base URL to a non-loopback host "
         "(the API key would cross the network unencrypted).",
@@ -133,7 +137,7 @@ def sync(
 
     try:
         pg = _postgres(target, schema)
-        plans = plans_for(source, base_url, allow_insecure_http)
+        plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
         with Progress(quiet=quiet) as progress:
             result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait,
                               postgres=pg)

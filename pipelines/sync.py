@@ -121,7 +121,7 @@ class SourcePlan:
     make: Any  # (synced_at, progress) -> (dlt source, stats or None, close callable)
 
 
-def benchling_plan(config: BenchlingConfig) -> SourcePlan:
+def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> SourcePlan:
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
         client = config.client()
         progress.stats_fn = lambda: {
@@ -131,7 +131,8 @@ def benchling_plan(config: BenchlingConfig) -> SourcePlan:
             "rate_limited": client.stats.rate_limited,
             "retries": client.stats.retries,
         }
-        return benchling_source(client, synced_at=synced_at, progress=progress.page), client.stats, client.close
+        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh)
+        return source, client.stats, client.close
 
     return SourcePlan("benchling", "benchling_raw", make)
 
@@ -292,7 +293,9 @@ def warehouse_counts(warehouse: Path) -> dict[str, int | None]:
     return {n: c for n, c in counts.items() if c is not None or not present}
 
 
-def plans_for(names: list[str], base_url: str | None, allow_insecure_http: bool = False) -> list[SourcePlan]:
+def plans_for(
+    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
+) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
     wanted: list[str] = []
     for n in names or ["benchling"]:
@@ -307,7 +310,7 @@ def plans_for(names: list[str], base_url: str | None, allow_insecure_http: bool 
     plans = []
     for name in dict.fromkeys(wanted):
         if name == "benchling":
-            plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http)))
+            plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http), full_refresh))
         elif name == "paradime":
             plans.append(paradime_plan())
         else:

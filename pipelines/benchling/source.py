@@ -17,14 +17,16 @@ Raw tables (dataset `benchling_raw`), one row per API object, API fields flatten
 | projects         | GET /projects?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED | id                |
 | folders          | GET /folders?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED  | id                |
 
-Every table is replaced in full on each sync: projects, folders and memberships have no `modifiedAt`
-filter and never signal deletions, so only a full listing is correct for them.
+Users and apps are synced incrementally (`modifiedAt` since the last sync, merged by id; see
+`INCREMENTAL`). Teams, memberships, projects and folders are replaced in full on each sync: projects,
+folders and memberships have no `modifiedAt` filter and deletions are never signalled, so only a full
+listing is correct for them (and teams are needed in full to scan every team's memberships).
 """
 from __future__ import annotations
 
 import threading
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import dlt
@@ -112,6 +114,14 @@ ENDPOINTS = {
     "projects": ("/projects", "projects", ALL_ARCHIVED),
     "folders": ("/folders", "folders", ALL_ARCHIVED),
 }
+
+# Users and apps can be listed by `modifiedAt` and are never deleted in Benchling (users are
+# suspended, apps archived). Teams must be listed in full anyway (their memberships are), and
+# projects, folders and memberships have no modifiedAt filter: those are replaced on every sync.
+INCREMENTAL = {"users", "apps"}
+# Re-read what changed shortly before the previous sync started: covers clock skew between this
+# machine and Benchling, and writes that were in flight during the previous scan.
+INCREMENTAL_OVERLAP = timedelta(minutes=5)
 
 ProgressFn = Callable[[str, int, int], None]  # (resource, pages, rows) increments
 
@@ -256,8 +266,15 @@ def benchling_source(
     synced_at: datetime | None = None,
     progress: ProgressFn | None = None,
     membership_workers: int = 8,
+    full_refresh: bool = False,
 ) -> Any:
-    """All six Benchling resources, sharing one client (one session, one rate budget)."""
+    """All six Benchling resources, sharing one client (one session, one rate budget).
+
+    Users and apps are incremental: after a first full listing, each sync asks only for objects
+    with `modifiedAt` after the previous sync's start (minus `INCREMENTAL_OVERLAP`) and merges them
+    by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
+    carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
+    """
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
     teams_cache = _TeamIds()
@@ -268,14 +285,29 @@ def benchling_source(
         def scan() -> Iterator[pa.Table]:
             if table == "teams":
                 pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
-            else:
-                pages = client.paginate(path, key, params)
-            yield from _batched(table, pages, synced_at, report)
+                yield from _batched(table, pages, synced_at, report)
+                return
+            if table not in INCREMENTAL:
+                yield from _batched(table, client.paginate(path, key, params), synced_at, report)
+                return
+            state = dlt.current.resource_state()
+            since = None if full_refresh else state.get("modified_since")
+            query = dict(params)
+            if since:
+                start = datetime.fromisoformat(since) - INCREMENTAL_OVERLAP
+                query["modifiedAt"] = "> " + start.strftime("%Y-%m-%dT%H:%M:%SZ")
+            # first sync or --full-refresh: replace the table; afterwards merge the changed rows
+            hints = dlt.mark.make_hints(write_disposition="merge" if since else "replace")
+            for batch in _batched(table, client.paginate(path, key, query), synced_at, report):
+                yield dlt.mark.with_hints(batch, hints)
+            state["modified_since"] = synced_at.isoformat()  # committed only with the load
 
         return dlt.resource(
             scan,
             name=table,
-            write_disposition="replace",
+            # dlt drops the resource state of `replace` resources, so incremental ones are declared
+            # `merge` and switch to `replace` per sync through the hints above
+            write_disposition="merge" if table in INCREMENTAL else "replace",
             primary_key=PRIMARY_KEYS[table],
             columns=dlt_columns(table),
             parallelized=True,

@@ -136,3 +136,39 @@ def test_resync_is_stable_and_changes_show_exactly(serve, run_sync, tricky_tenan
             assert {r[0] for r in g} == {r[0] for r in n} == {user["id"]}
         else:
             assert before[table] == after[table]
+
+
+def test_users_and_apps_are_incremental(serve, run_sync, tmp_path):
+    from pipelines.progress import Progress
+    from pipelines.sync import BenchlingConfig, benchling_plan, sync
+
+    tenant = generate_tenant(seed=4, users=450, apps=3, teams=4, projects=10, folders=50)
+    sim = serve(tenant)
+    users_path = "GET /api/v2/users"
+
+    run_sync(sim, build=False)
+    assert sim.stats()["by_path"][users_path] == 5  # first sync: the full listing
+
+    sim.reset_stats()
+    run_sync(sim, build=False)
+    assert sim.stats()["by_path"][users_path] == 1  # nothing changed: one empty page
+
+    user = tenant_dict(tenant)["users"][7]
+    r = requests.patch(f"{sim.base_url}/users/{user['id']}", json={"name": "Renamed Person"},
+                       auth=(DEMO_API_KEY, ""))
+    assert r.status_code == 200
+    sim.reset_stats()
+    result = run_sync(sim)
+    assert sim.stats()["by_path"][users_path] == 1
+    assert_warehouse_matches(result.warehouse, tenant_dict(tenant))  # merged, nothing lost
+    con = connect(result.warehouse)
+    try:
+        assert con.execute('select name from "user" where id = ?', [user["id"]]).fetchone()[0] == "Renamed Person"
+    finally:
+        con.close()
+
+    sim.reset_stats()
+    cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
+    sync(plans=[benchling_plan(cfg, full_refresh=True)], warehouse=tmp_path / "warehouse.duckdb",
+         build=False, progress=Progress(quiet=True))
+    assert sim.stats()["by_path"][users_path] == 5  # --full-refresh lists everything again
