@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -407,8 +408,8 @@ class BenchlingClient:
                 if not parse_json:
                     return resp
                 try:
-                    return resp.json()
-                except ValueError:
+                    return orjson.loads(resp.content)
+                except orjson.JSONDecodeError:
                     status = "200 with a body that is not JSON"  # type: ignore[assignment]
                     delay = _backoff(attempt)
             if attempt >= self.max_tries or elapsed + delay > self.max_retry_seconds:
