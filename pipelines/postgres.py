@@ -427,38 +427,21 @@ def sync_postgres(
     """Extract every plan into its raw schema with dlt's postgres destination, build with dbt into
     `<schema>__build`, publish atomically into `<schema>`. Errors are returned with the password
     removed."""
-    import tempfile
     from datetime import datetime, timezone
 
     import dlt
 
-    from .sync import SyncResult
+    from .sync import SyncResult, extract_all
 
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
-    requests = rate_limited = retries = 0
     dbt_result = None
     build_seconds = 0.0
     try:
         with exclusive_lock(cfg, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
-            for plan in plans:
-                progress.set_stage(f"extracting from {plan.name.capitalize()}")
-                source, stats, close = plan.make(synced_at, progress)
-                try:
-                    with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
-                        pipeline = dlt.pipeline(
-                            pipeline_name=f"whsync_{plan.name}",
-                            destination=dlt.destinations.postgres(credentials=cfg.dlt_credentials()),
-                            dataset_name=plan.dataset,
-                            pipelines_dir=pipelines_dir,
-                        )
-                        pipeline.run(source, loader_file_format="csv" if plan.name == "benchling" else None)
-                finally:
-                    close()
-                if stats is not None:
-                    requests += stats.requests
-                    rate_limited += stats.rate_limited
-                    retries += stats.retries
+            destination = dlt.destinations.postgres(credentials=cfg.dlt_credentials())
+            # Arrow pages load into PostgreSQL as csv; the other sources' rows with dlt's default
+            totals = extract_all(plans, destination, progress, synced_at, {"benchling": "csv", "*": None})
             extract_seconds = time.monotonic() - started
             if build:
                 t0 = time.monotonic()
@@ -473,9 +456,9 @@ def sync_postgres(
         warehouse=cfg.label(),  # type: ignore[arg-type] - a label, never the DSN
         seconds=time.monotonic() - started,
         rows=dict(progress.rows),
-        requests=requests,
-        rate_limited=rate_limited,
-        retries=retries,
+        requests=totals.requests,
+        rate_limited=totals.rate_limited,
+        retries=totals.retries,
         dbt=dbt_result,
         counts=table_counts(cfg, WAREHOUSE_TABLES) if build else {},
         extract_seconds=extract_seconds,

@@ -185,20 +185,29 @@ def duckdb_env(path: Path) -> dict[str, str]:
     return {"WHSYNC_TARGET": "duckdb", "WHSYNC_DUCKDB_PATH": str(path)}
 
 
-def extract(plan: SourcePlan, db_path: Path, progress: Progress, synced_at: datetime) -> Any:
-    """Run one source's dlt pipeline into the DuckDB file `db_path`; return its client stats."""
+@dataclass
+class ExtractTotals:
+    requests: int = 0
+    rate_limited: int = 0
+    retries: int = 0
+
+
+def extract(
+    plan: SourcePlan, destination: Any, progress: Progress, synced_at: datetime, file_format: str | None
+) -> Any:
+    """Run one source's dlt pipeline into `destination`; return its client stats (or None)."""
     source, stats, close = plan.make(synced_at, progress)
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
-        # published file is the only state there is (nothing stale on disk after a failed run).
+        # published warehouse is the only state there is (nothing stale on disk after a failed run).
         with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
-                destination=dlt.destinations.duckdb(str(db_path)),
+                destination=destination,
                 dataset_name=plan.dataset,
                 pipelines_dir=pipelines_dir,
             )
-            pipeline.run(source, loader_file_format="parquet" if plan.name == "benchling" else "jsonl")
+            pipeline.run(source, loader_file_format=file_format)
             if plan.name != "benchling":  # sources without live page counts: report what dlt loaded
                 counts = pipeline.last_trace.last_normalize_info.row_counts
                 for table, n in counts.items():
@@ -207,6 +216,22 @@ def extract(plan: SourcePlan, db_path: Path, progress: Progress, synced_at: date
     finally:
         close()
     return stats
+
+
+def extract_all(
+    plans: list[SourcePlan], destination: Any, progress: Progress, synced_at: datetime,
+    formats: dict[str, str | None],
+) -> ExtractTotals:
+    """Extract every plan in turn; `formats` maps a source name (or "*") to dlt's loader file format."""
+    totals = ExtractTotals()
+    for plan in plans:
+        progress.set_stage(f"extracting from {plan.name.capitalize()}")
+        stats = extract(plan, destination, progress, synced_at, formats.get(plan.name, formats.get("*")))
+        if stats is not None:
+            totals.requests += stats.requests
+            totals.rate_limited += stats.rate_limited
+            totals.retries += stats.retries
+    return totals
 
 
 def dbt_selection(plans: list[SourcePlan], db_path: Path) -> list[str]:
@@ -247,7 +272,6 @@ def sync(
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
     warehouse = warehouse.resolve()
-    requests = rate_limited = retries = 0
     dbt_result = None
     build_seconds = 0.0
     with exclusive_lock(
@@ -255,13 +279,8 @@ def sync(
     ):
         remove_leftovers(warehouse)
         with building_copy(warehouse) as db:
-            for plan in plans:
-                progress.set_stage(f"extracting from {plan.name.capitalize()}")
-                stats = extract(plan, db, progress, synced_at)
-                if stats is not None:
-                    requests += stats.requests
-                    rate_limited += stats.rate_limited
-                    retries += stats.retries
+            totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
+                                 {"benchling": "parquet", "*": "jsonl"})
             extract_seconds = time.monotonic() - started
             if build:
                 progress.set_stage("building the warehouse (dbt)")
@@ -276,9 +295,9 @@ def sync(
         warehouse=warehouse,
         seconds=time.monotonic() - started,
         rows=dict(progress.rows),
-        requests=requests,
-        rate_limited=rate_limited,
-        retries=retries,
+        requests=totals.requests,
+        rate_limited=totals.rate_limited,
+        retries=totals.retries,
         dbt=dbt_result,
         counts=counts,
         extract_seconds=extract_seconds,
