@@ -14,7 +14,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test bench sync build simulate clean lint
+.PHONY: demo test bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
