@@ -8,17 +8,16 @@ Errors raise :class:`BencherError`; messages never contain the token, and except
 from __future__ import annotations
 
 import logging
-import random
-import time
 from typing import Any, Iterator
 from urllib.parse import quote
 
 import requests
 
+from ..http import RETRY_STATUSES, give_up_or_wait
+
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 255
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class BencherError(RuntimeError):
@@ -87,16 +86,8 @@ class BencherClient:
                     return resp
                 problem = f"Bencher {what}: HTTP {resp.status_code}{self._message(resp)}"
                 retry_after = resp.headers.get("Retry-After")
-            if attempt >= self.max_retries:
-                raise BencherError(f"{problem} (gave up after {attempt + 1} attempts)") from None
-            log.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, self.max_retries + 1)
-            delay = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.5, 1.0)
-            if retry_after:
-                try:
-                    delay = max(delay, min(float(retry_after), 60.0))
-                except ValueError:
-                    pass
-            time.sleep(delay)
+            give_up_or_wait(problem, attempt, self.max_retries, retry_after, base=self.backoff,
+                            cap=self.max_backoff, error=BencherError, logger=log)
             attempt += 1
 
     def _message(self, resp: requests.Response) -> str:

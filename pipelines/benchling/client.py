@@ -28,10 +28,11 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from ..http import RETRY_STATUSES, backoff_delay
+
 log = logging.getLogger("whsync.benchling")
 
 PAGE_SIZE = 100  # the documented maximum; fewer, fuller pages spend the rate limit best
-RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class BenchlingError(RuntimeError):
@@ -424,7 +425,7 @@ class BenchlingClient:
 
 def _backoff(attempt: int) -> float:
     """Exponential backoff with full jitter, capped at 15 s (Benchling's recommendation)."""
-    return random.uniform(0.5, min(15.0, 0.5 * 2 ** attempt))
+    return backoff_delay(attempt, base=0.5, cap=15.0, floor=0.5)
 
 
 def _error_message(resp: requests.Response) -> str:

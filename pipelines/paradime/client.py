@@ -10,11 +10,11 @@ Exceptions from ``requests`` are not chained (``from None``) because their text 
 from __future__ import annotations
 
 import logging
-import random
-import time
 from typing import Any
 
 import requests
+
+from ..http import RETRY_STATUSES, give_up_or_wait
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ UPDATE_ACCOUNT_TYPE_MUTATION = (
 DISABLE_USER_MUTATION = (
     "mutation DisableUser($uid: String!) { disableUser(uid: $uid) { ok } }"
 )
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 class ParadimeError(RuntimeError):
@@ -137,15 +135,6 @@ class ParadimeClient:
         return f"ParadimeClient(name={self.name!r}, endpoint='***', credentials='***')"
 
     # -- transport ---------------------------------------------------------------------------
-    def _sleep(self, attempt: int, retry_after: str | None) -> None:
-        delay = min(self.max_backoff, self.backoff * (2**attempt)) * random.uniform(0.5, 1.0)
-        if retry_after:
-            try:
-                delay = max(delay, min(float(retry_after), 60.0))
-            except ValueError:
-                pass
-        time.sleep(delay)
-
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """POSTs one GraphQL operation and returns its ``data``; raises ParadimeError."""
         ws = f"Paradime workspace '{self.name}'"
@@ -176,10 +165,8 @@ class ParadimeClient:
                     retry_after = resp.headers.get("Retry-After")
                 else:
                     return self._parse(resp, ws)
-            if attempt >= self.max_retries:
-                raise ParadimeError(f"{problem} (gave up after {attempt + 1} attempts)") from None
-            log.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, self.max_retries + 1)
-            self._sleep(attempt, retry_after)
+            give_up_or_wait(problem, attempt, self.max_retries, retry_after, base=self.backoff,
+                            cap=self.max_backoff, error=ParadimeError, logger=log)
             attempt += 1
 
     def _parse(self, resp: requests.Response, ws: str) -> dict[str, Any]:

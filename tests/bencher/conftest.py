@@ -1,21 +1,17 @@
 from __future__ import annotations
 
 import os
-import uuid
-from pathlib import Path
 
 import pytest
 
-os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
+from tests.helpers import pipeline_factory, tricky_fixture
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "bencher_tricky.json"
+os.environ["RUNTIME__DLTHUB_TELEMETRY"] = "false"
 
 
 @pytest.fixture
 def fx():
-    from pipelines.bencher.simulator import load_fixture
-
-    return load_fixture(FIXTURE)
+    return tricky_fixture("bencher")
 
 
 @pytest.fixture
@@ -35,14 +31,4 @@ def config(sim, fx):
 
 @pytest.fixture
 def make_pipeline(tmp_path):
-    import dlt
-
-    def make():
-        return dlt.pipeline(
-            pipeline_name=f"bencher_{uuid.uuid4().hex[:8]}",
-            destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
-            dataset_name="bencher_raw",
-            pipelines_dir=str(tmp_path / "p"),
-        )
-
-    return make
+    return pipeline_factory(tmp_path, "bencher")

@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
 
 from pipelines.bencher.client import BencherClient
 from pipelines.bencher.source import BencherConfig, bencher_source
+from tests.helpers import query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -17,14 +17,6 @@ def run(make_pipeline, config, synced_at, pipeline=None):
     p = pipeline or make_pipeline()
     p.run(bencher_source(config, synced_at=synced_at, client_options={"backoff": 0.01}), loader_file_format="jsonl")
     return p
-
-
-def q(tmp_path, sql):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def parse(ts):

@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
 
 from pipelines.paradime.client import ParadimeClient
 from pipelines.paradime.source import ParadimeWorkspaceConfig, paradime_source
+from tests.helpers import query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -18,14 +18,6 @@ def run(make_pipeline, configs, synced_at, pipeline=None):
     p.run(paradime_source(configs, synced_at=synced_at, client_options={"backoff": 0.01}),
           loader_file_format="jsonl")
     return p
-
-
-def q(tmp_path, sql):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def expected_active(fx):

@@ -1,25 +1,13 @@
-{#- One row per Bencher organization ever listed for the token (key `organization_uuid`). Rename and cast only. A column (or the whole raw table) that dlt has not created
-    yet, because no sync has loaded a value for it, is a typed NULL, so downstream models never break. -#}
-{%- set src = source('bencher', 'organizations') -%}
-{%- set rel = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
-{%- set have = (adapter.get_columns_in_relation(rel) | map(attribute='name') | map('lower') | list) if rel else [] -%}
-with source as (
-    {% if rel %}select * from {{ src }}{% else %}select 1 as _none{% endif %}
-),
-
-renamed as (
-    select
-        {% if 'uuid' in have %}cast(uuid as varchar){% else %}cast(null as varchar){% endif %} as organization_uuid,
-        {% if 'name' in have %}cast(name as varchar){% else %}cast(null as varchar){% endif %} as name,
-        {% if 'slug' in have %}cast(slug as varchar){% else %}cast(null as varchar){% endif %} as slug,
-        {% if 'created' in have %}{{ utc_timestamp('created') }}{% else %}cast(null as timestamp){% endif %} as created_at,
-        {% if 'modified' in have %}{{ utc_timestamp('modified') }}{% else %}cast(null as timestamp){% endif %} as modified_at,
-        {% if 'claimed' in have %}{{ utc_timestamp('claimed') }}{% else %}cast(null as timestamp){% endif %} as claimed_at,
-        {% if 'has_license' in have %}cast(has_license as boolean){% else %}cast(null as boolean){% endif %} as has_license,
-        {% if 'last_seen_at' in have %}{{ utc_timestamp('last_seen_at') }}{% else %}cast(null as timestamp){% endif %} as last_seen_at,
-        {% if '_whsync_synced_at' in have %}cast(_whsync_synced_at as timestamp with time zone){% else %}cast(null as timestamp with time zone){% endif %} as _whsync_synced_at
-    from source
-    {% if not rel %}where false{% endif %}
-)
-
-select * from renamed
+{#- One row per Bencher organization ever listed for the token (key `organization_uuid`). Rename and cast only.
+    A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
+{{ fill_staging_columns(source('bencher', 'organizations'), [
+    ('uuid', 'varchar', 'organization_uuid'),
+    ('name', 'varchar'),
+    ('slug', 'varchar'),
+    ('created', 'utc_timestamp', 'created_at'),
+    ('modified', 'utc_timestamp', 'modified_at'),
+    ('claimed', 'utc_timestamp', 'claimed_at'),
+    ('has_license', 'boolean'),
+    ('last_seen_at', 'utc_timestamp'),
+    ('_whsync_synced_at', 'timestamp with time zone'),
+]) }}

@@ -1,24 +1,12 @@
-{#- One row per (configured workspace, active user uid) ever returned in `listUsers.activeUsers`. Rename and cast only. A column (or the whole raw table) that dlt has not created
-    yet, because no sync has loaded a value for it, is a typed NULL, so downstream models never break. -#}
-{%- set src = source('paradime', 'active_users') -%}
-{%- set rel = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
-{%- set have = (adapter.get_columns_in_relation(rel) | map(attribute='name') | map('lower') | list) if rel else [] -%}
-with source as (
-    {% if rel %}select * from {{ src }}{% else %}select 1 as _none{% endif %}
-),
-
-renamed as (
-    select
-        {% if 'workspace' in have %}cast(workspace as varchar){% else %}cast(null as varchar){% endif %} as workspace,
-        {% if 'workspace_uid' in have %}cast(workspace_uid as varchar){% else %}cast(null as varchar){% endif %} as workspace_uid,
-        {% if 'uid' in have %}cast(uid as varchar){% else %}cast(null as varchar){% endif %} as user_uid,
-        {% if 'email' in have %}cast(email as varchar){% else %}cast(null as varchar){% endif %} as email,
-        {% if 'name' in have %}cast(name as varchar){% else %}cast(null as varchar){% endif %} as name,
-        {% if 'account_type' in have %}cast(account_type as varchar){% else %}cast(null as varchar){% endif %} as account_type,
-        {% if 'last_seen_at' in have %}{{ utc_timestamp('last_seen_at') }}{% else %}cast(null as timestamp){% endif %} as last_seen_at,
-        {% if '_whsync_synced_at' in have %}cast(_whsync_synced_at as timestamp with time zone){% else %}cast(null as timestamp with time zone){% endif %} as _whsync_synced_at
-    from source
-    {% if not rel %}where false{% endif %}
-)
-
-select * from renamed
+{#- One row per (configured workspace, active user uid) ever returned in `listUsers.activeUsers`. Rename and cast only.
+    A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
+{{ fill_staging_columns(source('paradime', 'active_users'), [
+    ('workspace', 'varchar'),
+    ('workspace_uid', 'varchar'),
+    ('uid', 'varchar', 'user_uid'),
+    ('email', 'varchar'),
+    ('name', 'varchar'),
+    ('account_type', 'varchar'),
+    ('last_seen_at', 'utc_timestamp'),
+    ('_whsync_synced_at', 'timestamp with time zone'),
+]) }}

@@ -1,23 +1,11 @@
-{#- One row per (configured workspace, invited email) ever returned in `listUsers.invitedUsers`. Rename and cast only. A column (or the whole raw table) that dlt has not created
-    yet, because no sync has loaded a value for it, is a typed NULL, so downstream models never break. -#}
-{%- set src = source('paradime', 'invited_users') -%}
-{%- set rel = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
-{%- set have = (adapter.get_columns_in_relation(rel) | map(attribute='name') | map('lower') | list) if rel else [] -%}
-with source as (
-    {% if rel %}select * from {{ src }}{% else %}select 1 as _none{% endif %}
-),
-
-renamed as (
-    select
-        {% if 'workspace' in have %}cast(workspace as varchar){% else %}cast(null as varchar){% endif %} as workspace,
-        {% if 'workspace_uid' in have %}cast(workspace_uid as varchar){% else %}cast(null as varchar){% endif %} as workspace_uid,
-        {% if 'email' in have %}cast(email as varchar){% else %}cast(null as varchar){% endif %} as email,
-        {% if 'account_type' in have %}cast(account_type as varchar){% else %}cast(null as varchar){% endif %} as account_type,
-        {% if 'invite_status' in have %}cast(invite_status as varchar){% else %}cast(null as varchar){% endif %} as invite_status,
-        {% if 'last_seen_at' in have %}{{ utc_timestamp('last_seen_at') }}{% else %}cast(null as timestamp){% endif %} as last_seen_at,
-        {% if '_whsync_synced_at' in have %}cast(_whsync_synced_at as timestamp with time zone){% else %}cast(null as timestamp with time zone){% endif %} as _whsync_synced_at
-    from source
-    {% if not rel %}where false{% endif %}
-)
-
-select * from renamed
+{#- One row per (configured workspace, invited email) ever returned in `listUsers.invitedUsers`. Rename and cast only.
+    A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
+{{ fill_staging_columns(source('paradime', 'invited_users'), [
+    ('workspace', 'varchar'),
+    ('workspace_uid', 'varchar'),
+    ('email', 'varchar'),
+    ('account_type', 'varchar'),
+    ('invite_status', 'varchar'),
+    ('last_seen_at', 'utc_timestamp'),
+    ('_whsync_synced_at', 'timestamp with time zone'),
+]) }}

@@ -1,0 +1,56 @@
+"""Retry helpers shared by the HTTP clients (Benchling, Paradime, Bencher): which statuses are worth
+another attempt, exponential backoff with jitter, and the server's ``Retry-After``."""
+from __future__ import annotations
+
+import logging
+import random
+import time
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+MAX_RETRY_AFTER = 60.0  # seconds: a larger Retry-After is not waited for in full
+
+
+def backoff_delay(attempt: int, base: float, cap: float, floor: float | None = None) -> float:
+    """Exponential backoff with jitter: a uniform draw up to ``min(cap, base * 2**attempt)``, from
+    ``floor`` (by default, half of that ceiling)."""
+    ceiling = min(cap, base * 2**attempt)
+    return random.uniform(ceiling / 2 if floor is None else floor, ceiling)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` header given in seconds, or None (absent, empty or an HTTP date)."""
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
+    """The backoff for ``attempt``, but at least the server's ``Retry-After`` (up to MAX_RETRY_AFTER)."""
+    delay = backoff_delay(attempt, base, cap)
+    wait = retry_after_seconds(retry_after)
+    if wait is not None:
+        delay = max(delay, min(wait, MAX_RETRY_AFTER))
+    return delay
+
+
+def give_up_or_wait(
+    problem: str,
+    attempt: int,
+    max_retries: int,
+    retry_after: str | None,
+    *,
+    base: float,
+    cap: float,
+    error: type[Exception],
+    logger: logging.Logger,
+) -> None:
+    """After the failed 0-based ``attempt``: raise ``error`` naming ``problem`` when no retry is
+    left, else log the retry and sleep for :func:`retry_delay`."""
+    if attempt >= max_retries:
+        raise error(f"{problem} (gave up after {attempt + 1} attempts)") from None
+    logger.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, max_retries + 1)
+    time.sleep(retry_delay(attempt, retry_after, base, cap))

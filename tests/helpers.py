@@ -1,0 +1,43 @@
+"""Helpers shared by the per-source test packages (tests/paradime, tests/bencher): the source's tricky
+fixture, a dlt pipeline into the test's own DuckDB file (`<tmp_path>/w.duckdb`, dataset `<source>_raw`),
+and a query against it."""
+from __future__ import annotations
+
+import importlib
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def tricky_fixture(source: str) -> dict[str, Any]:
+    """`tests/fixtures/<source>_tricky.json`, read by `pipelines.<source>.simulator.load_fixture`."""
+    simulator = importlib.import_module(f"pipelines.{source}.simulator")
+    return simulator.load_fixture(FIXTURES / f"{source}_tricky.json")
+
+
+def pipeline_factory(tmp_path: Path, source: str) -> Callable[[], Any]:
+    """A function that makes a new dlt pipeline (fresh name, same warehouse) on each call."""
+    import dlt
+
+    def make():
+        return dlt.pipeline(
+            pipeline_name=f"{source}_{uuid.uuid4().hex[:8]}",
+            destination=dlt.destinations.duckdb(str(tmp_path / "w.duckdb")),
+            dataset_name=f"{source}_raw",
+            pipelines_dir=str(tmp_path / "p"),
+        )
+
+    return make
+
+
+def query(tmp_path: Path, sql: str) -> list[tuple]:
+    """All rows of `sql` run read-only against `<tmp_path>/w.duckdb`."""
+    import duckdb
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
