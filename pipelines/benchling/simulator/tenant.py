@@ -339,7 +339,7 @@ def generate_tenant(
     for i in range(projects):
         c, m = times()
         r = rng.random()
-        archived = {"reason": ARCHIVE_REASONS[i % 3]} if (r < 0.12 or (3 <= i <= 5 and projects > 8)) else None
+        archived = {"reason": ARCHIVE_REASONS[i % 3]} if (r < 0.16 or (3 <= i <= 5 and projects > 8)) else None
         if i < 3:
             archived = None
         t.projects.append({
