@@ -76,7 +76,6 @@ class ClientStats:
     retries: int = 0  # requests re-sent after a 429, a 5xx or a transport error
     paced_waits: int = 0  # times we slept because the window's budget was spent
     paced_seconds: float = 0.0
-    by_path: collections.Counter = field(default_factory=collections.Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **kw: float) -> None:
@@ -355,8 +354,6 @@ class BenchlingClient:
             finally:
                 self.budget.release(seq, resp_headers)
             self.stats.add(requests=1)
-            with self.stats._lock:
-                self.stats.by_path[f"{method} {template}"] += 1
 
             elapsed = time.monotonic() - started
             if resp is None:

@@ -23,10 +23,12 @@ import re
 import threading
 import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from ...loopback import LoopbackServer
 
 DEMO_TOKEN = "bencher_user_demo_0123456789abcdef"
 ROLES = ("leader",)  # OrganizationRole today; "member" is commented out upstream
@@ -75,7 +77,7 @@ def generate_fixture(seed: int = 0, organizations: int = 3, members: int = 20) -
     return {"token": DEMO_TOKEN, "organizations": orgs}
 
 
-class BencherSimulator:
+class BencherSimulator(LoopbackServer):
     """Serves a Bencher API from a fixture on a loopback port.
 
     Test hooks: ``fail_next(n, status)`` (e.g. 429/503), ``accept_invite(org, email, name)``.
@@ -88,40 +90,14 @@ class BencherSimulator:
         for org in self.organizations:
             org.setdefault("_members", [])
             org.setdefault("_invites", [])
-        self.host, self.port = host, port
+        self._init_server(host, port, _Handler)
         self.lock = threading.RLock()
         self._stats: dict[str, Any] = {"requests": 0, "by_status": {}, "by_path": {}, "per_page": []}
         self._fail_next: list[int] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "BencherSimulator":
-        sim = self
-
-        class Handler(_Handler):
-            simulator = sim
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "BencherSimulator":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.root_url
 
     # -- hooks -------------------------------------------------------------------------------
     def fail_next(self, count: int, status: int = 503) -> None:

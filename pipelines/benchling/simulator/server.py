@@ -29,9 +29,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Optional
 
+from ...loopback import LoopbackServer
 from .faults import FaultInjector
 from .tenant import ARCHIVE_REASONS, Tenant, now_iso, parse_time
 
@@ -151,7 +152,7 @@ def _csv(value: Optional[str]) -> Optional[list[str]]:
     return [x.strip() for x in value.split(",") if x.strip()]
 
 
-class BenchlingSimulator:
+class BenchlingSimulator(LoopbackServer):
     """A Benchling API v2 server on 127.0.0.1 over a Tenant (see the package README)."""
 
     def __init__(self, tenant: Tenant, api_key: str = DEMO_API_KEY, rate_limit: Any = "60/30",
@@ -165,7 +166,7 @@ class BenchlingSimulator:
         rl = parse_rate_limit(rate_limit)
         self.limiter = FixedWindowLimiter(*rl) if rl else None
         self.latency_ms = float(latency_ms)
-        self.host, self.port = host, port
+        self._init_server(host, port, _Handler)
         self.request_hook = request_hook
         self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds)
         self.lock = threading.RLock()
@@ -173,47 +174,8 @@ class BenchlingSimulator:
         self._tokens: dict[str, float] = {}
         self._tasks: dict[str, dict] = {}
         self._tcache: dict[str, datetime] = {}
-        self._server: Optional[ThreadingHTTPServer] = None
-        self._thread: Optional[threading.Thread] = None
         self.reset_stats()
         self._reindex()
-
-    # ---- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "BenchlingSimulator":
-        if self._server is not None:
-            return self
-        sim = self
-
-        class Handler(_Handler):
-            simulator = sim
-
-        server = ThreadingHTTPServer((self.host, self.port), Handler)
-        server.daemon_threads = True
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=f"benchling-sim-{self.port}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> "BenchlingSimulator":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     @property
     def base_url(self) -> str:

@@ -23,11 +23,13 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from graphql import build_schema, graphql_sync
+
+from ...loopback import LoopbackServer
 
 ACCOUNT_TYPES = (
     "ADMIN",
@@ -190,29 +192,25 @@ class _Root:
             return {"ok": True}
 
     def updateUserAccountType(self, info, uid, accountType):  # noqa: N802
-        with self.sim.lock:
-            failed = self._fail()
-            if failed:
-                return failed
-            for u in self.ws.active_users:
-                if u["uid"] == uid and not u.get("_disabled"):
-                    u["accountType"] = accountType
-                    return {"ok": True}
-            return {"ok": False}
+        return self._change_active_user(uid, {"accountType": accountType})
 
     def disableUser(self, info, uid):  # noqa: N802
+        return self._change_active_user(uid, {"_disabled": True})
+
+    def _change_active_user(self, uid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply `changes` to the active (not disabled) user `uid`; `ok: false` if there is none."""
         with self.sim.lock:
             failed = self._fail()
             if failed:
                 return failed
             for u in self.ws.active_users:
                 if u["uid"] == uid and not u.get("_disabled"):
-                    u["_disabled"] = True
+                    u.update(changes)
                     return {"ok": True}
             return {"ok": False}
 
 
-class ParadimeSimulator:
+class ParadimeSimulator(LoopbackServer):
     """Serves several Paradime workspaces on one loopback port.
 
     Use as a context manager, or ``start()`` / ``stop()``. ``endpoint_for(name)`` gives a workspace's
@@ -231,43 +229,15 @@ class ParadimeSimulator:
     ) -> None:
         self.workspaces = workspaces
         self.api_key, self.api_secret, self.bearer_token = api_key, api_secret, bearer_token
-        self.host, self.port = host, port
+        self._init_server(host, port, _Handler)
         self.lock = threading.RLock()
         self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0}
         self._fail_next: list[int] = []
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "ParadimeSimulator":
-        sim = self
-
-        class Handler(_Handler):
-            simulator = sim
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> "ParadimeSimulator":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # -- addressing --------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.root_url
 
     def workspace(self, name: str) -> ParadimeWorkspace:
         for w in self.workspaces:
