@@ -118,8 +118,8 @@ def sync(
         "modified since the last sync (teams, memberships, projects and folders are always listed in full).",
     ),
     allow_insecure_http: bool = typer.Option(
-        False, "--allow-insecure-http", help="Allow a plain-http base URL to a non-loopback host "
-        "(the API key would cross the network unencrypted).",
+        False, "--allow-insecure-http", help="Allow plain-http URLs to non-loopback hosts for any source "
+        "(its credentials would cross the network unencrypted).",
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,

@@ -1,10 +1,30 @@
-"""Retry helpers shared by the HTTP clients (Benchling, Paradime, Bencher): which statuses are worth
-another attempt, exponential backoff with jitter, and the server's ``Retry-After``."""
+"""Helpers shared by the HTTP clients (Benchling, Paradime, Bencher): the refusal to send credentials
+over plain http, which statuses are worth another attempt, exponential backoff with jitter, and the
+server's ``Retry-After``."""
 from __future__ import annotations
 
 import logging
 import random
 import time
+from urllib.parse import urlsplit
+
+def is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def refuse_plain_http(url: str, secret: str, allow_insecure_http: bool, show_host: bool = True) -> None:
+    """Raise ValueError if `secret` (e.g. "the Benchling API key") would travel over plain http to a
+    host that is not a loopback address, unless explicitly allowed. `show_host=False` keeps the host out
+    of the message, for URLs that are secret themselves (Paradime endpoints)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "http" and not is_loopback(host) and not allow_insecure_http:
+        where = f" to {host}" if show_host else ""
+        raise ValueError(
+            f"refusing to send {secret} over plain http{where}; use https (plain http is only allowed "
+            "to loopback addresses such as a local simulator, or with --allow-insecure-http)"
+        )
+
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 

@@ -3,6 +3,7 @@ publish it atomically. The CLI (`cli.py`) only parses options and prints; the wo
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 import time
@@ -137,13 +138,17 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
     return SourcePlan("benchling", "benchling_raw", make)
 
 
-def paradime_plan(configs: list[Any] | None = None) -> SourcePlan:
+def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = False) -> SourcePlan:
     from .paradime.source import ConfigError as ParadimeConfigError
+    from .paradime.client import ParadimeError
     from .paradime.source import paradime_configs_from_env, paradime_source
 
     try:
         configs = configs if configs is not None else paradime_configs_from_env()
-    except ParadimeConfigError as e:
+        configs = [dataclasses.replace(c, allow_insecure_http=allow_insecure_http) for c in configs]
+        for c in configs:
+            c.client()  # validates the endpoint's scheme and the credentials' shape before any work
+    except (ParadimeConfigError, ValueError, ParadimeError) as e:
         raise ConfigError(f"Paradime: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
@@ -152,13 +157,15 @@ def paradime_plan(configs: list[Any] | None = None) -> SourcePlan:
     return SourcePlan("paradime", "paradime_raw", make)
 
 
-def bencher_plan(config: Any | None = None) -> SourcePlan:
+def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -> SourcePlan:
     from .bencher.source import ConfigError as BencherConfigError
     from .bencher.source import bencher_config_from_env, bencher_source
 
     try:
         config = config if config is not None else bencher_config_from_env()
-    except BencherConfigError as e:
+        config = dataclasses.replace(config, allow_insecure_http=allow_insecure_http)
+        config.client()  # validates the URL's scheme before any work
+    except (BencherConfigError, ValueError) as e:
         raise ConfigError(f"Bencher: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
@@ -331,9 +338,9 @@ def plans_for(
         if name == "benchling":
             plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http), full_refresh))
         elif name == "paradime":
-            plans.append(paradime_plan())
+            plans.append(paradime_plan(allow_insecure_http=allow_insecure_http))
         else:
-            plans.append(bencher_plan())
+            plans.append(bencher_plan(allow_insecure_http=allow_insecure_http))
     return plans
 
 

@@ -131,3 +131,20 @@ def test_malformed_json_fails_after_bounded_retries(tmp_path):
         sim.stop()
     assert p.returncode == 1
     assert "body that is not JSON after 6 tries" in p.stderr
+
+
+@pytest.mark.parametrize("source,env,secrets", [
+    ("bencher", {"BENCHER_API_TOKEN": SECRET, "BENCHER_API_URL": "http://bencher.example.com"}, [SECRET]),
+    ("paradime", {"PARADIME_API_ENDPOINT": "http://api.paradime.example/api/v1/wsabcdef01234567/graphql",
+                  "PARADIME_API_KEY": SECRET, "PARADIME_API_SECRET": SECRET + "-s"},
+     [SECRET, "api.paradime.example", "wsabcdef01234567"]),
+])
+def test_every_source_refuses_plain_http_to_a_remote_host(tmp_path, source, env, secrets):
+    """The refusal is the HTTP layer's, not Benchling's alone: a Bencher token or Paradime keys never
+    cross the network unencrypted either (and a Paradime endpoint, itself secret, is not printed)."""
+    p = run(["sync", "--source", source, "--duckdb", "w.duckdb"], tmp_path, env)
+    assert p.returncode == 2
+    assert "plain http" in p.stderr and source.capitalize() in p.stderr
+    for s in secrets:
+        assert s not in p.stdout + p.stderr
+    assert not (tmp_path / "w.duckdb").exists()

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..http import RETRY_STATUSES, give_up_or_wait
+from ..http import RETRY_STATUSES, give_up_or_wait, refuse_plain_http
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,9 @@ class BencherClient:
         backoff: float = 0.5,
         max_backoff: float = 16.0,
         session: requests.Session | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        refuse_plain_http(base_url, "the Bencher API token", allow_insecure_http)
         if not token:
             raise BencherAuthError("Bencher: no API token configured (set BENCHER_API_TOKEN)")
         if not 1 <= per_page <= MAX_PER_PAGE:

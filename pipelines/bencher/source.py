@@ -39,6 +39,7 @@ class BencherConfig:
     token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
     organizations: list[str] | None = None  # slugs or uuids; None = every visible organization
+    allow_insecure_http: bool = False  # plain http to a non-loopback host (the token unencrypted)
 
     def __repr__(self) -> str:
         return f"BencherConfig(base_url={self.base_url!r}, token='***', organizations={self.organizations!r})"
@@ -46,7 +47,7 @@ class BencherConfig:
     __str__ = __repr__
 
     def client(self, **kwargs: Any) -> BencherClient:
-        return BencherClient(self.base_url, self.token, **kwargs)
+        return BencherClient(self.base_url, self.token, allow_insecure_http=self.allow_insecure_http, **kwargs)
 
 
 def _secret(key: str) -> Any:

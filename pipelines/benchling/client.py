@@ -28,7 +28,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..http import RETRY_STATUSES, backoff_delay
+from ..http import RETRY_STATUSES, backoff_delay, refuse_plain_http
 
 log = logging.getLogger("whsync.benchling")
 
@@ -261,13 +261,8 @@ class BenchlingClient:
         allow_insecure_http: bool = False,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
-        parts = urlsplit(self.base_url)
-        self.host = parts.hostname or ""
-        if parts.scheme == "http" and not _is_loopback(self.host) and not allow_insecure_http:
-            raise ValueError(
-                f"refusing to send the API key over plain http to {self.host}; use https "
-                "(plain http is only allowed to loopback addresses such as a local simulator)"
-            )
+        self.host = urlsplit(self.base_url).hostname or ""
+        refuse_plain_http(self.base_url, "the Benchling credentials", allow_insecure_http)
         self.auth = auth
         self.timeout = timeout
         self.max_tries = max_tries
@@ -445,7 +440,3 @@ def _path_template(path: str) -> str:
         else:
             out.append(p)
     return "/".join(out)
-
-
-def _is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from ..http import RETRY_STATUSES, give_up_or_wait
+from ..http import RETRY_STATUSES, give_up_or_wait, refuse_plain_http
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,10 @@ class ParadimeClient:
         backoff: float = 0.5,
         max_backoff: float = 16.0,
         session: requests.Session | None = None,
+        allow_insecure_http: bool = False,
     ) -> None:
+        refuse_plain_http(endpoint or "", f"Paradime workspace '{name}' credentials", allow_insecure_http,
+                          show_host=False)  # the endpoint URL is secret: never in a message
         if not endpoint:
             raise ParadimeError(f"Paradime workspace '{name}': no API endpoint configured")
         if not bearer_token and not (api_key and api_secret):

@@ -60,6 +60,7 @@ class ParadimeWorkspaceConfig:
     api_secret: str | None = field(default=None, repr=False)
     bearer_token: str | None = field(default=None, repr=False)
     workspace_uid: str | None = None
+    allow_insecure_http: bool = False  # plain http to a non-loopback host (credentials unencrypted)
 
     def __repr__(self) -> str:
         auth = "bearer" if self.bearer_token else "key+secret"
@@ -78,6 +79,7 @@ class ParadimeWorkspaceConfig:
             bearer_token=self.bearer_token,
             workspace_uid=self.workspace_uid,
             name=self.name,
+            allow_insecure_http=self.allow_insecure_http,
             **kwargs,
         )
 
