@@ -25,6 +25,8 @@ class Progress:
         self.interval = interval
         self.pages: dict[str, int] = defaultdict(int)
         self.rows: dict[str, int] = defaultdict(int)
+        self.planned: dict[str, int] = {}  # resource -> items planned (shown as done/planned)
+        self.activity: Any = None  # the Benchling activity pass's counts, when it ran
         self.stage = ""
         self.stats_fn: Callable[[], dict[str, Any]] | None = None
         self._lock = threading.Lock()
@@ -41,11 +43,30 @@ class Progress:
             self.rows[resource] += rows
         self._tick()
 
+    def plan(self, resource: str, total: int) -> None:
+        """Announce how many items `resource` will fetch: shown as done/planned."""
+        with self._lock:
+            self.planned[resource] = total
+            self.pages.setdefault(resource, 0)
+            self.rows.setdefault(resource, 0)
+        self._tick(force=True)
+
+    def _count(self, r: str) -> str:
+        return f"{self.rows[r]}/{self.planned[r]}" if r in self.planned else str(self.rows[r])
+
     def set_stage(self, stage: str) -> None:
         self.stage = stage
         if not self.tty and not self.quiet:
             self.line(f"{stage}…")
         self._tick(force=True)
+
+    def warn(self, text: str) -> None:
+        """A warning line: printed even with --quiet."""
+        quiet, self.quiet = self.quiet, False
+        try:
+            self.line(text)
+        finally:
+            self.quiet = quiet
 
     def line(self, text: str) -> None:
         if self.quiet:
@@ -84,7 +105,8 @@ class Progress:
 
     def summary(self) -> str:
         with self._lock:
-            parts = [f"{r}: {self.rows[r]} rows/{self.pages[r]} pages" for r in self.pages]
+            parts = [f"{r}: {self._count(r)} done" if r in self.planned else f"{r}: {self.rows[r]} rows/{self.pages[r]} pages"
+                     for r in self.pages]
         extra = self._stats_text()
         return "; ".join(parts) + (f" | {extra}" if extra else "")
 
@@ -105,7 +127,7 @@ class Progress:
         t.add_column("rows", justify="right")
         with self._lock:
             for r in self.pages:
-                t.add_row(r, str(self.pages[r]), str(self.rows[r]))
+                t.add_row(r, str(self.pages[r]), self._count(r))
         extra = self._stats_text()
         if extra:
             t.caption = extra

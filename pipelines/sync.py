@@ -20,6 +20,7 @@ from .benchling.client import (
     ClientCredentialsAuth,
     normalize_base_url,
 )
+from .benchling.activity import ActivityCounts, ActivityPolicy
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
 from .progress import Progress
@@ -49,6 +50,7 @@ class BenchlingConfig:
     client_secret: str | None = field(default=None, repr=False)
     allow_insecure_http: bool = False
     timeout_s: float = 60.0  # read timeout per request; a slower answer is retried (bounded)
+    activity: ActivityPolicy = field(default_factory=ActivityPolicy)  # users' last activity: which to check
 
     def client(self) -> BenchlingClient:
         try:
@@ -132,7 +134,10 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
             "rate_limited": client.stats.rate_limited,
             "retries": client.stats.retries,
         }
-        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh)
+        progress.activity = ActivityCounts()
+        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
+                                  activity=config.activity, activity_counts=progress.activity,
+                                  on_plan=progress.plan, warn=progress.warn)
         return source, client.stats, client.close
 
     return SourcePlan("benchling", "benchling_raw", make)
@@ -320,7 +325,8 @@ def warehouse_counts(warehouse: Path) -> dict[str, int | None]:
 
 
 def plans_for(
-    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
+    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False,
+    activity: ActivityPolicy | None = None,
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
     wanted: list[str] = []
@@ -336,7 +342,10 @@ def plans_for(
     plans = []
     for name in dict.fromkeys(wanted):
         if name == "benchling":
-            plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http), full_refresh))
+            config = benchling_config(base_url, allow_insecure_http)
+            if activity is not None:
+                config = dataclasses.replace(config, activity=activity)
+            plans.append(benchling_plan(config, full_refresh))
         elif name == "paradime":
             plans.append(paradime_plan(allow_insecure_http=allow_insecure_http))
         else:

@@ -51,6 +51,10 @@ class BenchlingResponseError(BenchlingError):
     pass
 
 
+class BenchlingNotFoundError(BenchlingResponseError):
+    """HTTP 404: the object (e.g. a user whose activity is asked) does not exist (any more)."""
+
+
 def normalize_base_url(url: str) -> str:
     """`https://acme.benchling.com`, `.../api/v2` or `.../api/v2/` -> `https://acme.benchling.com/api/v2`."""
     url = (url or "").strip()
@@ -262,6 +266,7 @@ class BenchlingClient:
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self.host = urlsplit(self.base_url).hostname or ""
+        self.netloc = urlsplit(self.base_url).netloc  # host[:port]: names the tenant (`scope` in `access`)
         refuse_plain_http(self.base_url, "the Benchling credentials", allow_insecure_http)
         self.auth = auth
         self.timeout = timeout
@@ -394,7 +399,7 @@ class BenchlingClient:
                         f"{_error_message(resp)}"
                     )
                 if status >= 400:
-                    raise BenchlingResponseError(
+                    raise (BenchlingNotFoundError if status == 404 else BenchlingResponseError)(
                         f"Benchling at {self.host} answered {method} {template} with HTTP {status}: "
                         f"{_error_message(resp)}"
                     )

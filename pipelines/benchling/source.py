@@ -16,11 +16,14 @@ Raw tables (dataset `benchling_raw`), one row per API object, API fields flatten
 | team_memberships | GET /teams/{team_id}/memberships, one scan per team      | team_id, user__id |
 | projects         | GET /projects?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED | id                |
 | folders          | GET /folders?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED  | id                |
+| user_activity    | GET /users/{user_id}/activity, within a budget (activity.py) | user_id       |
+| tenant           | none: the tenant's host (base URL's host[:port]), the Benchling `scope` | host |
 
 Users and apps are synced incrementally (`modifiedAt` since the last sync, merged by id; see
 `INCREMENTAL`). Teams, memberships, projects and folders are replaced in full on each sync: projects,
 folders and memberships have no `modifiedAt` filter and deletions are never signalled, so only a full
 listing is correct for them (and teams are needed in full to scan every team's memberships).
+`user_activity` is merged by user id (a user not re-checked keeps its row); `tenant` is replaced.
 """
 from __future__ import annotations
 
@@ -32,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import dlt
 import pyarrow as pa
 
+from . import activity as act
 from .client import BenchlingClient
 
 ALL_ARCHIVED = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
@@ -124,6 +128,7 @@ INCREMENTAL = {"users", "apps"}
 INCREMENTAL_OVERLAP = timedelta(minutes=5)
 
 ProgressFn = Callable[[str, int, int], None]  # (resource, pages, rows) increments
+TENANT_SCHEMA = pa.schema([pa.field("host", S, nullable=False), pa.field("_synced_at", TS, nullable=False)])
 
 
 def _key_columns(table: str) -> set[str]:
@@ -267,6 +272,10 @@ def benchling_source(
     progress: ProgressFn | None = None,
     membership_workers: int = 8,
     full_refresh: bool = False,
+    activity: act.ActivityPolicy | None = None,
+    activity_counts: act.ActivityCounts | None = None,
+    on_plan: Callable[[str, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Any:
     """All six Benchling resources, sharing one client (one session, one rate budget).
 
@@ -274,15 +283,27 @@ def benchling_source(
     with `modifiedAt` after the previous sync's start (minus `INCREMENTAL_OVERLAP`) and merges them
     by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
     carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
+
+    The activity pass (`activity`, see activity.py) starts when every listing has finished and
+    fills `activity_counts`; `on_plan(resource, n)` announces its size, `warn(line)` its warning.
     """
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
     teams_cache = _TeamIds()
+    roster = act.Roster(listings={"users", "apps", "teams", "team_memberships", "projects", "folders"})
+    policy = activity or act.ActivityPolicy()
+    counts = activity_counts if activity_counts is not None else act.ActivityCounts()
 
     def listed(table: str) -> Any:
         path, key, params = ENDPOINTS[table]
 
         def scan() -> Iterator[pa.Table]:
+            try:
+                yield from scan_once()
+            finally:
+                roster.finish(table)
+
+        def scan_once() -> Iterator[pa.Table]:
             if table == "teams":
                 pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
                 yield from _batched(table, pages, synced_at, report)
@@ -298,7 +319,11 @@ def benchling_source(
                 query["modifiedAt"] = "> " + start.strftime("%Y-%m-%dT%H:%M:%SZ")
             # first sync or --full-refresh: replace the table; afterwards merge the changed rows
             hints = dlt.mark.make_hints(write_disposition="merge" if since else "replace")
-            for batch in _batched(table, client.paginate(path, key, query), synced_at, report):
+            pages = client.paginate(path, key, query)
+            if table == "users":
+                roster.complete = not since  # a full listing: the listed users are all the users
+                pages = roster.watch(pages)
+            for batch in _batched(table, pages, synced_at, report):
                 yield dlt.mark.with_hints(batch, hints)
             state["modified_since"] = synced_at.isoformat()  # committed only with the load
 
@@ -314,8 +339,39 @@ def benchling_source(
         )
 
     def memberships() -> Iterator[pa.Table]:
-        team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
-        yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+        try:
+            team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
+            yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+        finally:
+            roster.finish("team_memberships")
+
+    def user_activity() -> Iterator[pa.Table | None]:
+        if policy.mode == "off":
+            return
+        # Not parallelized: dlt runs it between the listings' futures, and a None lets them go on.
+        while not roster.wait(0.02):
+            yield None
+        previous, checks = act.read_previous(dlt.current.pipeline())
+        users = dict(roster.users) if roster.complete else {**previous, **roster.users}
+        order = act.plan(users, checks, policy)
+        counts.planned = len(order)
+        if on_plan:
+            on_plan("user_activity", len(order))
+        yield from act.fetch(client, order, users, synced_at, counts,
+                             on_done=lambda: report("user_activity", 0, 1), warn=warn or (lambda _: None))
+
+    activity_resource = dlt.resource(
+        user_activity, name="user_activity", write_disposition="merge", primary_key="user_id",
+        columns=act.COLUMNS,
+    )
+    def tenant_row() -> Iterator[pa.Table]:
+        yield pa.Table.from_pylist([{"host": client.netloc, "_synced_at": synced_at}], schema=TENANT_SCHEMA)
+
+    tenant = dlt.resource(
+        tenant_row, name="tenant", write_disposition="replace", primary_key="host",
+        columns={"host": {"data_type": "text", "nullable": False, "primary_key": True},
+                 "_synced_at": {"data_type": "timestamp", "nullable": False}},
+    )
 
     members = dlt.resource(
         memberships,
@@ -327,7 +383,7 @@ def benchling_source(
     )
     return [listed(t) for t in ("users", "apps", "teams")] + [members] + [
         listed(t) for t in ("projects", "folders")
-    ]
+    ] + [tenant, activity_resource]
 
 
 def _membership_batches(
