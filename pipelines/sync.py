@@ -29,6 +29,7 @@ from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_co
 WAREHOUSE_TABLES = [
     "user", "principal", "team", "team_member", "project", "folder",
     "user$raw", "principal$raw", "team$raw", "team_member$raw", "project$raw", "folder$raw",
+    "user_activity", "user_activity$raw", "access", "person",
 ]
 # (schema, table) of each source's warehouse tables, for the counts printed after a sync
 SOURCE_TABLES = {

@@ -7,7 +7,7 @@ select
     modified_at,
     claimed_at,
     has_license,
-    last_seen_at >= max(last_seen_at) over () as is_listed,
-    last_seen_at,
+    last_listed_at >= max(last_listed_at) over () as is_listed,
+    last_listed_at,
     _whsync_synced_at as _synced_at
 from {{ ref('stg_bencher__organizations') }}

@@ -7,6 +7,6 @@
     ('email', 'varchar'),
     ('name', 'varchar'),
     ('account_type', 'varchar'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamp with time zone'),
 ]) }}

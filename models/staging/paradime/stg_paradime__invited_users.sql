@@ -6,6 +6,6 @@
     ('email', 'varchar'),
     ('account_type', 'varchar'),
     ('invite_status', 'varchar'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamp with time zone'),
 ]) }}

@@ -3,6 +3,6 @@
 {{ fill_staging_columns(source('paradime', 'workspaces'), [
     ('uid', 'varchar', 'workspace_uid'),
     ('name', 'varchar'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamp with time zone'),
 ]) }}
