@@ -22,6 +22,11 @@ SOURCE_RELATIONS: dict[str, list[tuple[str, str]]] = {
     "bencher": [("bencher", "organization"), ("bencher", "member")],
 }
 
+# (namespace, relation) kept across syncs: each is carried from the published warehouse into every
+# build before dbt runs (`Build.carry`), extended there (e.g. a dbt incremental `<table>$history`
+# model, the `sync_run` log) and published atomically with the rest. Append yours here.
+PERSISTENT_RELATIONS: list[tuple[str, str]] = []
+
 # Internal schemas of one warehouse, by their names in the `public` warehouse (and in DuckDB)
 RAW_DATASETS = {name: f"{name}_raw" for name in SOURCES}
 STAGING = "staging"

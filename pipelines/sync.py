@@ -23,7 +23,7 @@ from .benchling.client import (
 )
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
-from .catalog import SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
 from .progress import Progress
 from .targets import Build, Target, resolve_target
 from .targets.duckdb import duckdb_env
@@ -228,6 +228,8 @@ def build_models(build: Build, progress: Progress) -> DbtResult:
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
     progress.set_stage("building the warehouse (dbt)")
+    for namespace, name in PERSISTENT_RELATIONS:
+        build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
     return run_dbt("build", build.dbt_env(), key=build.target.dbt_key,
                    extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])

@@ -40,7 +40,9 @@ class PostgresBuild(Build):
     def destination(self) -> Any:
         import dlt
 
-        return dlt.destinations.postgres(credentials=self.cfg.dlt_credentials())
+        # keep `S__benchling_raw` as is (dlt would fold `__` into `_`, and warehouses could collide)
+        return dlt.destinations.postgres(credentials=self.cfg.dlt_credentials(),
+                                         enable_dataset_name_normalization=False)
 
     def loader_file_format(self, source: str) -> str | None:
         return "csv" if source == "benchling" else None  # Arrow pages load as csv; rows with dlt's default
