@@ -1,7 +1,10 @@
 """The activity pass: `GET /users/{user_id}/activity` for the users a budget allows, stalest first.
 
-API v2 has no bulk form, so each user costs one request, spent from the sync's one `RateBudget`
-after every listing has finished (the listings are never starved). Which users:
+API v2 has no bulk form, so each user costs one request, spent from the sync's one `RateBudget`.
+
+It starts once the users listing is done and runs beside the other listings at low priority: it takes
+only what the listings cannot use of each rate-limit window (see `client.RateBudget`), so it never
+starves them, and fills the windows a latency-bound listing leaves half empty. Which users:
 
 - `budget N` (default `DEFAULT_BUDGET`): users never checked first, then the oldest `checked_at`;
   ties by id. A suspended user cannot log in: once it has been checked while suspended it is left
@@ -35,7 +38,7 @@ log = logging.getLogger("whsync.benchling")
 # 5,000 users with a daily sync: every user re-checked at least every 10 days; 250 s of a 60/30 key's
 # time (50 s at an app's 300/30). Tenants up to 500 users are fully refreshed on every sync. README.
 DEFAULT_BUDGET = 500
-WORKERS = 8  # concurrent activity requests: enough to spend an app's 300/30 window at 250 ms latency
+WORKERS = 16  # concurrent activity requests: an app's 300/30 window spent in ~5 s at 250 ms latency
 
 TS = pa.timestamp("us", tz="UTC")
 SCHEMA = pa.schema([
@@ -118,6 +121,7 @@ class Roster:
     listings: set[str]
     users: dict[str, bool] = field(default_factory=dict)
     complete: bool = True  # the users listing was a full one (first sync, --full-refresh)
+    weights: dict[str, int] = field(default_factory=dict)  # listing -> its concurrent requests
     finished: set[str] = field(default_factory=set)
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -134,10 +138,15 @@ class Roster:
             self.finished.add(listing)
             self._cond.notify_all()
 
-    def wait(self, seconds: float) -> bool:
-        """True once every listing has finished (waits at most `seconds`)."""
+    def wait_for_users(self) -> None:
+        """Until the users listing has finished (the activity pass needs every listed user)."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.listings <= self.finished, timeout=seconds)
+            self._cond.wait_for(lambda: "users" in self.finished)
+
+    def streams(self) -> int:
+        """Listing request streams still running (a scan with workers counts each worker)."""
+        with self._cond:
+            return sum(self.weights.get(name, 1) for name in self.listings - self.finished)
 
 
 def read_previous(pipeline: Any) -> tuple[dict[str, bool], dict[str, Check]]:
@@ -199,7 +208,7 @@ def fetch(
         if stop.is_set():
             return uid, None
         try:
-            return uid, _parse_seen(uid, client.get(f"/users/{uid}/activity"))
+            return uid, _parse_seen(uid, client.get(f"/users/{uid}/activity", low=True))
         except BenchlingNotFoundError:
             return uid, BenchlingNotFoundError
         except BenchlingAuthError as e:

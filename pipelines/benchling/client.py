@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import collections
 import logging
+import math
 import random
 import threading
 import time
@@ -100,6 +101,12 @@ class RateBudget:
     is spent, senders sleep until it ends; after that, at most `limit` requests go until a response
     from the new window tells the new count. Another client sharing the tenant shows up as a lower
     `remaining` and is accounted for; a 429 (see `wait_for_reset`) closes the window.
+
+    Low-priority requests (the activity pass) never take what the listings may still need: while
+    `reserve()` (the number of listing streams still running) is above 0, a low-priority request goes
+    only if the window keeps, after it, as many requests as those streams can send before the window
+    ends (one per stream per round trip, the round trip measured). Latency-bound listings (a long
+    `nextToken` chain) leave most of a window unused; the activity pass fills it without delaying them.
     """
 
     def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05) -> None:
@@ -113,9 +120,29 @@ class RateBudget:
         self._min_remaining = 0
         self._sent_after_end: collections.deque[float] = collections.deque()
         self.unlimited = False  # the server sent no rate-limit headers
+        self.reserve: Any = None  # () -> listing streams still running (see the class docstring)
+        self._rtt = 0.0  # moving average of a request's round trip, seconds
+        self._window_len = 0.0  # longest reset announced: the window's length, about
 
-    def _may_send(self, now: float) -> float:
+    def _held_back(self, now: float) -> int:
+        """Requests of the current window kept for the listings (0 once they are done)."""
+        streams = self.reserve() if self.reserve else 0
+        if not streams:
+            return 0
+        left = (self._window_end - now) if now < self._window_end else self._window_len
+        return streams * (1 + math.ceil(max(0.0, left) / max(self._rtt, 0.01)))
+
+    def _may_send(self, now: float, low: bool = False) -> float:
         """0 if a request may go now, else how long to wait (a response may shorten it)."""
+        if low and self.limit is not None and not self.unlimited:
+            held = self._held_back(now)
+            if held:
+                if now < self._window_end:
+                    free = self._min_remaining - len(self._inflight)
+                else:
+                    free = self.limit - len(self._sent_after_end) - len(self._inflight)
+                if free <= held:
+                    return max(0.05, min(self._rtt or 0.05, 0.5))
         if self.unlimited:
             return 0.0
         if self.limit is None:
@@ -129,11 +156,11 @@ class RateBudget:
         before_end = sum(1 for t in self._inflight.values() if t < self._window_end)
         return 0.0 if len(self._sent_after_end) + before_end < self.limit else 1.0
 
-    def acquire(self) -> int:
+    def acquire(self, low: bool = False) -> int:
         with self._cond:
             waited = 0.0
             while True:
-                delay = self._may_send(time.monotonic())
+                delay = self._may_send(time.monotonic(), low)
                 if delay <= 0:
                     break
                 t0 = time.monotonic()
@@ -152,6 +179,8 @@ class RateBudget:
     def release(self, seq: int, headers: Any | None) -> None:
         with self._cond:
             sent_at = self._inflight.pop(seq, time.monotonic())
+            rtt = time.monotonic() - sent_at
+            self._rtt = rtt if not self._rtt else 0.8 * self._rtt + 0.2 * rtt
             if headers is not None:
                 self._learn(headers, sent_at)
             self._cond.notify_all()
@@ -166,6 +195,7 @@ class RateBudget:
             return
         self.unlimited = False
         self.limit = limit
+        self._window_len = max(self._window_len, reset)
         estimate = time.monotonic() + reset
         if sent_at >= self._window_end:  # sent after the known window ended: a new window's count
             self._window_end = estimate
@@ -261,7 +291,7 @@ class BenchlingClient:
         timeout: tuple[float, float] = (10.0, 60.0),
         max_tries: int = 6,
         max_retry_seconds: float = 300.0,
-        pool_size: int = 16,
+        pool_size: int = 32,
         allow_insecure_http: bool = False,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
@@ -286,10 +316,11 @@ class BenchlingClient:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get(self, path: str, params: dict[str, Any] | None = None, low: bool = False) -> dict[str, Any]:
         """GET and parse JSON. A 200 whose body is not JSON (cut off by a proxy, an HTML error
-        page) is retried like a 5xx: it is a transport fault, not data."""
-        return self._send("GET", path, params=params, authorize=True, parse_json=True)
+        page) is retried like a 5xx: it is a transport fault, not data. `low`: low priority (see
+        `RateBudget`)."""
+        return self._send("GET", path, params=params, authorize=True, parse_json=True, low=low)
 
     def paginate(
         self, path: str, key: str, params: dict[str, Any] | None = None
@@ -328,6 +359,7 @@ class BenchlingClient:
         headers: dict[str, str] | None = None,
         authorize: bool = False,
         parse_json: bool = False,
+        low: bool = False,
     ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
@@ -338,7 +370,7 @@ class BenchlingClient:
             hdrs = dict(headers or {})
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)
-            seq = self.budget.acquire()
+            seq = self.budget.acquire(low)
             resp_headers = None
             try:
                 resp = self.session.request(

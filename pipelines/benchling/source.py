@@ -290,7 +290,9 @@ def benchling_source(
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
     teams_cache = _TeamIds()
-    roster = act.Roster(listings={"users", "apps", "teams", "team_memberships", "projects", "folders"})
+    roster = act.Roster(listings={"users", "apps", "teams", "team_memberships", "projects", "folders"},
+                        weights={"team_memberships": membership_workers})
+    client.budget.reserve = roster.streams  # the activity pass takes only what the listings leave
     policy = activity or act.ActivityPolicy()
     counts = activity_counts if activity_counts is not None else act.ActivityCounts()
 
@@ -345,12 +347,10 @@ def benchling_source(
         finally:
             roster.finish("team_memberships")
 
-    def user_activity() -> Iterator[pa.Table | None]:
+    def user_activity() -> Iterator[pa.Table]:
         if policy.mode == "off":
             return
-        # Not parallelized: dlt runs it between the listings' futures, and a None lets them go on.
-        while not roster.wait(0.02):
-            yield None
+        roster.wait_for_users()
         previous, checks = act.read_previous(dlt.current.pipeline())
         users = dict(roster.users) if roster.complete else {**previous, **roster.users}
         order = act.plan(users, checks, policy)
@@ -362,7 +362,7 @@ def benchling_source(
 
     activity_resource = dlt.resource(
         user_activity, name="user_activity", write_disposition="merge", primary_key="user_id",
-        columns=act.COLUMNS,
+        columns=act.COLUMNS, parallelized=True,
     )
     def tenant_row() -> Iterator[pa.Table]:
         yield pa.Table.from_pylist([{"host": client.netloc, "_synced_at": synced_at}], schema=TENANT_SCHEMA)
