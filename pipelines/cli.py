@@ -124,7 +124,7 @@ def sync(
     ),
     activity_budget: Optional[int] = typer.Option(
         None, "--activity-budget", metavar="N", help="Requests the activity pass may spend per sync (default "
-        "500: see the README), after the listings and paced to the same rate limit.",
+        "500: see the README), at a lower priority than the listings and paced to the same rate limit.",
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,

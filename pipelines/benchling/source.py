@@ -284,7 +284,7 @@ def benchling_source(
     by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
     carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
 
-    The activity pass (`activity`, see activity.py) starts when every listing has finished and
+    The activity pass (`activity`, see activity.py) starts once the users are listed, at low priority, and
     fills `activity_counts`; `on_plan(resource, n)` announces its size, `warn(line)` its warning.
     """
     synced_at = synced_at or datetime.now(timezone.utc)
