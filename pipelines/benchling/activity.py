@@ -138,10 +138,10 @@ class Roster:
             self.finished.add(listing)
             self._cond.notify_all()
 
-    def wait_for_users(self) -> None:
-        """Until the users listing has finished (the activity pass needs every listed user)."""
+    def users_listed(self, seconds: float) -> bool:
+        """True once the users listing has finished (waits at most `seconds`)."""
         with self._cond:
-            self._cond.wait_for(lambda: "users" in self.finished)
+            return self._cond.wait_for(lambda: "users" in self.finished, timeout=seconds)
 
     def streams(self) -> int:
         """Listing request streams still running (a scan with workers counts each worker)."""
@@ -200,8 +200,10 @@ def fetch(
     client: BenchlingClient, order: list[str], users: dict[str, bool], synced_at: datetime,
     counts: ActivityCounts, on_done: Callable[[], None], warn: Callable[[str], None],
     workers: int = WORKERS, batch_rows: int = 5000,
-) -> Iterator[pa.Table]:
-    """Check `order`'s users, `workers` at a time; yield Arrow batches of the raw table."""
+) -> Iterator[pa.Table | None]:
+    """Check `order`'s users, `workers` at a time; yield Arrow batches of the raw table, and None
+    between answers: dlt runs this in a pool worker, and a None hands control back to it (if the sync
+    fails elsewhere, the generator is closed within one round trip instead of finishing its budget)."""
     stop = threading.Event()
 
     def check(uid: str) -> tuple[str, Any]:
@@ -216,10 +218,12 @@ def fetch(
 
     rows: list[tuple[str, datetime | None]] = []
     pending = iter(order)
-    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="activity") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="activity")
+    try:
         running = {pool.submit(check, uid) for uid in itertools.islice(pending, max(1, workers))}
         while running:
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            done, running = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+            yield None
             for fut in done:
                 uid, seen = fut.result()
                 if isinstance(seen, BenchlingAuthError):
@@ -243,6 +247,9 @@ def fetch(
             if len(rows) >= batch_rows:
                 yield _to_arrow(rows, users, synced_at)
                 rows = []
+    finally:  # closed early (the sync failed): send nothing more, let the requests in flight end
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
     if rows:
         yield _to_arrow(rows, users, synced_at)
 

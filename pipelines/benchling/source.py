@@ -347,10 +347,11 @@ def benchling_source(
         finally:
             roster.finish("team_memberships")
 
-    def user_activity() -> Iterator[pa.Table]:
+    def user_activity() -> Iterator[pa.Table | None]:
         if policy.mode == "off":
             return
-        roster.wait_for_users()
+        while not roster.users_listed(0.2):
+            yield None  # frees dlt's worker meanwhile; a failing sync closes the generator here
         previous, checks = act.read_previous(dlt.current.pipeline())
         users = dict(roster.users) if roster.complete else {**previous, **roster.users}
         order = act.plan(users, checks, policy)
