@@ -190,7 +190,9 @@ class RateBudget:
         remaining = _int_header(headers, "x-rate-limit-remaining", "X-RateLimit-Remaining")
         reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
         if limit is None or remaining is None or reset is None:
-            if self.limit is None:
+            # no limit announced: before any limit is known, or for a request sent after the known
+            # window ended (e.g. only a 429 carried headers): pace no more, until headers come back
+            if self.limit is None or sent_at >= self._window_end:
                 self.unlimited = True
             return
         self.unlimited = False

@@ -171,3 +171,17 @@ def test_activity_requests_wait_for_rate_bound_listings(tmp_path):
     kinds = ["activity" if p.endswith("/activity") else "listing" for p in order]
     assert kinds.count("activity") == 40 and kinds.count("listing") >= 8
     assert kinds.index("activity") > max(i for i, k in enumerate(kinds) if k == "listing")
+
+
+def test_responses_without_rate_headers_after_the_window_stop_the_pacing():
+    """Limit headers only on a (fault-injected) 429: once its window is over and answers carry none, the
+    budget must not keep counting against a limit nobody announces any more (it used to stall forever)."""
+    from pipelines.benchling.client import RateBudget
+
+    b = RateBudget()
+    seq = b.acquire()
+    b.release(seq, {"x-rate-limit-limit": "3", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"})
+    t0 = time.monotonic()
+    for _ in range(10):
+        b.release(b.acquire(), {})
+    assert b.unlimited and time.monotonic() - t0 < 1.0
