@@ -3,13 +3,37 @@ over plain http, which statuses are worth another attempt, exponential backoff w
 server's ``Retry-After``."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
+import socket
 import time
 from urllib.parse import urlsplit
 
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """True for an IP literal in 127.0.0.0/8 or ``::1`` (also ``::ffff:127.x.y.z``), or the name
+    ``localhost`` when every address it resolves to is loopback. Any other name is not loopback,
+    whatever it starts with: ``127.0.0.1.nip.io`` resolves wherever its owner wants."""
+    ip = _ip(host)
+    if ip is not None:
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return (mapped or ip).is_loopback
+    if host.lower().rstrip(".") != "localhost":
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = [_ip(str(info[4][0])) for info in infos]
+    return bool(addresses) and all(a is not None and a.is_loopback for a in addresses)
 
 
 def refuse_plain_http(url: str, secret: str, allow_insecure_http: bool, show_host: bool = True) -> None:

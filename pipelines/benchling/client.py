@@ -63,7 +63,8 @@ def normalize_base_url(url: str) -> str:
     path = parts.path.rstrip("/")
     if not path.endswith("/api/v2"):
         path = path + "/api/v2"
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # an IPv6 literal
+    netloc = host + (f":{parts.port}" if parts.port else "")
     return f"{parts.scheme}://{netloc}{path}"
 
 
