@@ -1,6 +1,7 @@
 """Bencher simulator (paging, auth, errors, writes) and client error paths."""
 from __future__ import annotations
 
+import time
 import logging
 import socket
 
@@ -118,7 +119,7 @@ def test_retries_bounded(sim, fx):
     assert len([o for p in c.list_organizations() for o in p]) == 3
     sim.fail_next(5, 503)
     c = BencherClient(sim.base_url, fx["token"], backoff=0.01, max_retries=2)
-    with pytest.raises(BencherError, match="HTTP 503.*gave up after 3 attempts"):
+    with pytest.raises(BencherError, match="HTTP 503.*gave up after 3 tries"):
         list(c.list_organizations())
 
 
@@ -139,3 +140,14 @@ def test_config_from_env():
     assert cfg.base_url == "https://api.bencher.dev" and cfg.organizations == ["a", "b"]
     assert "tok-secret" not in repr(cfg) and "tok-secret" not in str(cfg)
     assert BencherConfig(token="t").organizations is None
+
+
+def test_retries_are_bounded_in_time_too(sim, fx):
+    """Many tries allowed, little time: the shared policy gives up when the next wait would end past
+    max_retry_seconds, long before the tries run out."""
+    sim.fail_next(1000, 503)
+    c = BencherClient(sim.base_url, fx["token"], max_retries=1000, max_retry_seconds=1.0, backoff=0.2, max_backoff=0.4)
+    t0 = time.monotonic()
+    with pytest.raises(BencherError, match=r"HTTP 503.*\(gave up after \d+ tries in [01]s\)"):
+        list(c.list_organizations())
+    assert time.monotonic() - t0 < 1.5 and 2 <= c.requests_made < 10
