@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.bencher.client import BencherClient
 from pipelines.bencher.source import BencherConfig, bencher_source
-from tests.helpers import query as q
+from tests.helpers import cause_of, query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -108,3 +108,21 @@ def test_bad_token_fails_clearly_without_leaking(tmp_path, make_pipeline, sim, c
         run(make_pipeline, BencherConfig(base_url=sim.base_url, token=secret), T0)
     assert "refused the token (HTTP 401" in str(ei.value)
     assert secret not in str(ei.value) and secret not in caplog.text
+
+
+@pytest.mark.parametrize("change,column", [(lambda m: m.pop("uuid"), "without a valid `uuid`"),
+                                           (lambda m: m.update(role=7), "whose `role` is not a string"),
+                                           (lambda m: m.update(created="yesterday"), "whose `created` is not an ISO 8601 time")])
+def test_record_out_of_contract_fails_the_sync_naming_it(tmp_path, make_pipeline, config, sim, change, column):
+    """Neither a bare KeyError nor a silent `name__v_bigint` variant column: the sync fails, naming the record."""
+    from pipelines.records import MalformedRecordError
+
+    with sim.lock:
+        member = next(o for o in sim.organizations if o["slug"] == "cloud-org")["_members"][0]
+        change(member)
+    with pytest.raises(Exception) as ei:
+        run(make_pipeline, config, T0)
+    cause = cause_of(ei.value, MalformedRecordError)
+    assert cause is not None, ei.value
+    assert f"Bencher returned a members record {column}" in str(cause) and member["email"] in str(cause)
+    assert q(tmp_path, "select count(*) from information_schema.tables where table_schema = 'bencher_raw'") == [(0,)]

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.paradime.client import ParadimeClient
 from pipelines.paradime.source import ParadimeWorkspaceConfig, paradime_source
-from tests.helpers import query as q
+from tests.helpers import cause_of, query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -163,3 +163,21 @@ def test_workspace_list_without_capability_is_skipped(tmp_path, make_pipeline, c
     assert q(tmp_path, "select count(*) from paradime_raw.active_users") == [(10,)]
     # no workspace rows: the table is not created (dlt cannot load an empty jsonl file on duckdb)
     assert q(tmp_path, "select count(*) from information_schema.tables where table_name='workspaces'") == [(0,)]
+
+
+@pytest.mark.parametrize("fault,column", [("user_without_uid", "without a valid `uid`"),
+                                          ("user_name_not_string", "whose `name` is not a string")])
+def test_record_out_of_contract_fails_the_sync_naming_it(tmp_path, make_pipeline, configs, sim, fault, column):
+    """Neither a bare KeyError nor a silent `name__v_bigint` variant column: the sync fails, naming the record."""
+    from pipelines.records import MalformedRecordError
+
+    sim.set_failure("analytics", fault)
+    first = sim.workspace("analytics").visible_active_users()[0]
+    with pytest.raises(Exception) as ei:
+        run(make_pipeline, configs, T0)
+    cause = cause_of(ei.value, MalformedRecordError)
+    assert cause is not None, ei.value
+    assert f"Paradime returned an active_users record {column}" in str(cause)
+    assert first["email"] in str(cause)  # the record is named
+    assert q(tmp_path, "select count(*) from information_schema.tables where table_schema = 'paradime_raw' "
+                       "and table_name = 'active_users'") == [(0,)]  # nothing loaded

@@ -6,5 +6,6 @@
     ('synced_at', 'utc_timestamp'),
     ('active_user_count', 'bigint'),
     ('invited_user_count', 'bigint'),
+    ('workspaces_listed', 'boolean'),
     ('_whsync_synced_at', 'timestamp with time zone'),
 ]) }}

@@ -3,6 +3,7 @@
 {{ fill_staging_columns(source('paradime', 'workspaces'), [
     ('uid', 'varchar', 'workspace_uid'),
     ('name', 'varchar'),
+    ('listed_by', 'varchar'),
     ('last_seen_at', 'utc_timestamp'),
     ('_whsync_synced_at', 'timestamp with time zone'),
 ]) }}
