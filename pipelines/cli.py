@@ -50,7 +50,9 @@ SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the sc
 def _postgres(target: str, schema: str):  # noqa: ANN202 - PgConfig | None, imported lazily
     """The PostgreSQL connection for --target postgres, None for duckdb."""
     from .postgres import PostgresConfigError, resolve
+    from .settings import check
 
+    check()  # a .dlt/*.toml that does not parse is that error, not "no connection"
     if target == "duckdb":
         return None
     if target != "postgres":

@@ -22,7 +22,9 @@ from .benchling.client import (
 )
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
+from . import settings
 from .progress import Progress
+from .settings import ConfigError
 from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_counts
 
 WAREHOUSE_TABLES = [
@@ -37,8 +39,6 @@ SOURCE_TABLES = {
 }
 
 
-class ConfigError(ValueError):
-    """Bad or missing configuration: the message says which value and what to do."""
 
 
 @dataclass
@@ -63,24 +63,12 @@ class BenchlingConfig:
 
 
 def _secret(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.secrets.get(dlt_key)
-    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not set"
-        v = None
+    v = settings.secret(dlt_key, env)
     return str(v) if v else None
 
 
 def _config(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.config.get(dlt_key)
-    except Exception:  # noqa: BLE001
-        v = None
+    v = settings.config(dlt_key, env)
     return str(v) if v else None
 
 
@@ -323,6 +311,7 @@ def plans_for(
     names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+    settings.check()
     wanted: list[str] = []
     for n in names or ["benchling"]:
         for part in n.split(","):

@@ -32,6 +32,7 @@ from typing import Any, Iterator, Mapping
 
 import dlt
 
+from .. import settings
 from ..records import checked_rows
 from .client import BencherClient, BencherError
 
@@ -59,10 +60,7 @@ class BencherConfig:
 
 
 def _secret(key: str) -> Any:
-    try:
-        return dlt.secrets.get(key)
-    except Exception:
-        return None
+    return settings.secret(key)
 
 
 def bencher_config_from_env(environ: Mapping[str, str] | None = None) -> BencherConfig:

@@ -47,6 +47,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import dlt
 
+from .. import settings
 from ..records import checked_rows
 from .client import ParadimeClient, ParadimeError
 
@@ -98,10 +99,7 @@ def _env_prefix(name: str) -> str:
 
 
 def _secret(key: str) -> Any:
-    try:
-        return dlt.secrets.get(key)
-    except Exception:  # a broken/missing secrets provider must not leak anything
-        return None
+    return settings.secret(key)
 
 
 def _build(name: str, values: Mapping[str, Any], hint: str) -> ParadimeWorkspaceConfig:
