@@ -3,8 +3,10 @@
 is reported as what it is (which file, which line; exit 2), never as "no credentials"."""
 from __future__ import annotations
 
+import contextlib
 import os
-from typing import Any
+import tempfile
+from typing import Any, Iterator
 
 import dlt
 
@@ -65,3 +67,19 @@ def check() -> None:
     command reads anything else from them (dlt itself would fail later, with a wrapper's message)."""
     _lookup(dlt.config, "whsync._settings_check")
     _lookup(dlt.secrets, "whsync._settings_check")
+
+
+KEEP_DLT_DIR_ENV = "WHSYNC_KEEP_DLT_DIR"
+
+
+@contextlib.contextmanager
+def dlt_working_dir() -> Iterator[str]:
+    """A fresh, empty dlt ``pipelines_dir`` for one extract, deleted afterwards; with ``$WHSYNC_KEEP_DLT_DIR``
+    set, made inside that folder and kept (to inspect what dlt wrote: load packages, state, traces)."""
+    keep = os.environ.get(KEEP_DLT_DIR_ENV)
+    if keep:
+        os.makedirs(keep, exist_ok=True)
+        yield tempfile.mkdtemp(prefix="whsync-dlt-", dir=keep)
+        return
+    with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as d:
+        yield d

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -195,7 +194,7 @@ def extract(
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
         # published warehouse is the only state there is (nothing stale on disk after a failed run).
-        with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
+        with settings.dlt_working_dir() as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=destination,
