@@ -197,7 +197,7 @@ def test_tricky_fixtures_land_row_for_row(sims, tmp_path):
 
     members = read(w, "bencher.member")
     # more members than one page (per_page max 255): every one of them
-    assert sum(1 for k in members if k[0] == big["uuid"]) == len(big["_members"]) == 301
+    assert sum(1 for k in members if k[0] == big["uuid"]) == len(big["_members"])
     assert max(bc.stats()["per_page"]) <= 255
     # unicode member names
     zoe = next(m for m in bc_org("cloud-org")["_members"] if m["slug"] == "zoe-orsted")
