@@ -59,3 +59,26 @@ def test_localhost_counts_only_when_every_address_it_resolves_to_is_loopback(mon
         CLIENTS["bencher"]("http://localhost:8080")
     monkeypatch.setattr(socket, "getaddrinfo", real)
     assert is_loopback("localhost")
+
+
+def test_transport_failures_are_told_apart_by_exception_type_not_text():
+    import requests
+
+    from pipelines.http import transport_failure
+
+    def failure(url: str) -> BaseException:
+        try:
+            requests.get(url, timeout=5)
+        except requests.RequestException as e:
+            return e
+        raise AssertionError(f"{url} answered")
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert transport_failure(failure("http://no-such-tenant.invalid/")) == "unknown host"
+    assert transport_failure(failure(f"http://127.0.0.1:{port}/")) == "refused"
+    assert transport_failure(requests.exceptions.ReadTimeout("read timed out")) == "timeout"
+    # the words alone decide nothing: a dropped connection whose text mentions name resolution stays dropped
+    assert transport_failure(requests.ConnectionError("Failed to resolve; Name or service not known; "
+                                                      "Connection refused")) == "dropped"

@@ -40,6 +40,11 @@ class ParadimeError(RuntimeError):
     """A Paradime API call failed. The message never contains the endpoint or credentials."""
 
 
+class ParadimeOperationError(ParadimeError):
+    """The API answered, but the operation failed (GraphQL ``errors``, or ``ok: false``): e.g. a key without
+    the capability the operation needs."""
+
+
 class ParadimeAuthError(ParadimeError):
     """The workspace refused the credentials (HTTP 401/403)."""
 
@@ -141,7 +146,7 @@ class ParadimeClient:
         if errors:
             first = errors[0] if isinstance(errors, list) else errors
             msg = first.get("message") if isinstance(first, dict) else str(first)
-            raise ParadimeError(f"{ws}: GraphQL error: {self._scrub(str(msg))}")
+            raise ParadimeOperationError(f"{ws}: GraphQL error: {self._scrub(str(msg))}")
         data = payload.get("data")
         if not isinstance(data, dict):
             raise ParadimeError(f"{ws}: the response has no data")
@@ -156,7 +161,7 @@ class ParadimeClient:
         if not isinstance(result, dict):
             raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned no result")
         if result.get("ok") is not True:
-            raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned ok: false")
+            raise ParadimeOperationError(f"Paradime workspace '{self.name}': {field} returned ok: false")
         return result
 
     # -- operations --------------------------------------------------------------------------

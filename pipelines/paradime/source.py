@@ -49,7 +49,7 @@ import dlt
 
 from .. import settings
 from ..records import checked_rows
-from .client import ParadimeClient, ParadimeError
+from .client import ParadimeClient, ParadimeOperationError
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +271,7 @@ def paradime_source(
                     "Paradime", "workspaces", cfg.client(**opts).list_workspaces(), WORKSPACE_COLUMNS,
                     lambda w, cfg=cfg: {"uid": w.get("uid"), "name": w.get("name"), "listed_by": cfg.name,
                                         "last_seen_at": now, "_whsync_synced_at": now})
-            except ParadimeError as exc:
-                if "GraphQL error" not in str(exc) and "ok: false" not in str(exc):
-                    raise
+            except ParadimeOperationError as exc:
                 log.warning("%s; skipping the workspace list (needs the 'Workspace metadata "
                             "viewer' capability)", exc)
                 listings[cfg.name] = None
