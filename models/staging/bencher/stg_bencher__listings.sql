@@ -3,7 +3,7 @@
     A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
 {{ fill_staging_columns(source('bencher', 'listings'), [
     ('synced_at', 'utc_timestamp'),
-    ('scope', 'varchar'),
+    ('scope', 'string'),
     ('organization_count', 'bigint'),
-    ('_whsync_synced_at', 'timestamp with time zone'),
+    ('_whsync_synced_at', 'timestamptz'),
 ]) }}
