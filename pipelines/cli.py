@@ -49,7 +49,10 @@ SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the sc
 
 def _target(target: str, schema: str, duckdb: Path | None = None):  # noqa: ANN202 - a targets.Target
     """The warehouse of --target (duckdb: the --duckdb file; postgres: the configured connection)."""
+    from .settings import check
     from .targets import resolve_target
+
+    check()  # a .dlt/*.toml that does not parse is that error, not "no connection"
 
     return resolve_target(target=target, duckdb=duckdb, schema=schema)
 
