@@ -47,6 +47,23 @@ TARGET_OPTION = typer.Option(
 SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
 
 
+def _storage_version(value: str) -> str:
+    from .duckdb_storage import StorageVersionError, normalize
+
+    try:
+        return normalize(value)
+    except StorageVersionError as e:
+        _err(f"--duckdb-storage-version: {e}", 2)
+        raise
+
+
+STORAGE_OPTION = typer.Option("v1.4.0", "--duckdb-storage-version", callback=_storage_version,
+                              help="DuckDB storage format of the warehouse file: v1.4.0 (default) opens in DuckDB "
+                              "1.4 (the long-term-support line) and later, as the DuckDB drivers of BI tools do; "
+                              "'latest' is this DuckDB's newest format. A warehouse in another format is "
+                              "converted once (data, views and sync state kept).")
+
+
 def _postgres(target: str, schema: str):  # noqa: ANN202 - PgConfig | None, imported lazily
     """The PostgreSQL connection for --target postgres, None for duckdb."""
     from .postgres import PostgresConfigError, resolve
@@ -123,6 +140,7 @@ def sync(
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Sync a Benchling tenant (and/or Paradime, Bencher) into the warehouse, then build the tables.
 
@@ -140,7 +158,7 @@ def sync(
         plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
         with Progress(quiet=quiet) as progress:
             result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait,
-                              postgres=pg)
+                              postgres=pg, duckdb_storage_version=duckdb_storage_version)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
         msg, code = _explain(e)
         _err(msg, code)
@@ -157,7 +175,7 @@ def sync(
 @app.command()
 def build(
     duckdb: Path = DUCKDB_OPTION, target: str = TARGET_OPTION, schema: str = SCHEMA_OPTION,
-    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
+    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION, duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
     from .postgres import table_counts as pg_counts
@@ -167,7 +185,8 @@ def build(
     try:
         pg = _postgres(target, schema)
         with Progress(quiet=quiet) as progress:
-            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait, postgres=pg)
+            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait, postgres=pg,
+                             duckdb_storage_version=duckdb_storage_version)
         where = pg.label() if pg else str(duckdb.resolve())
         counts = pg_counts(pg, WAREHOUSE_TABLES) if pg else warehouse_counts(duckdb.resolve())
     except Exception as e:  # noqa: BLE001
@@ -185,6 +204,7 @@ def demo(
     target: str = TARGET_OPTION,
     schema: str = SCHEMA_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
     three, build the warehouse, and print each table's row count and a query to try.
@@ -219,7 +239,8 @@ def demo(
                 bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
             ]
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg)
+                result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg,
+                                  duckdb_storage_version=duckdb_storage_version)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)

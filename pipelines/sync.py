@@ -22,6 +22,7 @@ from .benchling.client import (
 )
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
+from .duckdb_storage import DEFAULT_STORAGE_VERSION
 from .progress import Progress
 from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_counts
 
@@ -263,6 +264,7 @@ def sync(
     wait_seconds: float = 0.0,
     plans: list[SourcePlan] | None = None,
     postgres: Any = None,
+    duckdb_storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> SyncResult:
     """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build.
     With `postgres` (a `postgres.PgConfig`) the target is that PostgreSQL database instead."""
@@ -285,7 +287,7 @@ def sync(
         warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
     ):
         remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
+        with building_copy(warehouse, duckdb_storage_version, progress.line) as db:
             totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
                                  {"benchling": "parquet", "*": "jsonl"})
             extract_seconds = time.monotonic() - started
@@ -345,7 +347,8 @@ def plans_for(
 
 
 def build_only(
-    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None
+    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None,
+    duckdb_storage_version: str = DEFAULT_STORAGE_VERSION,
 ) -> DbtResult:
     if postgres is not None:
         from .postgres import build_postgres
@@ -357,7 +360,7 @@ def build_only(
         raise ConfigError(f"no warehouse at {warehouse}: run `whsync sync` first")
     with exclusive_lock(warehouse, wait_seconds):
         remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
+        with building_copy(warehouse, duckdb_storage_version, progress.line) as db:
             progress.set_stage("building the warehouse (dbt)")
             return run_dbt("build", duckdb_env(db), key=str(warehouse),
                            extra_args=["--select", *dbt_selection([], db)])

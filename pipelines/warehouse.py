@@ -12,12 +12,13 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
+
+from .duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
 
 
 class WarehouseBusyError(RuntimeError):
@@ -68,15 +69,17 @@ def remove_leftovers(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def building_copy(path: Path) -> Iterator[Path]:
-    """Yield a private copy of the warehouse to write into; publish it only if the block succeeds."""
+def building_copy(
+    path: Path, storage_version: str = DEFAULT_STORAGE_VERSION, on_convert: Callable[[str], None] | None = None
+) -> Iterator[Path]:
+    """Yield a private copy of the warehouse to write into; publish it only if the block succeeds.
+    The copy is in `storage_version`'s DuckDB format (a warehouse in another one is converted)."""
     build = build_path_for(path)
     for p in (build, build.with_name(build.name + ".wal")):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
-    if path.exists():
-        shutil.copyfile(path, build)
     try:
+        prepare_build(path, build, storage_version, on_convert)
         yield build
         checkpoint(build)
         os.replace(build, path)
