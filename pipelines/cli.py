@@ -288,9 +288,11 @@ def _register() -> None:
     from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
+    from pipelines.docs import docs as docs_command
     from pipelines.sqlcmd import sql as sql_command
 
     app.command("sql")(sql_command)
+    app.command("docs")(docs_command)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)
