@@ -254,11 +254,15 @@ def demo(
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    import shlex
+
+    default = result.warehouse == Path("warehouse.duckdb").resolve()
+    where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{result.warehouse}', read_only=True)"
-        ".sql('select t.name as team, count(*) as members from team_member m join team t on t.id = m.team_id "
-        "group by 1 order by 2 desc limit 5'))\"\n"
+        f"  .venv/bin/whsync sql{where} 'select t.name as team, count(*) as members from team_member m "
+        "join team t on t.id = m.team_id group by 1 order by 2 desc limit 5'\n"
+        f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
 

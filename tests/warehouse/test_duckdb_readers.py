@@ -47,10 +47,12 @@ def test_duckdb_release_reads_every_relation_of_the_demo_warehouse(demo_warehous
 
 
 def test_the_duckdb_cli_from_pypi_opens_the_demo_warehouse(demo_warehouse):
-    """The README's DuckDB CLI (`duckdb-cli` on PyPI, newest release) opens the file read-only."""
+    """The README's command: `.tools/bin/uvx --from duckdb-cli duckdb -readonly warehouse.duckdb` (the
+    DuckDB CLI from PyPI, newest release, in uv's tool cache) opens the file."""
     query = 'select "archive_purpose$" as purpose, count(*) as n from "project$raw" group by 1 order by 1'
-    p = subprocess.run([str(duckdb_env("duckdb-cli") / "duckdb"), "-readonly", "-json", str(demo_warehouse),
-                        "-c", query], capture_output=True, text=True, timeout=120)
+    uvx = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "uvx"
+    p = subprocess.run([str(uvx), "--from", "duckdb-cli", "duckdb", "-readonly", "-json", str(demo_warehouse),
+                        "-c", query], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     con = duckdb.connect(str(demo_warehouse), read_only=True)
     try:
