@@ -40,11 +40,10 @@ def offline(html: str) -> str:
 def generate(warehouse: Path, out: Path) -> Path:
     """Write the docs site for a DuckDB warehouse into `out`; return the page's path."""
     from .dbt import run_dbt
+    from .sqlcmd import published_warehouse
     from .sync import dbt_selection, duckdb_env
 
-    warehouse = warehouse.resolve()
-    if not warehouse.is_file():
-        raise FileNotFoundError(f"no warehouse at {warehouse}: run `whsync demo` or `whsync sync` first, or pass --duckdb")
+    warehouse = published_warehouse(warehouse)
     with tempfile.TemporaryDirectory(prefix="whsync-docs-") as tmp:
         copy = Path(tmp) / warehouse.name  # same name: the site shows the warehouse's database name
         shutil.copyfile(warehouse, copy)

@@ -75,6 +75,14 @@ def file_format(path: Path) -> str:
         con.close()
 
 
+def newer(fmt: str, than: str) -> bool:
+    """Whether storage format `fmt` (e.g. 'v2.0.0+') is newer than `than` (e.g. 'v1.4.0+')."""
+    def key(f: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in re.findall(r"\d+", f))
+
+    return key(fmt) > key(than)
+
+
 def readable_by(fmt: str) -> str:
     """'v1.4.0+' -> 'DuckDB 1.4.0 and later'."""
     return f"DuckDB {fmt.lstrip('v').rstrip('+')} and later"

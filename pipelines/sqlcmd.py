@@ -33,24 +33,30 @@ def _one_line(message: str) -> str:
     return " ".join(part.strip() for part in head.splitlines() if part.strip())
 
 
+def published_warehouse(path: Path) -> Path:
+    """The absolute path of an existing DuckDB warehouse file; FileNotFoundError says what to run."""
+    path = path.resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"no warehouse at {path}: run `whsync demo` or `whsync sync` first, or pass --duckdb")
+    return path
+
+
 # -- connections: each yields a function that runs one query and returns (columns, rows) ---------
 
 @contextlib.contextmanager
 def duckdb_runner(path: Path) -> Iterator[Callable[[str], Result]]:
     import duckdb
 
-    from .duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, readable_by
+    from .duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, newer, readable_by
 
-    path = path.resolve()
-    if not path.is_file():
-        raise FileNotFoundError(f"no warehouse at {path}: run `whsync demo` or `whsync sync` first, or pass --duckdb")
+    path = published_warehouse(path)
     try:
         con = duckdb.connect(str(path), read_only=True, config={"autoinstall_known_extensions": False})
     except duckdb.Error as e:
         raise QueryError(f"cannot open {path}: {_one_line(str(e))}") from None
     try:
         have, lts = file_format(path), format_of_version(DEFAULT_STORAGE_VERSION)
-        if _version(have) > _version(lts):
+        if newer(have, lts):
             print(f"whsync: note: {path.name} is in DuckDB storage format {have}, which only {readable_by(have)} "
                   f"open (not the DuckDB drivers of most BI tools); `whsync build --duckdb {path}` converts it "
                   f"to {lts}, keeping everything", file=sys.stderr)
@@ -93,13 +99,6 @@ def postgres_runner(schema: str) -> Iterator[Callable[[str], Result]]:
                 raise QueryError(cfg.redact(_one_line(f"{msg}. {e.diag.message_hint or ''}".strip(" ."))))
 
         yield run
-
-
-def _version(fmt: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in fmt.strip("v+").split("."))
-    except ValueError:
-        return (0,)
 
 
 # -- output ------------------------------------------------------------------------------------------
