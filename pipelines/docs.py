@@ -19,6 +19,8 @@ from pathlib import Path
 
 import typer
 
+from .sqlcmd import READ_DUCKDB_OPTION, READ_SCHEMA_OPTION, READ_TARGET_OPTION
+
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
        "img-src data:; font-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'")
 # what dbt's page would load or link: its usage tracker's script and collector, a favicon, a canonical link
@@ -37,9 +39,23 @@ def offline(html: str) -> str:
     return re.sub(r"<head[^>]*>", lambda m: m.group(0) + meta, html, count=1)
 
 
+def _write_site(env: dict[str, str], key: str, extra_args: list[str], tmp: Path, out: Path) -> Path:
+    """Run `dbt docs generate --static` and write the offline page (and dbt's metadata) into `out`."""
+    from .dbt import run_dbt
+
+    target = tmp / "target"
+    run_dbt("docs generate --static", env, key=key, extra_args=["--target-path", str(target), *extra_args])
+    out.mkdir(parents=True, exist_ok=True)
+    page, tmp_page = out / "index.html", out / ".index.html.tmp"
+    tmp_page.write_text(offline((target / "static_index.html").read_text(encoding="utf-8")), encoding="utf-8")
+    os.replace(tmp_page, page)
+    for name in ("manifest.json", "catalog.json"):  # the same metadata, for tools
+        shutil.copyfile(target / name, out / name)
+    return page
+
+
 def generate(warehouse: Path, out: Path) -> Path:
     """Write the docs site for a DuckDB warehouse into `out`; return the page's path."""
-    from .dbt import run_dbt
     from .sqlcmd import published_warehouse
     from .sync import dbt_selection, duckdb_env
 
@@ -47,34 +63,45 @@ def generate(warehouse: Path, out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="whsync-docs-") as tmp:
         copy = Path(tmp) / warehouse.name  # same name: the site shows the warehouse's database name
         shutil.copyfile(warehouse, copy)
-        target = Path(tmp) / "target"
-        run_dbt("docs generate --static", duckdb_env(copy), key=f"docs|{warehouse}",
-                extra_args=["--target-path", str(target), "--select", *dbt_selection([], copy)])
-        out.mkdir(parents=True, exist_ok=True)
-        page = out / "index.html"
-        tmp_page = out / ".index.html.tmp"
-        tmp_page.write_text(offline((target / "static_index.html").read_text(encoding="utf-8")), encoding="utf-8")
-        os.replace(tmp_page, page)
-        for name in ("manifest.json", "catalog.json"):  # the same metadata, for tools
-            shutil.copyfile(target / name, out / name)
-    return page
+        return _write_site(duckdb_env(copy), f"docs|{warehouse}", ["--select", *dbt_selection([], copy)],
+                           Path(tmp), out)
+
+
+def generate_postgres(schema: str, out: Path) -> Path:
+    """Write the docs site for the PostgreSQL warehouse in `schema` (dbt only reads the catalog)."""
+    import json
+
+    from .postgres import PostgresConfigError, present_sources, resolve  # the PostgreSQL target
+
+    cfg = resolve(schema)
+    select = [f"path:models/staging/{name}+" for name in present_sources(cfg)]
+    if not select:
+        raise PostgresConfigError(f"no warehouse in {cfg.label()}: run `whsync sync --target postgres` first")
+    with tempfile.TemporaryDirectory(prefix="whsync-docs-") as tmp:
+        return _write_site(cfg.dbt_env(), f"docs|postgres|{cfg.label()}",
+                           ["--select", *select, "--vars", json.dumps({"warehouse_schema": cfg.schema})],
+                           Path(tmp), out)
 
 
 def docs(
     out: Path = typer.Option(Path("warehouse-docs"), "--out", help="Directory to write the site into "
                              "(index.html, plus dbt's manifest.json and catalog.json)."),
-    duckdb: Path = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse to document."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the page's path and errors."),
+    duckdb: Path = READ_DUCKDB_OPTION,
+    target: str = READ_TARGET_OPTION,
+    schema: str = READ_SCHEMA_OPTION,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the page's file:// address and errors."),
 ) -> None:
     """Write the warehouse's documentation site: every table, view and column with its description,
     and the lineage from the raw API data. Open index.html in a browser: no server, and the page
     makes no network request."""
     from .cli import _err, _explain
 
+    if target not in ("duckdb", "postgres"):
+        _err(f"--target {target!r}: choose duckdb or postgres", 2)
     try:
         if not quiet:
-            print(f"documenting {duckdb.resolve()} (dbt docs generate)…", flush=True)
-        page = generate(duckdb, out)
+            print("documenting the warehouse (dbt docs generate)…", flush=True)
+        page = generate_postgres(schema, out) if target == "postgres" else generate(duckdb, out)
     except FileNotFoundError as e:
         _err(str(e), 2)
         return
@@ -83,4 +110,3 @@ def docs(
         _err(msg, code)
         return
     print(page.resolve().as_uri() if quiet else f"wrote the docs site; open {page.resolve().as_uri()}")
-

@@ -25,6 +25,8 @@ from typing import Callable
 import duckdb
 
 DEFAULT_STORAGE_VERSION = "v1.4.0"  # also the default of --duckdb-storage-version (cli.py)
+
+
 class StorageVersionError(ValueError):
     """An unknown storage version was asked for (the message says which values work)."""
 

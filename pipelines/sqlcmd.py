@@ -3,7 +3,8 @@
 DuckDB: the published file is opened read-only. A sync writes a private copy and publishes it with
 `os.replace`, so a query never waits for a sync and a sync never waits for a query (a query that
 started before the publish finishes on the previous warehouse). PostgreSQL: the session is read-only
-(`default_transaction_read_only`) with the warehouse schema first on the search path.
+(`default_transaction_read_only`) with the warehouse schema first on the search path; a role made by
+`whsync grant-reader` makes that a guarantee (a session setting can be changed by the SQL it runs).
 """
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from typing import Any, Callable, Iterator, Optional
 import typer
 
 FORMATS = ("table", "csv", "json")
+# options shared by the read-only commands (sql, docs)
+READ_DUCKDB_OPTION = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to read.")
+READ_TARGET_OPTION = typer.Option("duckdb", "--target", help="duckdb (the --duckdb file) or postgres (the database "
+                                  "of WHSYNC_POSTGRES_DSN or destination.postgres.credentials).")
+READ_SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the warehouse schema.")
 Result = tuple[list[str], list[tuple[Any, ...]]]
 
 
@@ -96,7 +102,9 @@ def postgres_runner(schema: str) -> Iterator[Callable[[str], Result]]:
                 return [d.name for d in cur.description], cur.fetchall()
             except psycopg2.Error as e:
                 msg = e.diag.message_primary or str(e)
-                raise QueryError(cfg.redact(_one_line(f"{msg}. {e.diag.message_hint or ''}".strip(" ."))))
+                if e.diag.message_hint:
+                    msg += f" ({e.diag.message_hint})"
+                raise QueryError(cfg.redact(_one_line(msg))) from None
 
         yield run
 
@@ -201,10 +209,9 @@ def sql(
         "statements on standard input, or an interactive prompt in a terminal."),
     fmt: str = typer.Option("table", "--format", "-f", help="Output: table (aligned text), csv (with a "
                             "header row) or json (an array of objects)."),
-    duckdb: Path = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to query."),
-    target: str = typer.Option("duckdb", "--target", help="duckdb (the --duckdb file) or postgres (the "
-                               "database of WHSYNC_POSTGRES_DSN or destination.postgres.credentials)."),
-    schema: str = typer.Option("public", "--schema", help="PostgreSQL only: the warehouse schema."),
+    duckdb: Path = READ_DUCKDB_OPTION,
+    target: str = READ_TARGET_OPTION,
+    schema: str = READ_SCHEMA_OPTION,
 ) -> None:
     """Run a read-only SQL query against the warehouse and print the result.
 

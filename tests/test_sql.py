@@ -138,3 +138,40 @@ def test_queries_and_a_sync_never_wait_for_each_other(demo_warehouse, tmp_path):
             reader.kill()
     after = whsync("sql", "--duckdb", str(db), "-f", "csv", count.rstrip(";\n"))
     assert after.stdout.splitlines() == ["n", new]
+
+
+def test_the_prompt_in_a_terminal_runs_statements_and_survives_an_error(demo_warehouse):
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: whsync sql with a terminal as stdin and stdout
+        os.execv(WHSYNC, [WHSYNC, "sql", "--duckdb", str(demo_warehouse)])
+    out = b""
+
+    def expect(marker: bytes | None, timeout: float = 60) -> None:
+        """Read until `marker` (None: until the child closes the terminal)."""
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker is None or marker not in out:
+            assert time.monotonic() < deadline, out.decode(errors="replace")
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child has exited
+                chunk = b""
+            if not chunk:
+                assert marker is None, out.decode(errors="replace")
+                return
+            out += chunk
+
+    try:
+        expect(b"whsync> ")
+        os.write(fd, b"select 40 +\n")
+        expect(b"...> ")
+        os.write(fd, b" 2 as answer;\nselect * from nope;\nselect 'still here' as s;\n.quit\n")
+        expect(None)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    text = out.decode(errors="replace")
+    assert text.count("(1 row)") == 2 and "42" in text and "error: Catalog Error: Table with name nope does not exist!" in text
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -1,10 +1,13 @@
 """`whsync sql --target postgres` on a real server: the query result, a bad query in one line,
-the session is read-only, and the password never shows."""
+the session is read-only, and the password never shows; `whsync docs --target postgres` documents
+every warehouse relation with the columns it really has."""
 from __future__ import annotations
 
 import json
 
 import psycopg2
+
+from pipelines.sync import WAREHOUSE_TABLES
 
 from .conftest import whsync
 
@@ -43,3 +46,19 @@ def test_sql_reads_the_postgres_warehouse_read_only(synced_pg, tmp_path):
 
     p = whsync(["sql", "--target", "postgres", "select 1"], tmp_path, {})
     assert p.returncode == 2 and "WHSYNC_POSTGRES_DSN" in p.stderr
+
+
+def test_docs_of_the_postgres_warehouse_lists_its_relations(synced_pg, tmp_path):
+    server, dsn, _ = synced_pg
+    out = tmp_path / "site"
+    p = whsync(["docs", "--target", "postgres", "--out", str(out), "-q"], tmp_path, {"WHSYNC_POSTGRES_DSN": dsn})
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == (out / "index.html").resolve().as_uri()
+    assert server.password not in p.stdout + p.stderr + (out / "index.html").read_text()
+    catalog = json.loads((out / "catalog.json").read_text())
+    documented = {(n["metadata"]["schema"], n["metadata"]["name"]): set(n["columns"]) for n in catalog["nodes"].values()}
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        for table in WAREHOUSE_TABLES:  # the relations (and their columns) really in the database
+            cur.execute("select column_name from information_schema.columns where table_schema = 'public' "
+                        "and table_name = %s", (table,))
+            assert documented[("public", table)] == {r[0] for r in cur.fetchall()}, table
