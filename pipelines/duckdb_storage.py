@@ -48,33 +48,27 @@ def normalize(version: str) -> str:
     return v
 
 
+def _attached_format(path: Path, options: str) -> str:
+    """ATTACH `path` with `options` and return its storage format as DuckDB names it (e.g. 'v1.4.0+')."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{_sql_str(path)}' as f ({options})")
+        row = con.execute("select tags['storage_version'] from duckdb_databases() where database_name = 'f'").fetchone()
+        return str(row[0]) if row and row[0] else "unknown"
+    finally:
+        con.close()
+
+
 @functools.lru_cache(maxsize=None)
 def format_of_version(version: str) -> str:
-    """The storage format a new file of `version` gets, as DuckDB names it (e.g. 'v1.4.0+')."""
+    """The storage format a new file of `version` gets (e.g. 'v1.4.0+')."""
     with tempfile.TemporaryDirectory(prefix="whsync-storage-") as d:
-        con = duckdb.connect()
-        try:
-            con.execute(f"attach '{Path(d) / 'probe.duckdb'}' as probe (storage_version '{normalize(version)}')")
-            return _format(con, "probe")
-        finally:
-            con.close()
-
-
-def _format(con: duckdb.DuckDBPyConnection, database: str) -> str:
-    row = con.execute(
-        "select tags['storage_version'] from duckdb_databases() where database_name = ?", [database]
-    ).fetchone()
-    return str(row[0]) if row and row[0] else "unknown"
+        return _attached_format(Path(d) / "probe.duckdb", f"storage_version '{normalize(version)}'")
 
 
 def file_format(path: Path) -> str:
     """The storage format of an existing DuckDB file, e.g. 'v1.4.0+' or 'v2.0.0+' (opened read-only)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{_sql_str(path)}' as f (read_only)")
-        return _format(con, "f")
-    finally:
-        con.close()
+    return _attached_format(path, "read_only")
 
 
 def newer(fmt: str, than: str) -> bool:
