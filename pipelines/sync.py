@@ -242,6 +242,7 @@ def sync(
         raise ConfigError("nothing to sync: no source given")
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
     dbt_result = None
@@ -311,6 +312,7 @@ def build_only(
     """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     with target.secret_safe(), target.lock(wait_seconds):
         with target.build() as b:
             return build_models(b, progress)
