@@ -109,6 +109,17 @@ class DuckDBTarget(Target):
                     f"--duckdb {p} is not a DuckDB database (it was left unchanged): "
                     "give a new file name or an existing whsync warehouse")
 
+    def _check_opens(self, copy: Path) -> None:
+        """Open the private copy once: a damaged file or one from a newer DuckDB is the user's to fix."""
+        try:
+            duckdb.connect(str(copy)).close()
+        except duckdb.Error as e:
+            self._remove_leftovers()
+            cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise TargetConfigError(
+                f"--duckdb {self.path} cannot be opened by DuckDB {duckdb.__version__} (it was left unchanged): "
+                f"{cause}") from None
+
     @contextlib.contextmanager
     def lock(self, wait_seconds: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """Hold `<warehouse>.lock` for the duration; wait up to `wait_seconds` for another sync."""
@@ -153,6 +164,7 @@ class DuckDBTarget(Target):
         build = self.build_path
         if self.path.exists():
             shutil.copyfile(self.path, build)
+            self._check_opens(build)
         try:
             yield DuckDBBuild(self, build)
             if build.exists():
