@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
-from ..catalog import RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
+from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
 from . import Build, Reader, Target, TargetBusyError, TargetConfigError
 
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
@@ -166,7 +166,10 @@ class DuckDBTarget(Target):
             shutil.copyfile(self.path, build)
             self._check_opens(build)
         try:
-            yield DuckDBBuild(self, build)
+            b = DuckDBBuild(self, build)
+            # every namespace exists in a build, as on PostgreSQL (dbt creates them too, when it builds)
+            b.execute("; ".join(f'create schema if not exists "{_schema(ns)}"' for ns in NAMESPACES))
+            yield b
             if build.exists():
                 _checkpoint(build)
                 os.replace(build, self.path)
