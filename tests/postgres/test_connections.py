@@ -79,11 +79,16 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, tmp_path):
     name, owner, env_of = way
     simulator, tenant = sim
     db = server.create_database(owner=owner)
-    env = {"BENCHLING_API_KEY": DEMO_API_KEY, "HOME": str(tmp_path), **env_of(server, db, tmp_path)}
+    work = tmp_path / "tmp"  # dbt's logs and target dir, dlt's working files
+    work.mkdir()
+    env = {"BENCHLING_API_KEY": DEMO_API_KEY, "HOME": str(tmp_path), "TMPDIR": str(work),
+           "RUNTIME__LOG_LEVEL": "DEBUG", **env_of(server, db, tmp_path)}
     p = whsync(["sync", "--target", "postgres", "--base-url", simulator.base_url, "-q"], tmp_path, env)
     assert p.returncode == 0, p.stderr
     out = p.stdout + p.stderr
     assert server.password not in out and server.scram_password not in out
+    leaked = [f for f in work.rglob("*") if f.is_file() and server.scram_password.encode() in f.read_bytes()]
+    assert not leaked, f"the password is in {leaked[:3]}"
     con = PgCon(server.dsn(db))
     try:
         assert_matches(con, tenant)
