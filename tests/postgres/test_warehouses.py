@@ -6,9 +6,8 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import io
-import threading
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ from pipelines.sync import BenchlingConfig, bencher_plan, benchling_plan, paradi
 from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 
-from .conftest import PgCon, whsync
+from .conftest import PgCon, reading_in_a_loop, whsync
 
 try:
     from ..warehouse.oracle import assert_matches
@@ -89,27 +88,9 @@ def test_a_reader_joining_benchling_and_paradime_always_sees_one_sync(pg, tmp_pa
         cur.execute(MARKER)
         first = cur.fetchall()
         assert len(first) == 1 and first[0][0] == first[0][1]
-        seen: list[list[tuple]] = []
-        errors: list[str] = []
-        stop = threading.Event()
-
-        def read_loop() -> None:
-            c = reader.cursor()
-            while not stop.is_set():
-                try:
-                    c.execute(MARKER)
-                    seen.append(c.fetchall())
-                except Exception as e:  # noqa: BLE001 - any error is a finding
-                    errors.append(repr(e))
-
-        t = threading.Thread(target=read_loop)
-        t.start()
-        try:
+        with reading_in_a_loop(reader, MARKER, lambda c: c.fetchall()) as (seen, errors):
             for _ in range(2):  # `--source all` resyncs, each with its own marker (its start time)
                 sync(plans=_plans(bl, pd, bc), postgres=pg, progress=Progress(quiet=True))
-        finally:
-            stop.set()
-            t.join()
         assert not errors, errors[:3]
         assert len(seen) > 20
         mixed = [s for s in seen if len(s) != 1 or s[0][0] != s[0][1]]
