@@ -2,11 +2,11 @@
 previous release, on a real PostgreSQL server."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
-import io
 import tarfile
 from pathlib import Path
 from typing import Any
