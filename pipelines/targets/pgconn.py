@@ -269,7 +269,10 @@ def _libpq_cause(e: BaseException) -> str:
     lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
     line = lines[0] if lines else type(e).__name__
     line = re.sub(r'^connection to server (at|on) .*? failed:\s*', "", line)
-    return re.sub(r"^(FATAL|ERROR):\s*", "", line).strip() or line
+    line = re.sub(r"^(FATAL|ERROR):\s*", "", line).strip() or line
+    if len(lines) > 1 and lines[1].startswith("Is the server running"):  # libpq's own hint, kept
+        line += "; is the server running and accepting connections there?"
+    return line
 
 
 def redact(text: str, password: str | None) -> str:

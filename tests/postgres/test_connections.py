@@ -128,6 +128,11 @@ def test_missing_wrong_password_and_unknown_database_are_one_line_without_the_pa
     assert p.returncode == 1 and "database 'nosuchdb' does not exist; create it" in line
     assert server.password not in p.stdout + p.stderr
 
+    p = whsync(["build", "--target", "postgres"], tmp_path, {**base, "WHSYNC_POSTGRES_DSN": "host=127.0.0.1 port=1"})
+    line = _one_error(p)
+    assert p.returncode == 1 and "cannot connect to postgresql://127.0.0.1:1/" in line
+    assert "Connection refused; is the server running and accepting connections there?" in line
+
 
 def test_a_parameter_dbt_cannot_take_is_refused_up_front(server, tmp_path):
     dsn = f"postgresql://{server.TRUST_ROLE}@127.0.0.1:{server.port}/postgres?keepalives_idle=30"
