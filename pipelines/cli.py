@@ -42,9 +42,14 @@ WAIT_OPTION = typer.Option(
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(
     "duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or postgres (the "
-    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml).",
+    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml, or libpq's "
+    "PGHOST/PGUSER/PGDATABASE/PGSERVICE; passwords from the DSN, PGPASSWORD or ~/.pgpass).",
 )
-SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
+SCHEMA_OPTION = typer.Option(
+    "public", "--schema", help="PostgreSQL only: the warehouse, one per schema (several per database: each "
+    "keeps its own raw, staging and Paradime/Bencher schemas, named <schema>__*; public keeps the names of "
+    "earlier releases).",
+)
 
 
 def _storage_version(value: str) -> str:
@@ -91,18 +96,21 @@ def _explain(exc: BaseException) -> tuple[str, int]:
     from .sync import ConfigError
     from .targets import TargetConfigError, TargetError
 
-    seen = set()
+    chain = []
     cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
+    while cur is not None and id(cur) not in {id(c) for c in chain}:
+        chain.append(cur)
         if isinstance(cur, (ConfigError, TargetConfigError)):
             return str(cur), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
                             ParadimeError, BencherError)):
             return str(cur), 1
-        cur = cur.__cause__ or cur.__context__
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{type(exc).__name__}: {first[:300]}", 1
+        inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
+        cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__
+    # no error of ours: the innermost one with a message is the cause, not a wrapper's first line
+    cause = next((c for c in reversed(chain) if str(c).strip()), exc)
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"{type(cause).__name__}: {first[:300]}", 1
 
 
 def _print_counts(counts: dict[str, int | None]) -> None:
@@ -241,18 +249,16 @@ def demo(
         msg, code = _explain(e)
         _err(msg, code)
         return
-    if tgt.name == "postgres":
-        print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
-        print("rows per table:")
-        _print_counts(result.counts)
-        print('\ntry:  psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
-        return
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    if tgt.name == "postgres":
+        where = "" if schema == "public" else f"PGOPTIONS='-c search_path={schema}' "
+        print(f'\ntry:  {where}psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
+        return
     import shlex
 
-    default = result.warehouse == Path("warehouse.duckdb").resolve()
+    default = Path(result.warehouse) == Path("warehouse.duckdb").resolve()
     where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
@@ -268,9 +274,10 @@ def grant_reader(
     role: str = typer.Argument(..., help="An existing PostgreSQL role (e.g. a LOGIN role for a BI tool)."),
     schema: str = SCHEMA_OPTION,
 ) -> None:
-    """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
-    its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
-    later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
+    """PostgreSQL only: let ROLE read the warehouse of --schema (SELECT on its views and $raw tables and
+    its Paradime/Bencher tables, USAGE on their schemas) and nothing else: no raw (benchling_raw),
+    staging, dlt tables or other warehouses. The grants survive later syncs; run it again after adding
+    a source. The connection is the one `sync --target postgres` uses."""
     try:
         tgt = _target("postgres", schema)
         granted = tgt.grant_reader(role, tgt.published_relations())
