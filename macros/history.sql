@@ -63,7 +63,7 @@ where {{ where if where else 'true' }}{% if not t %} and false{% endif %}
 {% macro history_time(source) -%}
 {%- set times = fromjson(env_var('WHSYNC_SYNC_TIMES', '{}')) -%}
 {%- set t = times.get(source) -%}
-{%- if t and modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?', t) -%}
+{%- if t and modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?', t) -%}
   {{ return("cast('" ~ t ~ "' as timestamp)") }}
 {%- endif -%}
 {{ return(none) }}
