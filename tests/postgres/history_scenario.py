@@ -94,10 +94,13 @@ class Sources:
 
 
 def read_history(target: Any) -> dict[str, list[tuple]]:
-    """Every history relation, sorted rows (documented columns, valid_from, valid_to)."""
+    """Every history relation the warehouse has, sorted rows (documented columns, valid_from, valid_to)."""
     out = {}
+    present = target.counts([(SPECS[n][0], n.split(".")[-1]) for n in SPECS])
     with target.reader() as con:
         for name, (ns, *_rest) in SPECS.items():
+            if present.get(name) is None:
+                continue
             rel = f'"{con.schema(ns)}"."{name.split(".")[-1]}"'
             out[name] = sorted((tuple(r) for r in con.execute(f"select * from {rel}").fetchall()), key=repr)
     return out
