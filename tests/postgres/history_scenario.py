@@ -3,6 +3,7 @@ through their APIs, and the expected history folded from the published tables af
 from __future__ import annotations
 
 import json
+import re
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
@@ -137,3 +138,17 @@ def fold(snapshots: list[tuple[datetime, dict[tuple, tuple]]]) -> list[tuple]:
 
 def expected_history(snaps: list[tuple[datetime, dict[str, tuple[list[str], dict[tuple, tuple]]]]]) -> dict[str, list[tuple]]:
     return {name: fold([(t, cur[name][1]) for t, cur in snaps]) for name in SPECS}
+
+
+QUERIES = Path(__file__).resolve().parents[2] / "examples" / "queries"
+
+
+def run_query(target: Any, name: str, **params: datetime) -> list[tuple]:
+    """An example query with its `params` CTE set to the given naive UTC times."""
+    sql = (QUERIES / name).read_text()
+    values = ", ".join(f"cast('{v.isoformat(sep=' ')}' as timestamp) as {k}" for k, v in params.items())
+    if params:
+        sql, n = re.subn(r"with params as \(.*?\n\)", f"with params as (select {values})", sql, count=1, flags=re.S)
+        assert n == 1, f"{name} has no params CTE"
+    with target.reader() as con:
+        return [tuple(r) for r in con.execute(sql).fetchall()]

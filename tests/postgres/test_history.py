@@ -17,7 +17,7 @@ from pipelines.progress import Progress
 from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 
-from .history_scenario import FIXTURES, PD, Sources, expected_history, read_current, read_history, utc
+from .history_scenario import FIXTURES, PD, Sources, expected_history, read_current, read_history, run_query, utc
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -51,7 +51,8 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
     api("PATCH", f"/users/{suspended['id']}", {"isSuspended": True})
     promoted = next(m for m in members if m["role"] == "MEMBER" and m["user"]["id"].startswith("ent_"))
     api("PATCH", f"/teams/{promoted['teamId']}/memberships/{promoted['user']['id']}", {"role": "ADMIN"})
-    removed = next(m for m in members if m is not promoted and m["user"]["id"].startswith("ent_"))
+    active = {u["id"] for u in tenant.users if not u["isSuspended"]} - {suspended["id"]}
+    removed = next(m for m in members if m is not promoted and m["user"]["id"] in active)
     removed_key = (removed["teamId"], removed["user"]["id"], removed["role"])
     api("DELETE", f"/teams/{removed_key[0]}/memberships/{removed_key[1]}")
     team_ids = {t["id"] for t in tenant.teams}
@@ -62,10 +63,13 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
     project = next(p["id"] for p in tenant.projects if p["archiveRecord"] is None
                    and any(live(f) for f in tenant.folders if f["projectId"] == p["id"]))
     cascaded = {f["id"] for f in tenant.folders if f["projectId"] == project and live(f)}
+    live_before = {f["id"] for f in tenant.folders if live(f)}
     api("POST", "/projects:archive", {"projectIds": [project], "reason": "Retired"})
     folder = next(f["id"] for f in tenant.folders if f["projectId"] != project and live(f)
                   and any(p["id"] == f["projectId"] and p["archiveRecord"] is None for p in tenant.projects))
     api("POST", "/folders:archive", {"folderIds": [folder], "reason": "Other"})
+    archived_now = {f["id"] for f in tenant.folders if not live(f)} & live_before  # with the subfolders
+    assert cascaded | {folder} <= archived_now
     # Paradime: disable a user, change an account type; Bencher: remove a member, change a role
     ws = PD["workspaces"][0]
     disabled, retyped = [u for u in ws["activeUsers"] if not u.get("_disabled")][:2]
@@ -109,6 +113,29 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
     assert spans("paradime.user$history", uid=retyped["uid"], account_type=new_type) == [(t2, None)]
     assert spans("bencher.member$history", uuid=gone_member, organization_uuid=org["uuid"]) == [(t1, t2)]
     assert spans("bencher.member$history", uuid=re_roled, organization_uuid=org["uuid"]) == [(t1, t2), (t2, None)]
+
+    # the analyst queries of examples/queries answer with those times
+    emails = {u["id"]: u["email"] for u in tenant.users}
+    handles = {u["id"]: u["handle"] for u in tenant.users}
+    for as_of, snap in ((t1 + (t2 - t1) / 2, snaps[0][1]), (t2 + (t3 - t2) / 2, snaps[1][1])):
+        got = run_query(target, "history_team_members_as_of.sql", as_of=as_of)
+        assert sorted((r[1], r[4] or r[3]) for r in got) == sorted(
+            (row[3], emails.get(k[1]) or next(a["name"] for a in tenant.apps if a["id"] == k[1]))
+            for k, row in snap["team_member$history"][1].items())
+    d = (t3 - t2) / 2
+    got = run_query(target, "history_access_granted_and_revoked.sql", date_from=t1 + d, date_to=t3 + d)
+    assert sorted((r[0], r[1], r[4]) for r in got) == sorted([
+        (t2, "granted", app), (t2, "revoked", handles[removed_key[1]]),
+        (t2, "role MEMBER -> ADMIN", handles[promoted["user"]["id"]]), (t3, "granted", handles[removed_key[1]])])
+    assert run_query(target, "history_access_granted_and_revoked.sql", date_from=t1, date_to=t1 + d)  # the baseline
+    got = run_query(target, "history_suspended_users_still_in_teams.sql")
+    mine = [r for r in got if r[0] == suspended["handle"]]
+    assert len(mine) == sum(m["user"]["id"] == suspended["id"] for m in tenant.memberships) > 0
+    assert all(r[4] == t2 and r[6] == t2 and r[7] is False for r in mine)
+    assert all(r[7] is True for r in got if r[0] != suspended["handle"])  # the others were suspended at the start
+    got = run_query(target, "history_archived_in_period.sql", date_from=t1 + d, date_to=t3 + d)
+    assert sorted((r[0], r[1], r[3], r[6]) for r in got) == sorted(
+        [(t2, "project", project, False)] + [(t2, "folder", f, False) for f in archived_now])
 
 
 def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(sources, tmp_path, monkeypatch):
