@@ -74,7 +74,7 @@ def scenario_history(report: Report, sizes: Sizes, syncs: int, work: Path, large
             res = sync(benchling=cfg, warehouse=db, progress=Progress(quiet=True))
             rec = {"build_s": res.build_seconds, "file_bytes": db.stat().st_size, "history_rows": _history_rows(db)}
             out[label] = rec
-            if label.startswith(("sync 1 ", f"sync {syncs} ", f"sync {2 * syncs} ")):
+            if label.startswith(("sync 1 ", "sync 2 ", f"sync {syncs} ", f"sync {syncs + 1} ", f"sync {2 * syncs} ")):
                 rows.append([label, rec["build_s"], mib(rec["file_bytes"]), rec["history_rows"]])
 
         for i in range(1, syncs + 1):

@@ -110,8 +110,11 @@ def read_history(target: Any) -> dict[str, list[tuple]]:
 def read_current(target: Any) -> dict[str, tuple[list[str], dict[tuple, tuple]]]:
     """What each history relation versions, as published now: {name: (columns, {key: row})}."""
     out = {}
+    present = target.counts([(SPECS[n][0], n.split(".")[-1]) for n in SPECS])
     with target.reader() as con:
         for name, (ns, table, where, keys) in SPECS.items():
+            if present.get(name) is None:
+                continue
             hist = f'"{con.schema(ns)}"."{name.split(".")[-1]}"'
             cols = [d[0] for d in con.execute(f"select * from {hist} where false").description][:-2]
             sel = ", ".join(f'"{c}"' for c in cols)
