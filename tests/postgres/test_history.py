@@ -163,7 +163,7 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
 
     # a sync whose requests keep failing (faults exhaust the retries) records nothing
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off", faults="500:1.0") as bad:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception, match="HTTP 500"):
             sync(benchling=BenchlingConfig(bad.base_url, api_key=DEMO_API_KEY), target=target, progress=Progress(quiet=True))
     assert read_history(target) == base
     # a sync killed while it builds records nothing
