@@ -42,8 +42,8 @@ select
 {%- for col in history_columns() %}
     {{ adapter.quote(col) }},
 {%- endfor %}
-    {{ t if t else 'cast(null as timestamp)' }} as valid_from,
-    cast(null as timestamp) as valid_to
+    {{ t if t else typed_null('timestamp') }} as valid_from,
+    {{ typed_null('timestamp') }} as valid_to
 from {{ relation }}
 where {{ where if where else 'true' }}{% if not t %} and false{% endif %}
 {%- endmacro %}
@@ -64,7 +64,7 @@ where {{ where if where else 'true' }}{% if not t %} and false{% endif %}
 {%- set times = fromjson(env_var('WHSYNC_SYNC_TIMES', '{}')) -%}
 {%- set t = times.get(source) -%}
 {%- if t and modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?', t) -%}
-  {{ return("cast('" ~ t ~ "' as timestamp)") }}
+  {{ return(dbt.cast("'" ~ t ~ "'", sql_type('timestamp'))) }}
 {%- endif -%}
 {{ return(none) }}
 {%- endmacro %}
