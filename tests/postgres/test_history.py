@@ -153,7 +153,7 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
 
 
 def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(sources, tmp_path, monkeypatch):
-    monkeypatch.setattr("pipelines.benchling.client._backoff", lambda attempt: 0.05)  # fail fast, same retries
+    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.05)  # fail fast, same tries
     target = resolve_target(duckdb=tmp_path / "w.duckdb")
     tenant, api = sources.tenant, sources.benchling_api
     s1 = sources.sync(target, "benchling", "paradime")
