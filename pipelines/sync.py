@@ -23,6 +23,7 @@ from .benchling.client import (
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .history import history_env
 from .progress import Progress
 from .targets import Build, Target, resolve_target
 from .targets.duckdb import duckdb_env
@@ -163,6 +164,7 @@ class SyncResult:
     counts: dict[str, int | None]
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
+    synced_at: datetime | None = None  # the sync's start: `_synced_at` of its rows, `valid_from` of its versions
 
 
 @dataclass
@@ -209,8 +211,9 @@ def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synce
     return totals
 
 
-def build_models(build: Build, progress: Progress) -> DbtResult:
-    """dbt build of the models of every source whose raw data is in the build (synced now or before)."""
+def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None) -> DbtResult:
+    """dbt build of the models of every source whose raw data is in the build (synced now or before).
+    `extracted`: the sources extracted in this run and the sync's start (their history's time)."""
     present = build.present_sources()
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
@@ -218,7 +221,7 @@ def build_models(build: Build, progress: Progress) -> DbtResult:
     for namespace, name in PERSISTENT_RELATIONS:
         build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
-    return run_dbt("build", build.dbt_env(), key=build.target.dbt_key,
+    return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
                    extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
 
 
@@ -254,7 +257,7 @@ def sync(
                 extract_seconds = time.monotonic() - started
                 if build:
                     t0 = time.monotonic()
-                    dbt_result = build_models(b, progress)
+                    dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
                     build_seconds = time.monotonic() - t0
                 progress.set_stage("publishing")
         counts = warehouse_counts(target) if build else {}
@@ -269,6 +272,7 @@ def sync(
         counts=counts,
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
+        synced_at=synced_at,
     )
 
 

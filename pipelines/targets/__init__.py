@@ -38,7 +38,8 @@ import contextlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE, relation_label
+from ..catalog import (HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
+                       relation_label)
 
 __all__ = [
     "Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "resolve_target",
@@ -207,9 +208,10 @@ class Target(abc.ABC):
             raise
 
     def published_relations(self) -> list[tuple[str, str]]:
-        """The catalog relations of every source present in the published warehouse."""
-        counts = self.counts([r for rels in SOURCE_RELATIONS.values() for r in rels])
-        return [r for rels in SOURCE_RELATIONS.values() for r in rels if counts.get(relation_label(*r)) is not None]
+        """The catalog relations (tables and their history) of every source present in the published warehouse."""
+        rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]]
+        counts = self.counts(rels)
+        return [r for r in rels if counts.get(relation_label(*r)) is not None]
 
 
 def resolve_target(*, duckdb: Path | str | None = None, postgres: Any = None, target: str | None = None,
