@@ -42,16 +42,41 @@ WAIT_OPTION = typer.Option(
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(
     "duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or postgres (the "
-    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml).",
+    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml, or libpq's "
+    "PGHOST/PGUSER/PGDATABASE/PGSERVICE; passwords from the DSN, PGPASSWORD or ~/.pgpass).",
 )
-SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
+SCHEMA_OPTION = typer.Option(
+    "public", "--schema", help="PostgreSQL only: the warehouse, one per schema (several per database: each "
+    "keeps its own raw, staging and Paradime/Bencher schemas, named <schema>__*; public keeps the names of "
+    "earlier releases).",
+)
 
 
-def _target(target: str, schema: str, duckdb: Path | None = None):  # noqa: ANN202 - a targets.Target
+def _storage_version(value: str) -> str:
+    from .duckdb_storage import StorageVersionError, normalize
+
+    try:
+        return normalize(value)
+    except StorageVersionError as e:
+        _err(f"--duckdb-storage-version: {e}", 2)
+        raise
+
+
+STORAGE_OPTION = typer.Option("v1.4.0", "--duckdb-storage-version", callback=_storage_version,
+                              help="DuckDB storage format of the warehouse file: v1.4.0 (default) opens in DuckDB "
+                              "1.4 (the long-term-support line) and later, as the DuckDB drivers of BI tools do; "
+                              "'latest' is this DuckDB's newest format. A warehouse in another format is "
+                              "converted once (data, views and sync state kept).")
+
+
+def _target(target: str, schema: str, duckdb: Path | None = None, storage_version: str | None = None):  # noqa: ANN202 - a targets.Target
     """The warehouse of --target (duckdb: the --duckdb file; postgres: the configured connection)."""
+    from .settings import check
     from .targets import resolve_target
 
-    return resolve_target(target=target, duckdb=duckdb, schema=schema)
+    check()  # a .dlt/*.toml that does not parse is that error, not "no connection"
+
+    return resolve_target(target=target, duckdb=duckdb, schema=schema, duckdb_storage_version=storage_version)
 
 
 def _err(message: str, code: int = 1) -> None:
@@ -72,18 +97,21 @@ def _explain(exc: BaseException) -> tuple[str, int]:
     from .sync import ConfigError
     from .targets import TargetConfigError, TargetError
 
-    seen = set()
+    chain = []
     cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
+    while cur is not None and id(cur) not in {id(c) for c in chain}:
+        chain.append(cur)
         if isinstance(cur, (ConfigError, TargetConfigError, ActivityConfigError)):
             return str(cur), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
                             ParadimeError, BencherError)):
             return str(cur), 1
-        cur = cur.__cause__ or cur.__context__
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{type(exc).__name__}: {first[:300]}", 1
+        inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
+        cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__
+    # no error of ours: the innermost one with a message is the cause, not a wrapper's first line
+    cause = next((c for c in reversed(chain) if str(c).strip()), exc)
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return f"{type(cause).__name__}: {first[:300]}", 1
 
 
 def _print_counts(counts: dict[str, int | None]) -> None:
@@ -128,6 +156,7 @@ def sync(
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Sync a Benchling tenant (and/or Paradime, Bencher) into the warehouse, then build the tables.
 
@@ -142,7 +171,7 @@ def sync(
     from .sync import plans_for, sync as run_sync
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         policy = ActivityPolicy.parse(activity, activity_budget)
         plans = plans_for(source, base_url, allow_insecure_http, full_refresh, policy)
@@ -166,14 +195,14 @@ def sync(
 @app.command()
 def build(
     duckdb: Path = DUCKDB_OPTION, target: str = TARGET_OPTION, schema: str = SCHEMA_OPTION,
-    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
+    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION, duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
     from .progress import Progress
     from .sync import build_only, warehouse_counts
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         with Progress(quiet=quiet) as progress:
             res = build_only(target=tgt, progress=progress, wait_seconds=wait)
         where = tgt.label()
@@ -193,6 +222,7 @@ def demo(
     target: str = TARGET_OPTION,
     schema: str = SCHEMA_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
     three, build the warehouse, and print each table's row count and a query to try.
@@ -215,7 +245,7 @@ def demo(
                              present=datetime.now(timezone.utc))  # the default activity budget checks all 200
     workspaces = generate_workspaces(seed=seed)
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         with contextlib.ExitStack() as stack:
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
@@ -236,20 +266,22 @@ def demo(
         msg, code = _explain(e)
         _err(msg, code)
         return
-    if tgt.name == "postgres":
-        print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
-        print("rows per table:")
-        _print_counts(result.counts)
-        print('\ntry:  psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
-        return
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    if tgt.name == "postgres":
+        where = "" if schema == "public" else f"PGOPTIONS='-c search_path={schema}' "
+        print(f'\ntry:  {where}psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
+        return
+    import shlex
+
+    default = Path(result.warehouse) == Path("warehouse.duckdb").resolve()
+    where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{result.warehouse}', read_only=True)"
-        ".sql('select t.name as team, count(*) as members from team_member m join team t on t.id = m.team_id "
-        "group by 1 order by 2 desc limit 5'))\"\n"
+        f"  .venv/bin/whsync sql{where} 'select t.name as team, count(*) as members from team_member m "
+        "join team t on t.id = m.team_id group by 1 order by 2 desc limit 5'\n"
+        f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
 
@@ -259,9 +291,10 @@ def grant_reader(
     role: str = typer.Argument(..., help="An existing PostgreSQL role (e.g. a LOGIN role for a BI tool)."),
     schema: str = SCHEMA_OPTION,
 ) -> None:
-    """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
-    its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
-    later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
+    """PostgreSQL only: let ROLE read the warehouse of --schema (SELECT on its views and $raw tables and
+    its Paradime/Bencher tables, USAGE on their schemas) and nothing else: no raw (benchling_raw),
+    staging, dlt tables or other warehouses. The grants survive later syncs; run it again after adding
+    a source. The connection is the one `sync --target postgres` uses."""
     try:
         tgt = _target("postgres", schema)
         granted = tgt.grant_reader(role, tgt.published_relations())
@@ -276,6 +309,11 @@ def _register() -> None:
     from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
+    from pipelines.docs import docs as docs_command
+    from pipelines.sqlcmd import sql as sql_command
+
+    app.command("sql")(sql_command)
+    app.command("docs")(docs_command)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)

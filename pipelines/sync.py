@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -25,15 +24,16 @@ from .benchling.activity import ActivityCounts, ActivityPolicy
 from .benchling.source import benchling_source
 from .dbt import DbtResult, run_dbt
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .history import history_env
 from .progress import Progress
 from .targets import Build, Target, resolve_target
 from .targets.duckdb import duckdb_env
+from . import settings
+from .settings import ConfigError
 
 __all__ = ["WAREHOUSE_TABLES", "duckdb_env", "sync", "build_only", "plans_for"]
 
 
-class ConfigError(ValueError):
-    """Bad or missing configuration: the message says which value and what to do."""
 
 
 @dataclass
@@ -59,24 +59,12 @@ class BenchlingConfig:
 
 
 def _secret(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.secrets.get(dlt_key)
-    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not set"
-        v = None
+    v = settings.secret(dlt_key, env)
     return str(v) if v else None
 
 
 def _config(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.config.get(dlt_key)
-    except Exception:  # noqa: BLE001
-        v = None
+    v = settings.config(dlt_key, env)
     return str(v) if v else None
 
 
@@ -181,6 +169,7 @@ class SyncResult:
     counts: dict[str, int | None]
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
+    synced_at: datetime | None = None  # the sync's start: `_synced_at` of its rows, `valid_from` of its versions
 
 
 @dataclass
@@ -196,7 +185,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
         # published warehouse is the only state there is (nothing stale on disk after a failed run).
-        with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
+        with settings.dlt_working_dir() as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
@@ -227,8 +216,9 @@ def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synce
     return totals
 
 
-def build_models(build: Build, progress: Progress) -> DbtResult:
-    """dbt build of the models of every source whose raw data is in the build (synced now or before)."""
+def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None) -> DbtResult:
+    """dbt build of the models of every source whose raw data is in the build (synced now or before).
+    `extracted`: the sources extracted in this run and the sync's start (their history's time)."""
     present = build.present_sources()
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
@@ -236,7 +226,7 @@ def build_models(build: Build, progress: Progress) -> DbtResult:
     for namespace, name in PERSISTENT_RELATIONS:
         build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
-    return run_dbt("build", build.dbt_env(), key=build.target.dbt_key,
+    return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
                    extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
 
 
@@ -260,6 +250,7 @@ def sync(
         raise ConfigError("nothing to sync: no source given")
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     started = time.monotonic()
     synced_at = datetime.now(timezone.utc)
     dbt_result = None
@@ -271,7 +262,7 @@ def sync(
                 extract_seconds = time.monotonic() - started
                 if build:
                     t0 = time.monotonic()
-                    dbt_result = build_models(b, progress)
+                    dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
                     build_seconds = time.monotonic() - t0
                 progress.set_stage("publishing")
         counts = warehouse_counts(target) if build else {}
@@ -286,6 +277,7 @@ def sync(
         counts=counts,
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
+        synced_at=synced_at,
     )
 
 
@@ -301,6 +293,7 @@ def plans_for(
     activity: ActivityPolicy | None = None,
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+    settings.check()
     wanted: list[str] = []
     for n in names or ["benchling"]:
         for part in n.split(","):
@@ -332,6 +325,7 @@ def build_only(
     """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     with target.secret_safe(), target.lock(wait_seconds):
         with target.build() as b:
             return build_models(b, progress)

@@ -9,7 +9,7 @@ select
     m.name,
     case when m.is_member and o.is_listed is not false then 'active' else 'removed' end as status,
     m.role,
-    cast(null as timestamp) as last_seen
+    {{ typed_null('timestamp') }} as last_seen
 from {{ ref('bencher__member') }} as m
 left join {{ ref('bencher__organization') }} as o on o.uuid = m.organization_uuid
 where nullif(trim(m.email), '') is not null

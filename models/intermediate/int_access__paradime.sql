@@ -24,7 +24,7 @@ select
     name,
     case when is_active then 'active' else 'removed' end as status,
     account_type as role,
-    cast(null as timestamp) as last_seen
+    {{ typed_null('timestamp') }} as last_seen
 from users
 
 union all
@@ -34,14 +34,14 @@ select
     'paradime' as system,
     i.workspace as scope,
     i.email as account_id,
-    cast(null as varchar) as name,
+    {{ typed_null('string') }} as name,
     case
         when not i.is_pending then 'removed'
         when upper(i.invite_status) = 'EXPIRED' then 'invite_expired'
         else 'invited'
     end as status,
     i.account_type as role,
-    cast(null as timestamp) as last_seen
+    {{ typed_null('timestamp') }} as last_seen
 from invites as i
 where not exists (
     select 1 from users as u

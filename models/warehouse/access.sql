@@ -8,24 +8,21 @@
 {%- for system in ['benchling', 'paradime', 'bencher'] %}
     {%- if relation_exists(ref('int_access__' ~ system)) %}{% do parts.append(ref('int_access__' ~ system)) %}{% endif %}
 {%- endfor %}
+{%- set columns = [('email', 'string'), ('system', 'string'), ('scope', 'string'), ('account_id', 'string'),
+                   ('name', 'string'), ('status', 'string'), ('role', 'string'), ('last_seen', 'timestamp')] %}
 
 select
-    cast(email as varchar) as email,
-    cast(system as varchar) as system,
-    cast(scope as varchar) as scope,
-    cast(account_id as varchar) as account_id,
-    cast(name as varchar) as name,
-    cast(status as varchar) as status,
-    cast(role as varchar) as role,
-    cast(last_seen as timestamp) as last_seen
+{%- for col, kind in columns %}
+    {{ dbt.cast(col, sql_type(kind)) }} as {{ col }}{{ "," if not loop.last }}
+{%- endfor %}
 from (
     select
-        cast(null as varchar) as email, cast(null as varchar) as system, cast(null as varchar) as scope,
-        cast(null as varchar) as account_id, cast(null as varchar) as name, cast(null as varchar) as status,
-        cast(null as varchar) as role, cast(null as timestamp) as last_seen
+    {%- for col, kind in columns %}
+        {{ typed_null(kind) }} as {{ col }}{{ "," if not loop.last }}
+    {%- endfor %}
     where 1 = 0
     {%- for part in parts %}
     union all
-    select email, system, scope, account_id, name, status, role, last_seen from {{ part }}
+    select {{ columns | map(attribute=0) | join(', ') }} from {{ part }}
     {%- endfor %}
 ) as accounts

@@ -30,8 +30,8 @@ named as (
 totals as (
     select
         email,
-        cast(sum(has_active) as integer) as active_in,
-        cast(sum(all_inactive) as integer) as inactive_in,
+        {{ dbt.cast('sum(has_active)', sql_type('integer')) }} as active_in,
+        {{ dbt.cast('sum(all_inactive)', sql_type('integer')) }} as inactive_in,
         max(last_seen) as last_seen
     from per_system
     group by email

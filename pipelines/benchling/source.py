@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import dlt
 import pyarrow as pa
 
+from ..records import MalformedRecordError, describe as _describe
 from . import activity as act
 from .client import BenchlingClient
 
@@ -171,10 +172,6 @@ def _getter(path: Any) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-class MalformedRecordError(ValueError):
-    """An API object that breaks the raw table's contract (e.g. no `id`)."""
-
-
 def to_arrow(table: str, items: Sequence[dict[str, Any]], synced_at: datetime) -> pa.Table:
     """Turn a batch of API objects into the raw table's Arrow table, column by column."""
     arrays = []
@@ -207,11 +204,6 @@ def _fits(v: Any, typ: pa.DataType) -> bool:
     if v is None:
         return True
     return isinstance(v, bool) if typ == B else isinstance(v, str)
-
-
-def _describe(obj: Any) -> str:
-    text = repr(obj)
-    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _batched(

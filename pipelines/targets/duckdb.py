@@ -13,20 +13,21 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
-from ..catalog import RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
+from ..duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
+from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
 from . import Build, Reader, Target, TargetBusyError, TargetConfigError
 
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 
-def _schema(namespace: str) -> str:
+def duckdb_schema(namespace: str) -> str:
+    """The DuckDB schema of a namespace: the warehouse in `main`, Paradime and Bencher in their own."""
     return "main" if namespace == WAREHOUSE else namespace
 
 
@@ -47,7 +48,7 @@ class DuckDBBuild(Build):
         return duckdb_env(self.path)
 
     def schema(self, namespace: str) -> str:
-        return _schema(namespace)
+        return duckdb_schema(namespace)
 
     def present_sources(self) -> list[str]:
         if not self.path.exists():
@@ -67,7 +68,7 @@ class DuckDBBuild(Build):
     def carry(self, namespace: str, name: str) -> bool:
         # the build is a copy of the published file: everything persistent is already here
         rows = self.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                            [_schema(namespace), name])
+                            [duckdb_schema(namespace), name])
         return bool(rows)
 
 
@@ -79,18 +80,23 @@ def duckdb_env(path: Path) -> dict[str, str]:
 class DuckDBTarget(Target):
     name = "duckdb"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, storage_version: str | None = None) -> None:
         self.path = Path(path).resolve()
+        # the DuckDB storage format of the file (pipelines/duckdb_storage.py): older readers open it
+        self.storage_version = storage_version or DEFAULT_STORAGE_VERSION
 
     def label(self) -> str:
         return str(self.path)
+
+    def dbt_env(self) -> dict[str, str]:
+        return duckdb_env(self.path)
 
     @property
     def dbt_key(self) -> str:
         return str(self.path)
 
     def schema(self, namespace: str) -> str:
-        return _schema(namespace)
+        return duckdb_schema(namespace)
 
     @property
     def build_path(self) -> Path:
@@ -108,6 +114,21 @@ class DuckDBTarget(Target):
                 raise TargetConfigError(
                     f"--duckdb {p} is not a DuckDB database (it was left unchanged): "
                     "give a new file name or an existing whsync warehouse")
+
+    def _check_opens(self, copy: Path) -> None:
+        """Open the private copy once: a damaged file or one from a newer DuckDB is the user's to fix."""
+        try:
+            duckdb.connect(str(copy)).close()
+        except duckdb.Error as e:
+            self._refuse(e)
+
+    def _refuse(self, e: Exception) -> None:
+        """The published file cannot be opened: clean up and say so (the file is left unchanged)."""
+        self._remove_leftovers()
+        cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TargetConfigError(
+            f"--duckdb {self.path} cannot be opened by DuckDB {duckdb.__version__} (it was left unchanged): "
+            f"{cause}") from None
 
     @contextlib.contextmanager
     def lock(self, wait_seconds: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
@@ -151,10 +172,18 @@ class DuckDBTarget(Target):
         """A private copy of the warehouse to write into; published only if the block succeeds."""
         self._remove_leftovers()
         build = self.build_path
-        if self.path.exists():
-            shutil.copyfile(self.path, build)
         try:
-            yield DuckDBBuild(self, build)
+            # a copy in the chosen storage format (a warehouse in another format is converted)
+            try:
+                prepare_build(self.path, build, self.storage_version, self.notify)
+            except duckdb.Error as e:
+                self._refuse(e)
+            if self.path.exists():
+                self._check_opens(build)
+            b = DuckDBBuild(self, build)
+            # every namespace exists in a build, as on PostgreSQL (dbt creates them too, when it builds)
+            b.execute("; ".join(f'create schema if not exists "{duckdb_schema(ns)}"' for ns in NAMESPACES))
+            yield b
             if build.exists():
                 _checkpoint(build)
                 os.replace(build, self.path)
@@ -192,7 +221,7 @@ class DuckDBTarget(Target):
         try:
             for ns, name in relations:
                 try:
-                    row = con.execute(f'select count(*) from "{_schema(ns)}"."{name}"').fetchone()
+                    row = con.execute(f'select count(*) from "{duckdb_schema(ns)}"."{name}"').fetchone()
                     out[relation_label(ns, name)] = int(row[0]) if row else None
                 except duckdb.Error:
                     pass
