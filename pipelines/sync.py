@@ -127,12 +127,12 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
         client = config.client()
         progress.stats_fn = lambda: {
             "requests": client.stats.requests,
-            "paced_waits": client.stats.paced_waits,
-            "paced_seconds": client.stats.paced_seconds,
             "rate_limited": client.stats.rate_limited,
             "retries": client.stats.retries,
+            **client.budget.snapshot(),
         }
-        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh)
+        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
+                                  done=progress.resource_done)
         return source, client.stats, client.close
 
     return SourcePlan("benchling", "benchling_raw", make)

@@ -1,0 +1,208 @@
+"""The run log: `sync_run`, one row per published sync, written inside the publish of the tables it
+describes; and the failure journal, where a failed attempt (which publishes nothing) leaves its time
+and one-line cause without touching the published warehouse.
+
+`sync_run` columns (portable SQL types; `sources` is JSON text, readable with DuckDB's `->>` /
+`json_extract` and PostgreSQL's `::json ->`):
+
+| column          | type      | meaning |
+|-----------------|-----------|---------|
+| run_id          | text      | unique id of the sync (a UUID) |
+| started_at      | timestamp | when the sync started, UTC (the `_synced_at` of the rows it loaded) |
+| finished_at     | timestamp | when it was published, UTC |
+| target          | text      | `duckdb` or `postgres` |
+| sources         | text      | JSON: per source synced, `requests`, `rate_limited` (429s), `retries`, `rows` (rows per warehouse table after the build), `loaded` (rows fetched per raw table), `pages` (requests that returned a page, per resource), `seconds`, `tail_seconds` (after the last page: normalize and load), `waited_seconds` (wall-clock time held back by the rate limit) |
+| requests        | bigint    | API requests of all sources (retries included) |
+| rate_limited    | bigint    | 429 answers of all sources |
+| retries         | bigint    | requests re-sent after a 429, a 5xx or a transport error |
+| extract_seconds | double    | time spent extracting and loading (all sources) |
+| build_seconds   | double    | dbt build and publish |
+| whsync_version  | text      | the whsync version that ran the sync |
+
+Request counts of Paradime and Bencher are counted by their HTTP session; every count is of what
+the client sent, so it equals what the API (or its simulator) received.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TABLE = "sync_run"
+COLUMNS: list[tuple[str, str]] = [
+    ("run_id", "text"), ("started_at", "timestamp"), ("finished_at", "timestamp"), ("target", "text"),
+    ("sources", "text"), ("requests", "bigint"), ("rate_limited", "bigint"), ("retries", "bigint"),
+    ("extract_seconds", "double precision"), ("build_seconds", "double precision"), ("whsync_version", "text"),
+]
+JOURNAL_KEEP = 500  # failed attempts kept in a journal file (older ones are dropped)
+
+
+def whsync_version() -> str:
+    try:
+        return metadata.version("whsync")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def utc_naive(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    target: str
+    sources: dict[str, dict[str, Any]]
+    extract_seconds: float = 0.0
+    build_seconds: float = 0.0
+    whsync_version: str = field(default_factory=whsync_version)
+
+    def total(self, key: str) -> int:
+        return sum(int(s.get(key) or 0) for s in self.sources.values())
+
+    def row(self) -> tuple:
+        return (self.run_id, utc_naive(self.started_at), utc_naive(self.finished_at), self.target,
+                json.dumps(self.sources, sort_keys=True), self.total("requests"), self.total("rate_limited"),
+                self.total("retries"), round(self.extract_seconds, 3), round(self.build_seconds, 3),
+                self.whsync_version)
+
+
+def new_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+def source_details(progress: Any, counts: dict[str, dict[str, int | None]]) -> dict[str, dict[str, Any]]:
+    """Per source: what `progress` kept (client counters, pages, timings), rows loaded per raw table
+    and `counts` (rows per warehouse table, after the build)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in progress.sources:
+        s = dict(progress.source_stats.get(name, {}))
+        pages = progress.source_pages.get(name, {})
+        loaded = {r.split(".", 1)[1] if r.startswith(f"{name}.") else r: n for r, n in progress.rows.items()
+                  if r in pages or r.startswith(f"{name}.")}
+        out[name] = {
+            "requests": int(s.get("requests") or 0), "rate_limited": int(s.get("rate_limited") or 0),
+            "retries": int(s.get("retries") or 0), "pages": dict(pages), "loaded": loaded,
+            "rows": {t: n for t, n in (counts.get(name) or {}).items() if n is not None},
+            "seconds": round(float(s.get("seconds") or 0.0), 3),
+            "tail_seconds": round(float(s.get("tail_seconds") or 0.0), 3),
+            "waited_seconds": round(float(s.get("waited_seconds") or 0.0), 3),
+        }
+    return out
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _placeholder(con: Any) -> str:
+    return "?" if type(con).__module__.startswith("duckdb") else "%s"
+
+
+def create_sql(schema: str | None = None) -> str:
+    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
+    return f"create table if not exists {name} (" + ", ".join(f"{c} {t}" for c, t in COLUMNS) + ")"
+
+
+def write(con: Any, record: RunRecord, schema: str | None = None) -> None:
+    """Append `record` to `sync_run` through a DB-API connection or cursor (DuckDB or psycopg2),
+    creating the table if needed. Call it inside the publish (the build copy, the build transaction)."""
+    cur = con.cursor() if hasattr(con, "cursor") and not type(con).__module__.startswith("duckdb") else con
+    cur.execute(create_sql(schema))
+    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
+    marks = ", ".join(_placeholder(con) for _ in COLUMNS)
+    cur.execute(f"insert into {name} ({', '.join(c for c, _ in COLUMNS)}) values ({marks})", record.row())
+
+
+def read_last(con: Any, schema: str | None = None) -> dict[str, Any] | None:
+    """The latest row of `sync_run` as a dict (`sources` parsed), or None if there is none."""
+    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
+    cur = con.cursor() if hasattr(con, "cursor") and not type(con).__module__.startswith("duckdb") else con
+    cur.execute(f"select {', '.join(c for c, _ in COLUMNS)} from {name} order by finished_at desc limit 1")
+    row = cur.fetchone()
+    if row is None:
+        return None
+    out = dict(zip([c for c, _ in COLUMNS], row))
+    try:
+        out["sources"] = json.loads(out["sources"] or "{}")
+    except ValueError:
+        out["sources"] = {}
+    return out
+
+
+def baseline_from(last: dict[str, Any] | None) -> Any:
+    """The time-left baseline (`eta.Baseline`) from the latest run, or None."""
+    from .eta import Baseline
+
+    if not last:
+        return None
+    return Baseline.from_sources(last.get("sources") or {}, last.get("build_seconds"))
+
+
+# -- the failure journal ------------------------------------------------------------------------------
+
+@dataclass
+class Failure:
+    run_id: str
+    started_at: str  # ISO 8601, UTC
+    failed_at: str
+    target: str
+    sources: list[str]
+    cause: str  # one line, secrets removed
+    exit_code: int = 1
+    whsync_version: str = field(default_factory=whsync_version)
+
+    @classmethod
+    def now(cls, run_id: str, started_at: datetime, target: str, sources: list[str], cause: str,
+            exit_code: int = 1) -> "Failure":
+        iso = lambda d: utc_naive(d).isoformat(timespec="seconds") + "Z"  # noqa: E731
+        line = " ".join(cause.split())[:500]
+        return cls(run_id, iso(started_at), iso(datetime.now(timezone.utc)), target, sources, line, exit_code)
+
+
+def journal_path(warehouse: Path) -> Path:
+    """The failure journal of a DuckDB warehouse: `<file>.journal.jsonl`, beside it."""
+    return warehouse.with_name(warehouse.name + ".journal.jsonl")
+
+
+def append_failure(path: Path, failure: Failure) -> None:
+    """Append one JSON line with a single O_APPEND write (concurrent writers never interleave)."""
+    data = (json.dumps(asdict(failure), sort_keys=True) + "\n").encode()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > JOURNAL_KEEP * 2 * 600:  # rarely: keep the newest entries only
+            lines = path.read_bytes().splitlines(keepends=True)[-JOURNAL_KEEP:]
+            tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+            tmp.write_bytes(b"".join(lines))
+            os.replace(tmp, path)
+
+
+def last_failure(path: Path) -> dict[str, Any] | None:
+    """The newest entry of a journal file (lines that do not parse are skipped), or None."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return None
+    for line in reversed(lines):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and entry.get("failed_at"):
+            return entry
+    return None
