@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
+from typing import Any
 from urllib.parse import urlsplit
+
+import requests
 
 def is_loopback(host: str) -> bool:
     return host in ("localhost", "::1") or host.startswith("127.")
@@ -74,3 +78,35 @@ def give_up_or_wait(
         raise error(f"{problem} (gave up after {attempt + 1} attempts)") from None
     logger.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, max_retries + 1)
     time.sleep(retry_delay(attempt, retry_after, base, cap))
+
+
+class CountingSession(requests.Session):
+    """A session that counts what its clients sent, for the run log: requests, 429 answers, and
+    retries (answers with a retryable status and transport errors: the clients send those again, or
+    give up and fail the sync, which then logs no run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+        self.rate_limited = 0
+        self.retries = 0
+        self._count_lock = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        with self._count_lock:
+            self.requests += 1
+        try:
+            resp = super().request(*args, **kwargs)
+        except (requests.Timeout, requests.ConnectionError):
+            with self._count_lock:
+                self.retries += 1
+            raise
+        if resp.status_code in RETRY_STATUSES:
+            with self._count_lock:
+                self.retries += 1
+                self.rate_limited += resp.status_code == 429
+        return resp
+
+    def counts(self) -> dict[str, int]:
+        with self._count_lock:
+            return {"requests": self.requests, "rate_limited": self.rate_limited, "retries": self.retries}

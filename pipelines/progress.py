@@ -81,9 +81,10 @@ class Progress:
         if kind == "extract" and source is None and " from " in text:
             source = text.rsplit(" from ", 1)[1].strip(" .…")
         with self._lock:
+            if not (kind == "publish" and self.kind == "build"):  # the build's time includes publishing
+                self._stage_start = time.monotonic()
             self.stage, self.kind = stage, kind
             self.source = source if kind == "extract" else None
-            self._stage_start = time.monotonic()
             self._last_page_at = None
             self.finished = set()
             if self.source is not None:

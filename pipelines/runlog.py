@@ -105,8 +105,12 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _is_duckdb(con: Any) -> bool:
+    return "duckdb" in type(con).__module__
+
+
 def _placeholder(con: Any) -> str:
-    return "?" if type(con).__module__.startswith("duckdb") else "%s"
+    return "?" if _is_duckdb(con) else "%s"
 
 
 def create_sql(schema: str | None = None) -> str:
@@ -117,7 +121,7 @@ def create_sql(schema: str | None = None) -> str:
 def write(con: Any, record: RunRecord, schema: str | None = None) -> None:
     """Append `record` to `sync_run` through a DB-API connection or cursor (DuckDB or psycopg2),
     creating the table if needed. Call it inside the publish (the build copy, the build transaction)."""
-    cur = con.cursor() if hasattr(con, "cursor") and not type(con).__module__.startswith("duckdb") else con
+    cur = con.cursor() if hasattr(con, "cursor") and not _is_duckdb(con) else con
     cur.execute(create_sql(schema))
     name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
     marks = ", ".join(_placeholder(con) for _ in COLUMNS)
@@ -127,7 +131,7 @@ def write(con: Any, record: RunRecord, schema: str | None = None) -> None:
 def read_last(con: Any, schema: str | None = None) -> dict[str, Any] | None:
     """The latest row of `sync_run` as a dict (`sources` parsed), or None if there is none."""
     name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
-    cur = con.cursor() if hasattr(con, "cursor") and not type(con).__module__.startswith("duckdb") else con
+    cur = con.cursor() if hasattr(con, "cursor") and not _is_duckdb(con) else con
     cur.execute(f"select {', '.join(c for c, _ in COLUMNS)} from {name} order by finished_at desc limit 1")
     row = cur.fetchone()
     if row is None:
@@ -206,3 +210,70 @@ def last_failure(path: Path) -> dict[str, Any] | None:
         if isinstance(entry, dict) and entry.get("failed_at"):
             return entry
     return None
+
+
+# -- one sync's bookkeeping -----------------------------------------------------------------------------
+
+class Recorder:
+    """The run log's side of one sync: its id and start, the baseline for the time left, the
+    `sync_run` record inside the publish, the journal entry when it fails."""
+
+    def __init__(self, target: str, sources: list[str], progress: Any, build: bool = True) -> None:
+        self.run_id = new_run_id()
+        self.started_at = datetime.now(timezone.utc)
+        self.target = target
+        self.progress = progress
+        progress.sources = list(sources)
+        progress.build = build
+
+    def use_previous(self, last: dict[str, Any] | None) -> None:
+        """Estimate the time left from the previous published sync (None: no estimate)."""
+        self.progress.baseline = baseline_from(last)
+
+    def record(self, counts: dict[str, dict[str, int | None]], extract_seconds: float,
+               build_seconds: float) -> RunRecord:
+        """The `sync_run` row, with `counts` (per source: rows per warehouse table in the build)."""
+        self.progress.finish()
+        return RunRecord(self.run_id, self.started_at, datetime.now(timezone.utc), self.target,
+                         source_details(self.progress, counts), extract_seconds, build_seconds)
+
+    def failure(self, exc: BaseException) -> Failure:
+        if isinstance(exc, KeyboardInterrupt):
+            cause, code = "interrupted (Ctrl-C or SIGINT) before the sync was published", 1
+        else:
+            from .errors import explain
+
+            cause, code = explain(exc)
+        return Failure.now(self.run_id, self.started_at, self.target, list(self.progress.sources), cause, code)
+
+
+def journal_failure(path: Path, failure: Failure) -> None:
+    """Append to the journal; a journal that cannot be written never hides the sync's own error."""
+    with contextlib.suppress(Exception):
+        append_failure(path, failure)
+
+
+def read_duckdb(path: Path) -> dict[str, Any] | None:
+    """The latest `sync_run` row of a published DuckDB warehouse (None: no file, no table, no row)."""
+    import duckdb
+
+    if not path.exists():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if not con.execute("select 1 from information_schema.tables where table_schema = 'main' "
+                           f"and table_name = '{TABLE}'").fetchall():
+            return None
+        return read_last(con)
+    finally:
+        con.close()
+
+
+def write_duckdb(path: Path, record: RunRecord) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        write(con, record)
+    finally:
+        con.close()

@@ -21,7 +21,9 @@ from .benchling.client import (
     normalize_base_url,
 )
 from .benchling.source import benchling_source
+from . import runlog
 from .dbt import DbtResult, run_dbt
+from .http import CountingSession
 from .progress import Progress
 from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_counts
 
@@ -152,7 +154,9 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
         raise ConfigError(f"Paradime: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return paradime_source(configs, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
 
     return SourcePlan("paradime", "paradime_raw", make)
 
@@ -169,7 +173,9 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
         raise ConfigError(f"Bencher: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return bencher_source(config, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
 
     return SourcePlan("bencher", "bencher_raw", make)
 
@@ -186,6 +192,7 @@ class SyncResult:
     counts: dict[str, int | None]
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
+    run: Any = None  # the `runlog.RunRecord` written to `sync_run` with the publish
 
 
 def duckdb_env(path: Path) -> dict[str, str]:
@@ -277,26 +284,35 @@ def sync(
         return sync_postgres(cfg=postgres, plans=plans, build=build, progress=progress, wait_seconds=wait_seconds)
     assert warehouse is not None, "a DuckDB sync needs the warehouse path"
     started = time.monotonic()
-    synced_at = datetime.now(timezone.utc)
     warehouse = warehouse.resolve()
+    rec = runlog.Recorder("duckdb", [p.name for p in plans], progress, build)
+    synced_at = rec.started_at
     dbt_result = None
     build_seconds = 0.0
-    with exclusive_lock(
-        warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
-    ):
-        remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
-            totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
-                                 {"benchling": "parquet", "*": "jsonl"})
-            extract_seconds = time.monotonic() - started
-            if build:
-                progress.set_stage("building the warehouse (dbt)")
+    try:
+        with exclusive_lock(
+            warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
+        ):
+            remove_leftovers(warehouse)
+            rec.use_previous(runlog.read_duckdb(warehouse))
+            with building_copy(warehouse) as db:
+                totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
+                                     {"benchling": "parquet", "*": "jsonl"})
+                extract_seconds = time.monotonic() - started
                 t0 = time.monotonic()
-                select = dbt_selection(plans, db)
-                dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse),
-                                     extra_args=["--select", *select])
+                if build:
+                    progress.set_stage("building the warehouse (dbt)")
+                    select = dbt_selection(plans, db)
+                    dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse),
+                                         extra_args=["--select", *select])
+                progress.set_stage("publishing")
+                build_counts = {p.name: table_counts(db, SOURCE_TABLES[p.name]) for p in plans}
+                run = rec.record(build_counts, extract_seconds, time.monotonic() - t0)
+                runlog.write_duckdb(db, run)
                 build_seconds = time.monotonic() - t0
-            progress.set_stage("publishing")
+    except BaseException as e:
+        runlog.journal_failure(runlog.journal_path(warehouse), rec.failure(e))
+        raise
     counts = warehouse_counts(warehouse) if build else {}
     return SyncResult(
         warehouse=warehouse,
@@ -309,6 +325,7 @@ def sync(
         counts=counts,
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
+        run=run,
     )
 
 
