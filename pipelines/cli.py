@@ -272,6 +272,10 @@ def _register() -> None:
     simulate_app.command("paradime")(simulate_paradime)
     simulate_app.command("bencher")(simulate_bencher)
 
+    from pipelines.status import status
+
+    app.command("status")(status)
+
 
 _register()
 logging.getLogger("dlt").setLevel(logging.WARNING)

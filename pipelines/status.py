@@ -12,6 +12,12 @@ from datetime import datetime, timezone
 from typing import Any
 
 FRESH, STALE_OR_FAILED, BAD_CONFIG = 0, 1, 2
+
+
+def _typer() -> Any:
+    import typer
+
+    return typer
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -107,3 +113,64 @@ def render(report: dict[str, Any], as_json: bool = False) -> str:
     if f:
         lines.append(f"last failed attempt: {f['failed_at']} ({_ago(f['age_seconds'])} ago): {f['cause']}")
     return "\n".join(lines)
+
+
+def read(duckdb: Any = None, target: str = "duckdb", schema: str = "public") -> tuple[str, Any, Any]:
+    """(where, last sync_run row, last journal entry) of the configured warehouse. Raises
+    `ValueError` for bad configuration (exit 2)."""
+    from pathlib import Path
+
+    from . import runlog
+
+    if target not in ("duckdb", "postgres"):
+        raise ValueError(f"--target {target!r}: choose duckdb or postgres")
+    if target == "postgres":
+        raise ValueError("--target postgres: not available in this build")  # replaced by the target layer
+    path = Path(duckdb).resolve()
+    journal = runlog.journal_path(path)
+    if not path.exists() and not journal.exists():
+        raise ValueError(f"no warehouse at {path} and no failure journal beside it: check --duckdb "
+                         "(or run `whsync sync` first)")
+    try:
+        last = runlog.read_duckdb(path)
+    except Exception as e:  # noqa: BLE001 - not a DuckDB file, a newer format, ...
+        raise ValueError(f"cannot read {path} as a whsync warehouse: {str(e).strip().splitlines()[0][:200]}") from None
+    return str(path), last, runlog.last_failure(journal)
+
+
+def status_command(
+    duckdb: str = "warehouse.duckdb",
+    target: str = "duckdb",
+    schema: str = "public",
+    max_age: str | None = None,
+    as_json: bool = False,
+) -> int:
+    """Print the status report; return the exit code."""
+    import sys
+
+    try:
+        max_age_s = parse_duration(max_age) if max_age is not None else None
+        where, last, failure = read(duckdb, target, schema)
+    except ValueError as e:
+        if as_json:
+            print(json.dumps({"status": "error", "exit_code": BAD_CONFIG, "reason": str(e)}, indent=2))
+        print(f"whsync: error: {e}", file=sys.stderr)
+        return BAD_CONFIG
+    report = evaluate(where, last, failure, max_age_s)
+    print(render(report, as_json))
+    return report["exit_code"]
+
+
+def status(
+    duckdb: str = _typer().Option("warehouse.duckdb", "--duckdb", help="The DuckDB warehouse file."),
+    target: str = _typer().Option("duckdb", "--target", help="duckdb (the --duckdb file) or postgres "
+                                  "(WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml)."),
+    schema: str = _typer().Option("public", "--schema", help="PostgreSQL only: the warehouse schema."),
+    max_age: str | None = _typer().Option(None, "--max-age", help="Stale (exit 1) when the last published "
+                                          "sync finished longer ago than this, e.g. 26h, 90m, 1h30m, 2d."),
+    as_json: bool = _typer().Option(False, "--json", help="Print the report as JSON (same fields, same exit code)."),
+) -> None:
+    """Is the warehouse fresh? The last published sync (when, how long, requests, rows per table) and
+    the last failed attempt if it is newer. Exit 0 fresh; 1 older than --max-age, last attempt failed
+    or nothing published yet; 2 bad configuration. Run it as is from a monitor or health check."""
+    raise _typer().Exit(status_command(duckdb, target, schema, max_age, as_json))
