@@ -191,7 +191,7 @@ class Progress:
         if counts is not None:
             out.append(f"{self.source} requests {counts[0]}/{counts[1]}")
         if left is not None:
-            out.append(f"about {format_seconds(left)} left")
+            out.append(f"about {format_seconds(left)} left" if left >= 1 else "finishing (taking longer than last time)")
         elif self.baseline is None and self.kind == "extract":
             out.append("time left: unknown (no previous sync to estimate from)")
         return ", ".join(out)
