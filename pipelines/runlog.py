@@ -169,7 +169,7 @@ class Failure:
     @classmethod
     def now(cls, run_id: str, started_at: datetime, target: str, sources: list[str], cause: str,
             exit_code: int = 1) -> "Failure":
-        iso = lambda d: utc_naive(d).isoformat(timespec="seconds") + "Z"  # noqa: E731
+        iso = lambda d: utc_naive(d).isoformat(timespec="microseconds") + "Z"  # noqa: E731
         line = " ".join(cause.split())[:500]
         return cls(run_id, iso(started_at), iso(datetime.now(timezone.utc)), target, sources, line, exit_code)
 
