@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from .errors import explain as _explain  # the one-line cause and exit code of a failure
+
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -47,47 +49,18 @@ TARGET_OPTION = typer.Option(
 SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
 
 
-def _postgres(target: str, schema: str):  # noqa: ANN202 - PgConfig | None, imported lazily
-    """The PostgreSQL connection for --target postgres, None for duckdb."""
-    from .postgres import PostgresConfigError, resolve
+def _target(target: str, schema: str, duckdb: Path | None = None):  # noqa: ANN202 - a targets.Target
+    """The warehouse of --target (duckdb: the --duckdb file; postgres: the configured connection)."""
+    from .targets import resolve_target
 
-    if target == "duckdb":
-        return None
-    if target != "postgres":
-        raise PostgresConfigError(f"--target {target!r}: choose duckdb or postgres")
-    return resolve(schema)
+    return resolve_target(target=target, duckdb=duckdb, schema=schema)
 
 
 def _err(message: str, code: int = 1) -> None:
-    from .postgres import redact_configured
+    from .targets.pgconn import redact_configured
 
     print(f"whsync: error: {redact_configured(message)}", file=sys.stderr, flush=True)
     raise typer.Exit(code)
-
-
-def _explain(exc: BaseException) -> tuple[str, int]:
-    """The one-line cause of a failure (dlt wraps our errors; unwrap them) and the exit code."""
-    from .bencher.client import BencherError
-    from .benchling.client import BenchlingError
-    from .benchling.source import MalformedRecordError
-    from .dbt import DbtBuildError
-    from .paradime.client import ParadimeError
-    from .postgres import PostgresBusyError, PostgresConfigError, PostgresError
-    from .sync import ConfigError
-    from .warehouse import WarehouseBusyError
-
-    seen = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, (ConfigError, PostgresConfigError)):
-            return str(cur), 2
-        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError,
-                            PostgresError, PostgresBusyError, ParadimeError, BencherError)):
-            return str(cur), 1
-        cur = cur.__cause__ or cur.__context__
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{type(exc).__name__}: {first[:300]}", 1
 
 
 def _print_counts(counts: dict[str, int | None]) -> None:
@@ -136,11 +109,11 @@ def sync(
     from .sync import plans_for, sync as run_sync
 
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb)
+        tgt.check()
         plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
         with Progress(quiet=quiet) as progress:
-            result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait,
-                              postgres=pg)
+            result = run_sync(plans=plans, target=tgt, build=build, progress=progress, wait_seconds=wait)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
         msg, code = _explain(e)
         _err(msg, code)
@@ -160,16 +133,15 @@ def build(
     wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
-    from .postgres import table_counts as pg_counts
     from .progress import Progress
-    from .sync import WAREHOUSE_TABLES, build_only, warehouse_counts
+    from .sync import build_only, warehouse_counts
 
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb)
         with Progress(quiet=quiet) as progress:
-            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait, postgres=pg)
-        where = pg.label() if pg else str(duckdb.resolve())
-        counts = pg_counts(pg, WAREHOUSE_TABLES) if pg else warehouse_counts(duckdb.resolve())
+            res = build_only(target=tgt, progress=progress, wait_seconds=wait)
+        where = tgt.label()
+        counts = warehouse_counts(tgt)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
@@ -204,7 +176,8 @@ def demo(
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
     workspaces = generate_workspaces(seed=seed)
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb)
+        tgt.check()
         with contextlib.ExitStack() as stack:
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
             pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
@@ -219,12 +192,12 @@ def demo(
                 bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
             ]
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg)
+                result = run_sync(plans=plans, target=tgt, progress=progress)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
-    if pg is not None:
+    if tgt.name == "postgres":
         print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
         print("rows per table:")
         _print_counts(result.counts)
@@ -250,17 +223,14 @@ def grant_reader(
     """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
     its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
     later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
-    from .postgres import grant_reader as grant, resolve
-    from .sync import WAREHOUSE_TABLES
-
     try:
-        cfg = resolve(schema)
-        granted = grant(cfg, role, WAREHOUSE_TABLES)
+        tgt = _target("postgres", schema)
+        granted = tgt.grant_reader(role, tgt.published_relations())
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
-    print(f"granted {role} SELECT on {len(granted)} relations in {cfg.label()}: {', '.join(granted)}")
+    print(f"granted {role} SELECT on {len(granted)} relations in {tgt.label()}: {', '.join(granted)}")
 
 
 def _register() -> None:

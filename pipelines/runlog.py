@@ -99,49 +99,42 @@ def source_details(progress: Any, counts: dict[str, dict[str, int | None]]) -> d
     return out
 
 
-# -- the table ------------------------------------------------------------------------------------
+# -- the table (through the target layer) -----------------------------------------------------------------
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _is_duckdb(con: Any) -> bool:
-    return "duckdb" in type(con).__module__
+def _mark(target: Any) -> str:
+    """The DB-API parameter marker of the target's driver (DuckDB `?`, psycopg2 `%s`)."""
+    return "?" if target.name == "duckdb" else "%s"
 
 
-def _placeholder(con: Any) -> str:
-    return "?" if _is_duckdb(con) else "%s"
+def _has_table(execute: Any, schema: str | None, name: str) -> bool:
+    where = f"table_schema = '{schema}'" if schema else "table_schema = current_schema()"
+    return bool(execute(f"select 1 from information_schema.tables where {where} and table_name = '{name}'"))
 
 
-def create_sql(schema: str | None = None) -> str:
-    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
-    return f"create table if not exists {name} (" + ", ".join(f"{c} {t}" for c, t in COLUMNS) + ")"
-
-
-def write(con: Any, record: RunRecord, schema: str | None = None) -> None:
-    """Append `record` to `sync_run` through a DB-API connection or cursor (DuckDB or psycopg2),
-    creating the table if needed. Call it inside the publish (the build copy, the build transaction)."""
-    cur = con.cursor() if hasattr(con, "cursor") and not _is_duckdb(con) else con
-    cur.execute(create_sql(schema))
-    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
-    marks = ", ".join(_placeholder(con) for _ in COLUMNS)
-    cur.execute(f"insert into {name} ({', '.join(c for c, _ in COLUMNS)}) values ({marks})", record.row())
-
-
-def read_last(con: Any, schema: str | None = None) -> dict[str, Any] | None:
-    """The latest row of `sync_run` as a dict (`sources` parsed), or None if there is none."""
-    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
-    cur = con.cursor() if hasattr(con, "cursor") and not _is_duckdb(con) else con
-    cur.execute(f"select {', '.join(c for c, _ in COLUMNS)} from {name} order by finished_at desc limit 1")
-    row = cur.fetchone()
-    if row is None:
-        return None
+def _row_dict(row: tuple) -> dict[str, Any]:
     out = dict(zip([c for c, _ in COLUMNS], row))
     try:
         out["sources"] = json.loads(out["sources"] or "{}")
     except ValueError:
         out["sources"] = {}
     return out
+
+
+def read_last_run(target: Any) -> dict[str, Any] | None:
+    """The latest `sync_run` row of the published warehouse (`sources` parsed), or None when there
+    is no warehouse, no run log or no row yet."""
+    if target.name == "duckdb" and not target.path.exists():
+        return None
+    with target.reader() as con:
+        run = lambda sql: con.execute(sql, None).fetchall()  # noqa: E731
+        if not _has_table(run, None, TABLE):
+            return None
+        rows = run(f"select {', '.join(c for c, _ in COLUMNS)} from {_q(TABLE)} order by finished_at desc limit 1")
+    return _row_dict(rows[0]) if rows else None
 
 
 def baseline_from(last: dict[str, Any] | None) -> Any:
@@ -151,6 +144,45 @@ def baseline_from(last: dict[str, Any] | None) -> Any:
     if not last:
         return None
     return Baseline.from_sources(last.get("sources") or {}, last.get("build_seconds"))
+
+
+def build_counts(b: Any, sources: list[str]) -> dict[str, dict[str, int | None]]:
+    """Rows per warehouse relation of each source, in the build (one query)."""
+    from .catalog import SOURCE_RELATIONS, relation_label
+
+    present = {(r[0], r[1]) for r in b.execute("select table_schema, table_name from information_schema.tables")}
+    parts, keys = [], []
+    for src in sources:
+        for ns, name in SOURCE_RELATIONS[src]:
+            if (b.schema(ns), name) in present:
+                parts.append(f"select {len(keys)}, count(*) from {b.relation(ns, name)}")
+                keys.append((src, relation_label(ns, name)))
+    out: dict[str, dict[str, int | None]] = {src: {} for src in sources}
+    for i, n in (b.execute(" union all ".join(parts)) if parts else []):
+        src, label = keys[int(i)]
+        out[src][label] = int(n)
+    return out
+
+
+def publish(b: Any, rec: "Recorder", extract_seconds: float, build_seconds: float) -> RunRecord:
+    """Append this sync's row to `sync_run` in the build (published with it; carried from the
+    published warehouse if `build_models` did not already)."""
+    from .catalog import WAREHOUSE
+
+    schema = b.schema(WAREHOUSE)
+    if not _has_table(b.execute, schema, TABLE):
+        b.carry(WAREHOUSE, TABLE)
+    record = rec.record(build_counts(b, rec.progress.sources), extract_seconds, build_seconds)
+    b.execute(create_sql(schema))
+    marks = ", ".join(_mark(b.target) for _ in COLUMNS)
+    b.execute(f"insert into {b.relation(WAREHOUSE, TABLE)} ({', '.join(c for c, _ in COLUMNS)}) values ({marks})",
+              list(record.row()))
+    return record
+
+
+def create_sql(schema: str | None = None) -> str:
+    name = f"{_q(schema)}.{_q(TABLE)}" if schema else _q(TABLE)
+    return f"create table if not exists {name} (" + ", ".join(f"{c} {t}" for c, t in COLUMNS) + ")"
 
 
 # -- the failure journal ------------------------------------------------------------------------------
@@ -172,6 +204,50 @@ class Failure:
         iso = lambda d: utc_naive(d).isoformat(timespec="microseconds") + "Z"  # noqa: E731
         line = " ".join(cause.split())[:500]
         return cls(run_id, iso(started_at), iso(datetime.now(timezone.utc)), target, sources, line, exit_code)
+
+
+JOURNAL_TABLE = "whsync_sync_failure"  # PostgreSQL: in the warehouse schema, never in a build (not swapped)
+JOURNAL_COLUMNS = [("run_id", "text"), ("started_at", "timestamp"), ("failed_at", "timestamp"), ("target", "text"),
+                   ("sources", "text"), ("cause", "text"), ("exit_code", "integer"), ("whsync_version", "text")]
+
+
+def journal_failure(target: Any, failure: Failure) -> None:
+    """Record a failed attempt outside the published warehouse: `<file>.journal.jsonl` beside a
+    DuckDB file (readers may hold the file; a write there could also be lost to a concurrent
+    publish), the `whsync_sync_failure` table on PostgreSQL. A journal that cannot be written (the
+    server is down: that may be the failure) never hides the sync's own error."""
+    with contextlib.suppress(Exception):
+        if target.name == "duckdb":
+            append_failure(journal_path(target.path), failure)
+            return
+        target.journal(f"create table if not exists {_q(JOURNAL_TABLE)} ("
+                       + ", ".join(f"{c} {t}" for c, t in JOURNAL_COLUMNS) + ")")
+        row = asdict(failure)
+        row["sources"] = json.dumps(row["sources"])
+        for k in ("started_at", "failed_at"):
+            row[k] = datetime.fromisoformat(row[k].rstrip("Z"))
+        marks = ", ".join(_mark(target) for _ in JOURNAL_COLUMNS)
+        target.journal(f"insert into {_q(JOURNAL_TABLE)} ({', '.join(c for c, _ in JOURNAL_COLUMNS)}) "
+                       f"values ({marks})", [row[c] for c, _ in JOURNAL_COLUMNS])
+
+
+def last_failure_of(target: Any) -> dict[str, Any] | None:
+    """The newest failed attempt in the target's journal, or None."""
+    if target.name == "duckdb":
+        return last_failure(journal_path(target.path))
+    with target.reader() as con:
+        run = lambda sql: con.execute(sql, None).fetchall()  # noqa: E731
+        if not _has_table(run, None, JOURNAL_TABLE):
+            return None
+        rows = run(f"select {', '.join(c for c, _ in JOURNAL_COLUMNS)} from {_q(JOURNAL_TABLE)} "
+                   "order by failed_at desc limit 1")
+    if not rows:
+        return None
+    out = dict(zip([c for c, _ in JOURNAL_COLUMNS], rows[0]))
+    out["sources"] = json.loads(out["sources"] or "[]")
+    for k in ("started_at", "failed_at"):
+        out[k] = utc_naive(out[k]).isoformat(timespec="microseconds") + "Z"
+    return out
 
 
 def journal_path(warehouse: Path) -> Path:
@@ -246,34 +322,3 @@ class Recorder:
             cause, code = explain(exc)
         return Failure.now(self.run_id, self.started_at, self.target, list(self.progress.sources), cause, code)
 
-
-def journal_failure(path: Path, failure: Failure) -> None:
-    """Append to the journal; a journal that cannot be written never hides the sync's own error."""
-    with contextlib.suppress(Exception):
-        append_failure(path, failure)
-
-
-def read_duckdb(path: Path) -> dict[str, Any] | None:
-    """The latest `sync_run` row of a published DuckDB warehouse (None: no file, no table, no row)."""
-    import duckdb
-
-    if not path.exists():
-        return None
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        if not con.execute("select 1 from information_schema.tables where table_schema = 'main' "
-                           f"and table_name = '{TABLE}'").fetchall():
-            return None
-        return read_last(con)
-    finally:
-        con.close()
-
-
-def write_duckdb(path: Path, record: RunRecord) -> None:
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    try:
-        write(con, record)
-    finally:
-        con.close()

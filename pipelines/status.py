@@ -116,26 +116,20 @@ def render(report: dict[str, Any], as_json: bool = False) -> str:
 
 
 def read(duckdb: Any = None, target: str = "duckdb", schema: str = "public") -> tuple[str, Any, Any]:
-    """(where, last sync_run row, last journal entry) of the configured warehouse. Raises
-    `ValueError` for bad configuration (exit 2)."""
+    """(where, last sync_run row, last failed attempt) of the configured warehouse. Raises
+    `targets.TargetConfigError` for bad configuration (exit 2)."""
     from pathlib import Path
 
     from . import runlog
+    from .targets import TargetConfigError, resolve_target
 
-    if target not in ("duckdb", "postgres"):
-        raise ValueError(f"--target {target!r}: choose duckdb or postgres")
-    if target == "postgres":
-        raise ValueError("--target postgres: not available in this build")  # replaced by the target layer
-    path = Path(duckdb).resolve()
-    journal = runlog.journal_path(path)
-    if not path.exists() and not journal.exists():
-        raise ValueError(f"no warehouse at {path} and no failure journal beside it: check --duckdb "
-                         "(or run `whsync sync` first)")
-    try:
-        last = runlog.read_duckdb(path)
-    except Exception as e:  # noqa: BLE001 - not a DuckDB file, a newer format, ...
-        raise ValueError(f"cannot read {path} as a whsync warehouse: {str(e).strip().splitlines()[0][:200]}") from None
-    return str(path), last, runlog.last_failure(journal)
+    tgt = resolve_target(target=target, duckdb=Path(duckdb), schema=schema)
+    tgt.check()
+    if tgt.name == "duckdb" and not tgt.path.exists() and not runlog.journal_path(tgt.path).exists():
+        raise TargetConfigError(f"no warehouse at {tgt.path} and no failure journal beside it: check --duckdb "
+                                "(or run `whsync sync` first)")
+    with tgt.secret_safe():
+        return tgt.label(), runlog.read_last_run(tgt), runlog.last_failure_of(tgt)
 
 
 def status_command(
@@ -148,14 +142,17 @@ def status_command(
     """Print the status report; return the exit code."""
     import sys
 
+    from .errors import explain
+
     try:
         max_age_s = parse_duration(max_age) if max_age is not None else None
         where, last, failure = read(duckdb, target, schema)
-    except ValueError as e:
+    except Exception as e:  # noqa: BLE001 - bad configuration (2), or the warehouse cannot be read
+        msg, code = (str(e), BAD_CONFIG) if isinstance(e, ValueError) and "--max-age" in str(e) else explain(e)
         if as_json:
-            print(json.dumps({"status": "error", "exit_code": BAD_CONFIG, "reason": str(e)}, indent=2))
-        print(f"whsync: error: {e}", file=sys.stderr)
-        return BAD_CONFIG
+            print(json.dumps({"status": "error", "exit_code": code, "reason": msg}, indent=2))
+        print(f"whsync: error: {msg}", file=sys.stderr)
+        return code
     report = evaluate(where, last, failure, max_age_s)
     print(render(report, as_json))
     return report["exit_code"]

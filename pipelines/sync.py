@@ -4,6 +4,7 @@ publish it atomically. The CLI (`cli.py`) only parses options and prints; the wo
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import tempfile
 import time
@@ -24,19 +25,12 @@ from .benchling.source import benchling_source
 from . import runlog
 from .dbt import DbtResult, run_dbt
 from .http import CountingSession
+from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
 from .progress import Progress
-from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_counts
+from .targets import Build, Target, resolve_target
+from .targets.duckdb import duckdb_env
 
-WAREHOUSE_TABLES = [
-    "user", "principal", "team", "team_member", "project", "folder",
-    "user$raw", "principal$raw", "team$raw", "team_member$raw", "project$raw", "folder$raw",
-]
-# (schema, table) of each source's warehouse tables, for the counts printed after a sync
-SOURCE_TABLES = {
-    "benchling": [("main", t) for t in WAREHOUSE_TABLES],
-    "paradime": [("paradime", "user"), ("paradime", "invited_user"), ("paradime", "workspace")],
-    "bencher": [("bencher", "organization"), ("bencher", "member")],
-}
+__all__ = ["WAREHOUSE_TABLES", "duckdb_env", "sync", "build_only", "plans_for"]
 
 
 class ConfigError(ValueError):
@@ -112,15 +106,11 @@ def benchling_config(base_url: str | None, allow_insecure_http: bool = False) ->
     return config
 
 
-SOURCES = ("benchling", "paradime", "bencher")
-
-
 @dataclass
 class SourcePlan:
     """One source to extract: its name, raw dataset and how to make its dlt source."""
 
     name: str
-    dataset: str
     make: Any  # (synced_at, progress) -> (dlt source, stats or None, close callable)
 
 
@@ -137,7 +127,7 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
                                   done=progress.resource_done)
         return source, client.stats, client.close
 
-    return SourcePlan("benchling", "benchling_raw", make)
+    return SourcePlan("benchling", make)
 
 
 def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = False) -> SourcePlan:
@@ -158,7 +148,7 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
         progress.stats_fn = session.counts
         return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
 
-    return SourcePlan("paradime", "paradime_raw", make)
+    return SourcePlan("paradime", make)
 
 
 def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -> SourcePlan:
@@ -177,12 +167,12 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
         progress.stats_fn = session.counts
         return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
 
-    return SourcePlan("bencher", "bencher_raw", make)
+    return SourcePlan("bencher", make)
 
 
 @dataclass
 class SyncResult:
-    warehouse: Path
+    warehouse: str
     seconds: float
     rows: dict[str, int]
     requests: int
@@ -195,10 +185,6 @@ class SyncResult:
     run: Any = None  # the `runlog.RunRecord` written to `sync_run` with the publish
 
 
-def duckdb_env(path: Path) -> dict[str, str]:
-    return {"WHSYNC_TARGET": "duckdb", "WHSYNC_DUCKDB_PATH": str(path)}
-
-
 @dataclass
 class ExtractTotals:
     requests: int = 0
@@ -206,10 +192,8 @@ class ExtractTotals:
     retries: int = 0
 
 
-def extract(
-    plan: SourcePlan, destination: Any, progress: Progress, synced_at: datetime, file_format: str | None
-) -> Any:
-    """Run one source's dlt pipeline into `destination`; return its client stats (or None)."""
+def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datetime) -> Any:
+    """Run one source's dlt pipeline into the build; return its client stats (or None)."""
     source, stats, close = plan.make(synced_at, progress)
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
@@ -217,11 +201,11 @@ def extract(
         with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
-                destination=destination,
-                dataset_name=plan.dataset,
+                destination=build.destination(),
+                dataset_name=build.dataset(plan.name),
                 pipelines_dir=pipelines_dir,
             )
-            pipeline.run(source, loader_file_format=file_format)
+            pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
             if plan.name != "benchling":  # sources without live page counts: report what dlt loaded
                 counts = pipeline.last_trace.last_normalize_info.row_counts
                 for table, n in counts.items():
@@ -232,15 +216,12 @@ def extract(
     return stats
 
 
-def extract_all(
-    plans: list[SourcePlan], destination: Any, progress: Progress, synced_at: datetime,
-    formats: dict[str, str | None],
-) -> ExtractTotals:
-    """Extract every plan in turn; `formats` maps a source name (or "*") to dlt's loader file format."""
+def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synced_at: datetime) -> ExtractTotals:
+    """Extract every plan in turn into the build."""
     totals = ExtractTotals()
     for plan in plans:
         progress.set_stage(f"extracting from {plan.name.capitalize()}")
-        stats = extract(plan, destination, progress, synced_at, formats.get(plan.name, formats.get("*")))
+        stats = extract(plan, build, progress, synced_at)
         if stats is not None:
             totals.requests += stats.requests
             totals.rate_limited += stats.rate_limited
@@ -248,17 +229,17 @@ def extract_all(
     return totals
 
 
-def dbt_selection(plans: list[SourcePlan], db_path: Path) -> list[str]:
-    """Build the models of every source whose raw data is in the warehouse (synced now or before)."""
-    import duckdb
-
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-    finally:
-        con.close()
-    present = [name for name in SOURCES if f"{name}_raw" in schemas]
-    return [f"path:models/staging/{name}+" for name in present]
+def build_models(build: Build, progress: Progress) -> DbtResult:
+    """dbt build of the models of every source whose raw data is in the build (synced now or before)."""
+    present = build.present_sources()
+    if not present:
+        raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
+    progress.set_stage("building the warehouse (dbt)")
+    for namespace, name in PERSISTENT_RELATIONS:
+        build.carry(namespace, name)
+    select = [f"path:models/staging/{name}+" for name in present]
+    return run_dbt("build", build.dbt_env(), key=build.target.dbt_key,
+                   extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
 
 
 def sync(
@@ -270,52 +251,40 @@ def sync(
     wait_seconds: float = 0.0,
     plans: list[SourcePlan] | None = None,
     postgres: Any = None,
+    target: Target | None = None,
 ) -> SyncResult:
-    """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build.
-    With `postgres` (a `postgres.PgConfig`) the target is that PostgreSQL database instead."""
+    """Sync the given sources (default: Benchling with `benchling`) into the target (or the DuckDB
+    file `warehouse`, or the PostgreSQL `postgres` PgConfig), then build and publish atomically."""
     plans = list(plans or [])
     if benchling is not None:
         plans.insert(0, benchling_plan(benchling))
     if not plans:
         raise ConfigError("nothing to sync: no source given")
-    if postgres is not None:
-        from .postgres import sync_postgres
-
-        return sync_postgres(cfg=postgres, plans=plans, build=build, progress=progress, wait_seconds=wait_seconds)
-    assert warehouse is not None, "a DuckDB sync needs the warehouse path"
+    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
+    target.check()
     started = time.monotonic()
-    warehouse = warehouse.resolve()
-    rec = runlog.Recorder("duckdb", [p.name for p in plans], progress, build)
+    rec = runlog.Recorder(target.name, [p.name for p in plans], progress, build)
     synced_at = rec.started_at
     dbt_result = None
-    build_seconds = 0.0
     try:
-        with exclusive_lock(
-            warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
-        ):
-            remove_leftovers(warehouse)
-            rec.use_previous(runlog.read_duckdb(warehouse))
-            with building_copy(warehouse) as db:
-                totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
-                                     {"benchling": "parquet", "*": "jsonl"})
-                extract_seconds = time.monotonic() - started
-                t0 = time.monotonic()
-                if build:
-                    progress.set_stage("building the warehouse (dbt)")
-                    select = dbt_selection(plans, db)
-                    dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse),
-                                         extra_args=["--select", *select])
-                progress.set_stage("publishing")
-                build_counts = {p.name: table_counts(db, SOURCE_TABLES[p.name]) for p in plans}
-                run = rec.record(build_counts, extract_seconds, time.monotonic() - t0)
-                runlog.write_duckdb(db, run)
-                build_seconds = time.monotonic() - t0
+        with target.secret_safe():
+            with target.lock(wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
+                rec.use_previous(runlog.read_last_run(target))
+                with target.build() as b:
+                    totals = extract_all(plans, b, progress, synced_at)
+                    extract_seconds = time.monotonic() - started
+                    t0 = time.monotonic()
+                    if build:
+                        dbt_result = build_models(b, progress)
+                    progress.set_stage("publishing")
+                    run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
+                    build_seconds = time.monotonic() - t0
     except BaseException as e:
-        runlog.journal_failure(runlog.journal_path(warehouse), rec.failure(e))
+        runlog.journal_failure(target, rec.failure(e))
         raise
-    counts = warehouse_counts(warehouse) if build else {}
+    counts = warehouse_counts(target) if build else {}
     return SyncResult(
-        warehouse=warehouse,
+        warehouse=target.label(),
         seconds=time.monotonic() - started,
         rows=dict(progress.rows),
         requests=totals.requests,
@@ -329,9 +298,9 @@ def sync(
     )
 
 
-def warehouse_counts(warehouse: Path) -> dict[str, int | None]:
-    """Row counts of the warehouse tables of every source present in the warehouse."""
-    counts = table_counts(warehouse, [t for tables in SOURCE_TABLES.values() for t in tables])
+def warehouse_counts(target: Target) -> dict[str, int | None]:
+    """Row counts of the warehouse relations of every source present in the warehouse."""
+    counts = target.counts([r for rels in SOURCE_RELATIONS.values() for r in rels])
     present = {n for n, c in counts.items() if c is not None}
     return {n: c for n, c in counts.items() if c is not None or not present}
 
@@ -362,19 +331,12 @@ def plans_for(
 
 
 def build_only(
-    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None
+    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None,
+    target: Target | None = None,
 ) -> DbtResult:
-    if postgres is not None:
-        from .postgres import build_postgres
-
-        return build_postgres(cfg=postgres, progress=progress, wait_seconds=wait_seconds)
-    assert warehouse is not None, "a DuckDB build needs the warehouse path"
-    warehouse = warehouse.resolve()
-    if not warehouse.exists():
-        raise ConfigError(f"no warehouse at {warehouse}: run `whsync sync` first")
-    with exclusive_lock(warehouse, wait_seconds):
-        remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
-            progress.set_stage("building the warehouse (dbt)")
-            return run_dbt("build", duckdb_env(db), key=str(warehouse),
-                           extra_args=["--select", *dbt_selection([], db)])
+    """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
+    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
+    target.check()
+    with target.secret_safe(), target.lock(wait_seconds):
+        with target.build() as b:
+            return build_models(b, progress)

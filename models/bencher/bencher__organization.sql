@@ -1,4 +1,4 @@
-{{ config(materialized='table', schema='bencher', alias='organization') }}
+{{ config(materialized='table', schema=var('bencher_schema', 'bencher'), alias='organization') }}
 select
     organization_uuid as uuid,
     name,

@@ -1,4 +1,4 @@
-{{ config(materialized='table', schema='paradime', alias='workspace') }}
+{{ config(materialized='table', schema=var('paradime_schema', 'paradime'), alias='workspace') }}
 select
     workspace_uid as uid,
     name,

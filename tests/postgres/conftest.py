@@ -12,7 +12,7 @@ import psycopg2
 import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
-from pipelines.postgres import PgConfig
+from pipelines.targets.pgconn import PgConfig
 
 from .pgserver import PgServer
 
