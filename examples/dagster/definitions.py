@@ -5,6 +5,9 @@ schedule, and the run's counts on every materialization.
     WHSYNC_SOURCES=benchling BENCHLING_BASE_URL=https://acme.benchling.com BENCHLING_API_KEY=... \\
         dagster dev -f examples/dagster/definitions.py
 
+With `dagster dev`, turn Dagster's telemetry off in `$DAGSTER_HOME/dagster.yaml` (`telemetry: {enabled:
+false}`): whsync phones nowhere, and neither should its scheduler.
+
 The assets are built by whsync's own sync (`pipelines.sync.sync`), not by a second pipeline: one
 multi-asset for every table, so a run of any selection is one whsync sync of the sources it touches,
 loaded and built in a private copy and published atomically, with its row in `sync_run`. Each
@@ -12,8 +15,6 @@ materialization carries the table's rows after the sync, its source's API reques
 retries, and the run id (the `sync_run.run_id` of the publish). Credentials come from the
 environment or `.dlt/secrets.toml`, as for the CLI; the resource holds no secret.
 """
-from __future__ import annotations
-
 import os
 from pathlib import Path
 
