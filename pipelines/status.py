@@ -120,16 +120,16 @@ def read(duckdb: Any = None, target: str = "duckdb", schema: str = "public") -> 
     `targets.TargetConfigError` for bad configuration (exit 2)."""
     from pathlib import Path
 
-    from . import runlog
+    from . import journal, runlog
     from .targets import TargetConfigError, resolve_target
 
     tgt = resolve_target(target=target, duckdb=Path(duckdb), schema=schema)
     tgt.check()
-    if tgt.name == "duckdb" and not tgt.path.exists() and not runlog.journal_path(tgt.path).exists():
+    if tgt.name == "duckdb" and not tgt.path.exists() and not journal.journal_path(tgt.path).exists():
         raise TargetConfigError(f"no warehouse at {tgt.path} and no failure journal beside it: check --duckdb "
                                 "(or run `whsync sync` first)")
     with tgt.secret_safe():
-        return tgt.label(), runlog.read_last_run(tgt), runlog.last_failure_of(tgt)
+        return tgt.label(), runlog.read_last_run(tgt), journal.last_failure_of(tgt)
 
 
 def status_command(

@@ -22,7 +22,7 @@ from .benchling.client import (
     normalize_base_url,
 )
 from .benchling.source import benchling_source
-from . import runlog
+from . import journal, runlog
 from .dbt import DbtResult, run_dbt
 from .http import CountingSession
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
@@ -280,7 +280,7 @@ def sync(
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
-        runlog.journal_failure(target, rec.failure(e))
+        journal.journal_failure(target, rec.failure(e))
         raise
     counts = warehouse_counts(target) if build else {}
     return SyncResult(

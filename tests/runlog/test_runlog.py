@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines.dbt import DbtBuildError, run_dbt
-from pipelines.runlog import journal_path
+from pipelines.journal import journal_path
 from pipelines.targets.duckdb import duckdb_env
 
 from .scenario import WHSYNC, Warehouse, run_in_process, check_failure, check_progress, check_status, check_sync_run, record_history
