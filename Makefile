@@ -34,4 +34,4 @@ bench: $(VENV)/.synced
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) warehouse.duckdb target dbt_packages logs .pytest_cache
+	rm -rf $(VENV) $(TOOLS) warehouse.duckdb warehouse-docs target dbt_packages logs .pytest_cache

@@ -49,11 +49,31 @@ TARGET_OPTION = typer.Option(
 SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
 
 
-def _target(target: str, schema: str, duckdb: Path | None = None):  # noqa: ANN202 - a targets.Target
+def _storage_version(value: str) -> str:
+    from .duckdb_storage import StorageVersionError, normalize
+
+    try:
+        return normalize(value)
+    except StorageVersionError as e:
+        _err(f"--duckdb-storage-version: {e}", 2)
+        raise
+
+
+STORAGE_OPTION = typer.Option("v1.4.0", "--duckdb-storage-version", callback=_storage_version,
+                              help="DuckDB storage format of the warehouse file: v1.4.0 (default) opens in DuckDB "
+                              "1.4 (the long-term-support line) and later, as the DuckDB drivers of BI tools do; "
+                              "'latest' is this DuckDB's newest format. A warehouse in another format is "
+                              "converted once (data, views and sync state kept).")
+
+
+def _target(target: str, schema: str, duckdb: Path | None = None, storage_version: str | None = None):  # noqa: ANN202 - a targets.Target
     """The warehouse of --target (duckdb: the --duckdb file; postgres: the configured connection)."""
+    from .settings import check
     from .targets import resolve_target
 
-    return resolve_target(target=target, duckdb=duckdb, schema=schema)
+    check()  # a .dlt/*.toml that does not parse is that error, not "no connection"
+
+    return resolve_target(target=target, duckdb=duckdb, schema=schema, duckdb_storage_version=storage_version)
 
 
 def _err(message: str, code: int = 1) -> None:
@@ -96,6 +116,7 @@ def sync(
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Sync a Benchling tenant (and/or Paradime, Bencher) into the warehouse, then build the tables.
 
@@ -109,7 +130,7 @@ def sync(
     from .sync import plans_for, sync as run_sync
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
         with Progress(quiet=quiet) as progress:
@@ -130,14 +151,14 @@ def sync(
 @app.command()
 def build(
     duckdb: Path = DUCKDB_OPTION, target: str = TARGET_OPTION, schema: str = SCHEMA_OPTION,
-    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
+    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION, duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
     from .progress import Progress
     from .sync import build_only, warehouse_counts
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         with Progress(quiet=quiet) as progress:
             res = build_only(target=tgt, progress=progress, wait_seconds=wait)
         where = tgt.label()
@@ -157,6 +178,7 @@ def demo(
     target: str = TARGET_OPTION,
     schema: str = SCHEMA_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
     three, build the warehouse, and print each table's row count and a query to try.
@@ -176,7 +198,7 @@ def demo(
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
     workspaces = generate_workspaces(seed=seed)
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         with contextlib.ExitStack() as stack:
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
@@ -206,11 +228,15 @@ def demo(
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    import shlex
+
+    default = result.warehouse == Path("warehouse.duckdb").resolve()
+    where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{result.warehouse}', read_only=True)"
-        ".sql('select t.name as team, count(*) as members from team_member m join team t on t.id = m.team_id "
-        "group by 1 order by 2 desc limit 5'))\"\n"
+        f"  .venv/bin/whsync sql{where} 'select t.name as team, count(*) as members from team_member m "
+        "join team t on t.id = m.team_id group by 1 order by 2 desc limit 5'\n"
+        f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
 
@@ -237,6 +263,11 @@ def _register() -> None:
     from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
+    from pipelines.docs import docs as docs_command
+    from pipelines.sqlcmd import sql as sql_command
+
+    app.command("sql")(sql_command)
+    app.command("docs")(docs_command)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)

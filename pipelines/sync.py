@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -29,12 +28,12 @@ from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_
 from .progress import Progress
 from .targets import Build, Target, resolve_target
 from .targets.duckdb import duckdb_env
+from . import settings
+from .settings import ConfigError
 
 __all__ = ["WAREHOUSE_TABLES", "duckdb_env", "sync", "build_only", "plans_for"]
 
 
-class ConfigError(ValueError):
-    """Bad or missing configuration: the message says which value and what to do."""
 
 
 @dataclass
@@ -59,24 +58,12 @@ class BenchlingConfig:
 
 
 def _secret(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.secrets.get(dlt_key)
-    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not set"
-        v = None
+    v = settings.secret(dlt_key, env)
     return str(v) if v else None
 
 
 def _config(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.config.get(dlt_key)
-    except Exception:  # noqa: BLE001
-        v = None
+    v = settings.config(dlt_key, env)
     return str(v) if v else None
 
 
@@ -198,7 +185,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
         # published warehouse is the only state there is (nothing stale on disk after a failed run).
-        with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
+        with settings.dlt_working_dir() as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
@@ -262,6 +249,7 @@ def sync(
         raise ConfigError("nothing to sync: no source given")
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     started = time.monotonic()
     rec = runlog.Recorder(target.name, [p.name for p in plans], progress, build)
     synced_at = rec.started_at
@@ -309,6 +297,7 @@ def plans_for(
     names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+    settings.check()
     wanted: list[str] = []
     for n in names or ["benchling"]:
         for part in n.split(","):
@@ -337,6 +326,7 @@ def build_only(
     """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
     target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
+    target.notify = progress.line
     with target.secret_safe(), target.lock(wait_seconds):
         with target.build() as b:
             return build_models(b, progress)

@@ -28,7 +28,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..http import RETRY_STATUSES, backoff_delay, refuse_plain_http
+from ..http import RETRY_STATUSES, Retries, RetryPolicy, refuse_plain_http, transport_failure
 
 log = logging.getLogger("whsync.benchling")
 
@@ -63,7 +63,8 @@ def normalize_base_url(url: str) -> str:
     path = parts.path.rstrip("/")
     if not path.endswith("/api/v2"):
         path = path + "/api/v2"
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # an IPv6 literal
+    netloc = host + (f":{parts.port}" if parts.port else "")
     return f"{parts.scheme}://{netloc}{path}"
 
 
@@ -302,8 +303,8 @@ class BenchlingClient:
         auth: _Auth,
         *,
         timeout: tuple[float, float] = (10.0, 60.0),
-        max_tries: int = 6,
-        max_retry_seconds: float = 300.0,
+        max_tries: int = RetryPolicy.max_tries,
+        max_retry_seconds: float = RetryPolicy.max_seconds,
         pool_size: int = 16,
         allow_insecure_http: bool = False,
     ) -> None:
@@ -312,8 +313,7 @@ class BenchlingClient:
         refuse_plain_http(self.base_url, "the Benchling credentials", allow_insecure_http)
         self.auth = auth
         self.timeout = timeout
-        self.max_tries = max_tries
-        self.max_retry_seconds = max_retry_seconds
+        self.retry = RetryPolicy(max_tries=max_tries, max_seconds=max_retry_seconds)
         self.stats = ClientStats()
         self.budget = RateBudget(self.stats)
         self.session = requests.Session()
@@ -373,10 +373,8 @@ class BenchlingClient:
     ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
-        started = time.monotonic()
-        attempt = 0
+        retries = Retries(self.retry, BenchlingResponseError, log)
         while True:
-            attempt += 1
             hdrs = dict(headers or {})
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)
@@ -387,47 +385,31 @@ class BenchlingClient:
                     method, url, params=params, data=data, headers=hdrs, timeout=self.timeout
                 )
                 resp_headers = resp.headers
-            except requests.exceptions.ConnectionError as e:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
                 err: BaseException = e
-                resp = None
-            except requests.exceptions.Timeout as e:
-                err = e
                 resp = None
             finally:
                 self.budget.release(seq, resp_headers)
             self.stats.add(requests=1)
 
-            elapsed = time.monotonic() - started
             if resp is None:
-                if attempt == 1 and isinstance(err, requests.exceptions.ConnectionError) and (
-                    "Name or service not known" in str(err)
-                    or "nodename nor servname" in str(err)
-                    or "Temporary failure in name resolution" in str(err)
-                    or "Failed to resolve" in str(err)
-                ):
+                kind = transport_failure(err)
+                if kind == "unknown host" and retries.tries == 0:
                     raise BenchlingUnreachableError(
                         f"cannot reach Benchling: host {self.host!r} is unknown (check the base URL)"
                     ) from None
-                refused = "Connection refused" in str(err) or "NewConnectionError" in str(err)
-                if attempt >= (3 if refused else self.max_tries) or elapsed > self.max_retry_seconds:
-                    kind = "timed out" if isinstance(err, requests.exceptions.Timeout) else "refused or dropped the connection"
-                    raise BenchlingUnreachableError(
-                        f"cannot reach Benchling at {self.host}: {method} {template} {kind} "
-                        f"after {attempt} tries"
-                    ) from None
-                delay = _backoff(attempt)
-                log.info("retrying %s %s after a transport error in %.1fs", method, template, delay)
+                what = "timed out" if kind == "timeout" else "refused or dropped the connection"
+                retries.failed(f"cannot reach Benchling at {self.host}: {method} {template} {what}",
+                               error=BenchlingUnreachableError, refused=kind == "refused")
                 self.stats.add(retries=1)
-                time.sleep(delay)
                 continue
 
             status = resp.status_code
+            delay = None
             if status == 429:
                 self.stats.add(rate_limited=1)
                 delay = self.budget.wait_for_reset(resp.headers)
-            elif status in RETRY_STATUSES:
-                delay = _backoff(attempt)
-            else:
+            elif status not in RETRY_STATUSES:
                 if status == 401:
                     raise BenchlingAuthError(
                         f"the Benchling API key was refused by {self.host} (HTTP 401); "
@@ -451,23 +433,9 @@ class BenchlingClient:
                     return orjson.loads(resp.content)
                 except orjson.JSONDecodeError:
                     status = "200 with a body that is not JSON"  # type: ignore[assignment]
-                    delay = _backoff(attempt)
-            if attempt >= self.max_tries or elapsed + delay > self.max_retry_seconds:
-                raise BenchlingResponseError(
-                    f"Benchling at {self.host} kept answering {method} {template} with HTTP {status} "
-                    f"after {attempt} tries over {elapsed:.0f}s; giving up"
-                )
-            log.info("HTTP %s on %s %s; retrying in %.1fs", status, method, template, delay)
+            retries.failed(f"Benchling at {self.host} kept answering {method} {template} with HTTP {status}",
+                           delay=delay, sleep=self.budget.held_back if status == 429 else time.sleep)
             self.stats.add(retries=1)
-            if status == 429:
-                self.budget.held_back(delay)
-            else:
-                time.sleep(delay)
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped at 15 s (Benchling's recommendation)."""
-    return backoff_delay(attempt, base=0.5, cap=15.0, floor=0.5)
 
 
 def _error_message(resp: requests.Response) -> str:

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import dlt
 import pyarrow as pa
 
+from ..records import MalformedRecordError, describe as _describe
 from .client import BenchlingClient
 
 ALL_ARCHIVED = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
@@ -166,10 +167,6 @@ def _getter(path: Any) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-class MalformedRecordError(ValueError):
-    """An API object that breaks the raw table's contract (e.g. no `id`)."""
-
-
 def to_arrow(table: str, items: Sequence[dict[str, Any]], synced_at: datetime) -> pa.Table:
     """Turn a batch of API objects into the raw table's Arrow table, column by column."""
     arrays = []
@@ -202,11 +199,6 @@ def _fits(v: Any, typ: pa.DataType) -> bool:
     if v is None:
         return True
     return isinstance(v, bool) if typ == B else isinstance(v, str)
-
-
-def _describe(obj: Any) -> str:
-    text = repr(obj)
-    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _batched(

@@ -38,7 +38,8 @@ import contextlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import NAMESPACES, PERSISTENT_RELATIONS, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, WAREHOUSE, relation_label
+from ..catalog import (NAMESPACES, PERSISTENT_RELATIONS, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
+                       relation_label)
 
 __all__ = [
     "Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "resolve_target",
@@ -130,6 +131,7 @@ class Target(abc.ABC):
     """A published warehouse and how to replace it atomically."""
 
     name: str  # "duckdb", "postgres": for messages and the dbt profile output
+    notify: Callable[[str], None] | None = None  # where a target reports what it does on its own (a conversion)
 
     @abc.abstractmethod
     def label(self) -> str:
@@ -173,6 +175,17 @@ class Target(abc.ABC):
     def counts(self, relations: Sequence[tuple[str, str]]) -> dict[str, int | None]:
         """Row counts of published relations by label (None: missing)."""
 
+    def dbt_env(self) -> dict[str, str]:
+        """The environment `profiles/profiles.yml` reads to reach the published warehouse (docs)."""
+        raise NotImplementedError(f"{self.name} cannot point dbt at its published warehouse")
+
+    def dbt_vars(self) -> dict[str, str]:
+        """Where the published warehouse's relations and sources are, for `dbt --vars` (docs)."""
+        out = {f"{ns}_schema": self.schema(ns) for ns in NAMESPACES}
+        out["staging_schema"] = self.schema_name(STAGING)
+        out.update({f"{src}_raw_schema": self.schema_name(RAW_DATASETS[src]) for src in SOURCES})
+        return out
+
     def redact(self, text: str) -> str:
         """Remove any secret of this target from a message."""
         return text
@@ -203,7 +216,7 @@ class Target(abc.ABC):
 
 
 def resolve_target(*, duckdb: Path | str | None = None, postgres: Any = None, target: str | None = None,
-                   schema: str = "public") -> Target:
+                   schema: str = "public", duckdb_storage_version: str | None = None) -> Target:
     """A target from the CLI's options: `target` is "duckdb" (the `duckdb` file) or "postgres"
     (`postgres`, a `PgConfig`, else the configured connection with `schema`)."""
     if postgres is not None or target == "postgres":
@@ -217,4 +230,4 @@ def resolve_target(*, duckdb: Path | str | None = None, postgres: Any = None, ta
         raise TargetConfigError("no warehouse given: pass --duckdb FILE or --target postgres")
     from .duckdb import DuckDBTarget
 
-    return DuckDBTarget(Path(duckdb))
+    return DuckDBTarget(Path(duckdb), storage_version=duckdb_storage_version)

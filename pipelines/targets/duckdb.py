@@ -13,13 +13,13 @@ import contextlib
 import errno
 import fcntl
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
+from ..duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
 from ..catalog import RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
 from . import Build, Reader, Target, TargetBusyError, TargetConfigError
 
@@ -79,11 +79,16 @@ def duckdb_env(path: Path) -> dict[str, str]:
 class DuckDBTarget(Target):
     name = "duckdb"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, storage_version: str | None = None) -> None:
         self.path = Path(path).resolve()
+        # the DuckDB storage format of the file (pipelines/duckdb_storage.py): older readers open it
+        self.storage_version = storage_version or DEFAULT_STORAGE_VERSION
 
     def label(self) -> str:
         return str(self.path)
+
+    def dbt_env(self) -> dict[str, str]:
+        return duckdb_env(self.path)
 
     @property
     def dbt_key(self) -> str:
@@ -151,9 +156,9 @@ class DuckDBTarget(Target):
         """A private copy of the warehouse to write into; published only if the block succeeds."""
         self._remove_leftovers()
         build = self.build_path
-        if self.path.exists():
-            shutil.copyfile(self.path, build)
         try:
+            # a copy in the chosen storage format (a warehouse in another format is converted)
+            prepare_build(self.path, build, self.storage_version, self.notify)
             yield DuckDBBuild(self, build)
             if build.exists():
                 _checkpoint(build)

@@ -101,6 +101,9 @@ class PostgresTarget(Target):
     def redact(self, text: str) -> str:
         return self.cfg.redact(text)
 
+    def dbt_env(self) -> dict[str, str]:
+        return self.cfg.dbt_env(self.cfg.schema)
+
     @contextlib.contextmanager
     def lock(self, wait_seconds: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """A session advisory lock per warehouse schema, held for the whole sync."""
