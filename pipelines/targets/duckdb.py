@@ -26,7 +26,8 @@ from . import Build, Reader, Target, TargetBusyError, TargetConfigError
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
 
-def _schema(namespace: str) -> str:
+def duckdb_schema(namespace: str) -> str:
+    """The DuckDB schema of a namespace: the warehouse in `main`, Paradime and Bencher in their own."""
     return "main" if namespace == WAREHOUSE else namespace
 
 
@@ -47,7 +48,7 @@ class DuckDBBuild(Build):
         return duckdb_env(self.path)
 
     def schema(self, namespace: str) -> str:
-        return _schema(namespace)
+        return duckdb_schema(namespace)
 
     def present_sources(self) -> list[str]:
         if not self.path.exists():
@@ -67,7 +68,7 @@ class DuckDBBuild(Build):
     def carry(self, namespace: str, name: str) -> bool:
         # the build is a copy of the published file: everything persistent is already here
         rows = self.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                            [_schema(namespace), name])
+                            [duckdb_schema(namespace), name])
         return bool(rows)
 
 
@@ -95,7 +96,7 @@ class DuckDBTarget(Target):
         return str(self.path)
 
     def schema(self, namespace: str) -> str:
-        return _schema(namespace)
+        return duckdb_schema(namespace)
 
     @property
     def build_path(self) -> Path:
@@ -197,7 +198,7 @@ class DuckDBTarget(Target):
         try:
             for ns, name in relations:
                 try:
-                    row = con.execute(f'select count(*) from "{_schema(ns)}"."{name}"').fetchone()
+                    row = con.execute(f'select count(*) from "{duckdb_schema(ns)}"."{name}"').fetchone()
                     out[relation_label(ns, name)] = int(row[0]) if row else None
                 except duckdb.Error:
                     pass

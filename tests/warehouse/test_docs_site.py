@@ -9,7 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sync import SOURCE_TABLES
+from pipelines.catalog import SOURCE_RELATIONS
+from pipelines.targets.duckdb import duckdb_schema
+
+# (schema, table) of every source's published relations in a DuckDB warehouse
+SOURCE_TABLES = {src: [(duckdb_schema(ns), t) for ns, t in rels] for src, rels in SOURCE_RELATIONS.items()}
 
 from ..browser import network_requests, offline_page
 

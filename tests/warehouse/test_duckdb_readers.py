@@ -12,7 +12,11 @@ import duckdb
 import pytest
 
 from pipelines.duckdb_storage import DEFAULT_STORAGE_VERSION, convert, file_format, format_of_version, prepare_build
-from pipelines.sync import SOURCE_TABLES
+from pipelines.catalog import SOURCE_RELATIONS
+from pipelines.targets.duckdb import duckdb_schema
+
+# (schema, table) of every source's published relations in a DuckDB warehouse
+SOURCE_TABLES = {src: [(duckdb_schema(ns), t) for ns, t in rels] for src, rels in SOURCE_RELATIONS.items()}
 
 from ..duckdb_envs import duckdb_env
 
