@@ -11,13 +11,10 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+import typer
+
 FRESH, STALE_OR_FAILED, BAD_CONFIG = 0, 1, 2
 
-
-def _typer() -> Any:
-    import typer
-
-    return typer
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -159,15 +156,15 @@ def status_command(
 
 
 def status(
-    duckdb: str = _typer().Option("warehouse.duckdb", "--duckdb", help="The DuckDB warehouse file."),
-    target: str = _typer().Option("duckdb", "--target", help="duckdb (the --duckdb file) or postgres "
+    duckdb: str = typer.Option("warehouse.duckdb", "--duckdb", help="The DuckDB warehouse file."),
+    target: str = typer.Option("duckdb", "--target", help="duckdb (the --duckdb file) or postgres "
                                   "(WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml)."),
-    schema: str = _typer().Option("public", "--schema", help="PostgreSQL only: the warehouse schema."),
-    max_age: str | None = _typer().Option(None, "--max-age", help="Stale (exit 1) when the last published "
+    schema: str = typer.Option("public", "--schema", help="PostgreSQL only: the warehouse schema."),
+    max_age: str | None = typer.Option(None, "--max-age", help="Stale (exit 1) when the last published "
                                           "sync finished longer ago than this, e.g. 26h, 90m, 1h30m, 2d."),
-    as_json: bool = _typer().Option(False, "--json", help="Print the report as JSON (same fields, same exit code)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (same fields, same exit code)."),
 ) -> None:
     """Is the warehouse fresh? The last published sync (when, how long, requests, rows per table) and
     the last failed attempt if it is newer. Exit 0 fresh; 1 older than --max-age, last attempt failed
     or nothing published yet; 2 bad configuration. Run it as is from a monitor or health check."""
-    raise _typer().Exit(status_command(duckdb, target, schema, max_age, as_json))
+    raise typer.Exit(status_command(duckdb, target, schema, max_age, as_json))
