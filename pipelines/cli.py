@@ -44,9 +44,14 @@ WAIT_OPTION = typer.Option(
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(
     "duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or postgres (the "
-    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml).",
+    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml, or libpq's "
+    "PGHOST/PGUSER/PGDATABASE/PGSERVICE; passwords from the DSN, PGPASSWORD or ~/.pgpass).",
 )
-SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
+SCHEMA_OPTION = typer.Option(
+    "public", "--schema", help="PostgreSQL only: the warehouse, one per schema (several per database: each "
+    "keeps its own raw, staging and Paradime/Bencher schemas, named <schema>__*; public keeps the names of "
+    "earlier releases).",
+)
 
 
 def _storage_version(value: str) -> str:
@@ -219,18 +224,16 @@ def demo(
         msg, code = _explain(e)
         _err(msg, code)
         return
-    if tgt.name == "postgres":
-        print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
-        print("rows per table:")
-        _print_counts(result.counts)
-        print('\ntry:  psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
-        return
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    if tgt.name == "postgres":
+        where = "" if schema == "public" else f"PGOPTIONS='-c search_path={schema}' "
+        print(f'\ntry:  {where}psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
+        return
     import shlex
 
-    default = result.warehouse == Path("warehouse.duckdb").resolve()
+    default = Path(result.warehouse) == Path("warehouse.duckdb").resolve()
     where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
@@ -246,9 +249,10 @@ def grant_reader(
     role: str = typer.Argument(..., help="An existing PostgreSQL role (e.g. a LOGIN role for a BI tool)."),
     schema: str = SCHEMA_OPTION,
 ) -> None:
-    """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
-    its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
-    later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
+    """PostgreSQL only: let ROLE read the warehouse of --schema (SELECT on its views and $raw tables and
+    its Paradime/Bencher tables, USAGE on their schemas) and nothing else: no raw (benchling_raw),
+    staging, dlt tables or other warehouses. The grants survive later syncs; run it again after adding
+    a source. The connection is the one `sync --target postgres` uses."""
     try:
         tgt = _target("postgres", schema)
         granted = tgt.grant_reader(role, tgt.published_relations())

@@ -15,15 +15,18 @@ def explain(exc: BaseException) -> tuple[str, int]:
     from .targets import TargetConfigError, TargetError
     from .targets.pgconn import redact_configured
 
-    seen = set()
+    chain: list[BaseException] = []
     cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
+    while cur is not None and id(cur) not in {id(c) for c in chain}:
+        chain.append(cur)
         if isinstance(cur, (ConfigError, TargetConfigError)):
             return redact_configured(str(cur)), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
                             ParadimeError, BencherError)):
             return redact_configured(str(cur)), 1
-        cur = cur.__cause__ or cur.__context__
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return redact_configured(f"{type(exc).__name__}: {first[:300]}"), 1
+        inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
+        cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__
+    # no error of ours: the innermost one with a message is the cause, not a wrapper's first line
+    cause = next((c for c in reversed(chain) if str(c).strip()), exc)
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return redact_configured(f"{type(cause).__name__}: {first[:300]}"), 1

@@ -120,6 +120,9 @@ def read(duckdb: Any = None, target: str = "duckdb", schema: str = "public") -> 
     from . import journal, runlog
     from .targets import TargetConfigError, resolve_target
 
+    from .settings import check
+
+    check()  # a .dlt/*.toml that does not parse is that error (exit 2), not "no connection"
     tgt = resolve_target(target=target, duckdb=Path(duckdb), schema=schema)
     tgt.check()
     if tgt.name == "duckdb" and not tgt.path.exists() and not journal.journal_path(tgt.path).exists():

@@ -220,8 +220,8 @@ def resolve_target(*, duckdb: Path | str | None = None, postgres: Any = None, ta
     """A target from the CLI's options: `target` is "duckdb" (the `duckdb` file) or "postgres"
     (`postgres`, a `PgConfig`, else the configured connection with `schema`)."""
     if postgres is not None or target == "postgres":
-        from .postgres import PostgresTarget
         from .pgconn import resolve
+        from .postgres import PostgresTarget
 
         return PostgresTarget(postgres if postgres is not None else resolve(schema))
     if target not in (None, "duckdb"):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Sequence
 import duckdb
 
 from ..duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
-from ..catalog import RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
+from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
 from . import Build, Reader, Target, TargetBusyError, TargetConfigError
 
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
@@ -115,6 +115,21 @@ class DuckDBTarget(Target):
                     f"--duckdb {p} is not a DuckDB database (it was left unchanged): "
                     "give a new file name or an existing whsync warehouse")
 
+    def _check_opens(self, copy: Path) -> None:
+        """Open the private copy once: a damaged file or one from a newer DuckDB is the user's to fix."""
+        try:
+            duckdb.connect(str(copy)).close()
+        except duckdb.Error as e:
+            self._refuse(e)
+
+    def _refuse(self, e: Exception) -> None:
+        """The published file cannot be opened: clean up and say so (the file is left unchanged)."""
+        self._remove_leftovers()
+        cause = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise TargetConfigError(
+            f"--duckdb {self.path} cannot be opened by DuckDB {duckdb.__version__} (it was left unchanged): "
+            f"{cause}") from None
+
     @contextlib.contextmanager
     def lock(self, wait_seconds: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """Hold `<warehouse>.lock` for the duration; wait up to `wait_seconds` for another sync."""
@@ -159,8 +174,16 @@ class DuckDBTarget(Target):
         build = self.build_path
         try:
             # a copy in the chosen storage format (a warehouse in another format is converted)
-            prepare_build(self.path, build, self.storage_version, self.notify)
-            yield DuckDBBuild(self, build)
+            try:
+                prepare_build(self.path, build, self.storage_version, self.notify)
+            except duckdb.Error as e:
+                self._refuse(e)
+            if self.path.exists():
+                self._check_opens(build)
+            b = DuckDBBuild(self, build)
+            # every namespace exists in a build, as on PostgreSQL (dbt creates them too, when it builds)
+            b.execute("; ".join(f'create schema if not exists "{duckdb_schema(ns)}"' for ns in NAMESPACES))
+            yield b
             if build.exists():
                 _checkpoint(build)
                 os.replace(build, self.path)

@@ -104,6 +104,9 @@ class PostgresTarget(Target):
     def dbt_env(self) -> dict[str, str]:
         return self.cfg.dbt_env(self.cfg.schema)
 
+    def check(self) -> None:
+        self.cfg.resolve()  # connects once: refuses unusable settings before any API request
+
     @contextlib.contextmanager
     def lock(self, wait_seconds: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """A session advisory lock per warehouse schema, held for the whole sync."""
@@ -130,17 +133,19 @@ class PostgresTarget(Target):
                 with contextlib.suppress(Exception):
                     cur.execute("select pg_advisory_unlock(%s, hashtext(%s))", (_LOCK_KEY, self.cfg.schema))
 
-    def _drop_builds(self) -> None:
+    def _drop_builds(self, create: bool = False) -> None:
         from psycopg2 import sql
 
         with self.cfg.connect(autocommit=True) as con:
             for ns in NAMESPACES:
-                con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(
-                    sql.Identifier(f"{self.schema(ns)}__build")))
+                name = sql.Identifier(f"{self.schema(ns)}__build")
+                con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(name))
+                if create:
+                    con.cursor().execute(sql.SQL("create schema {}").format(name))
 
     @contextlib.contextmanager
     def build(self) -> Iterator[PostgresBuild]:
-        self._drop_builds()  # what a failed or killed run left
+        self._drop_builds(create=True)  # drops what a failed or killed run left
         try:
             yield PostgresBuild(self)
             self.publish()
