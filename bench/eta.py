@@ -1,4 +1,4 @@
-"""Scenario 5: how honest is the time left? A first throttled sync writes the run log; a second one,
+"""Scenario 6: how honest is the time left? A first throttled sync writes the run log; a second one,
 against a fresh simulator (fresh window) serving the same tenant, is watched: every 0.2 s the
 progress display's own estimate (`Progress.eta()`) is sampled. After it finished, the estimate at
 10%, 50% and 90% of its actual duration is compared with the time it actually had left.

@@ -22,10 +22,18 @@ SOURCE_RELATIONS: dict[str, list[tuple[str, str]]] = {
     "bencher": [("bencher", "organization"), ("bencher", "member")],
 }
 
+# (namespace, relation) of each source's history relations: one row per version of a row of a table
+# (`macros/history.sql`, `pipelines/history.py`); readers get them with `grant-reader`.
+HISTORY_RELATIONS: dict[str, list[tuple[str, str]]] = {
+    "benchling": [(WAREHOUSE, f"{t}$history") for t in ("user", "principal", "team", "team_member", "project", "folder")],
+    "paradime": [("paradime", f"{t}$history") for t in ("user", "invited_user", "workspace")],
+    "bencher": [("bencher", f"{t}$history") for t in ("organization", "member")],
+}
+
 # (namespace, relation) kept across syncs: each is carried from the published warehouse into every
 # build before dbt runs (`Build.carry`), extended there (e.g. a dbt incremental `<table>$history`
 # model, the `sync_run` log) and published atomically with the rest. Append yours here.
-PERSISTENT_RELATIONS: list[tuple[str, str]] = [
+PERSISTENT_RELATIONS: list[tuple[str, str]] = [r for rels in HISTORY_RELATIONS.values() for r in rels] + [
     (WAREHOUSE, "sync_run"),  # the run log (pipelines/runlog.py), appended to inside each publish
 ]
 

@@ -25,6 +25,7 @@ from . import journal, runlog
 from .dbt import DbtResult, run_dbt
 from .http import CountingSession
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .history import history_env
 from .progress import Progress
 from .targets import Build, Target, resolve_target
 from .targets.duckdb import duckdb_env
@@ -170,6 +171,7 @@ class SyncResult:
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
     run: Any = None  # the `runlog.RunRecord` written to `sync_run` with the publish
+    synced_at: datetime | None = None  # the sync's start: `_synced_at` of its rows, `valid_from` of its versions
 
 
 @dataclass
@@ -216,8 +218,9 @@ def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synce
     return totals
 
 
-def build_models(build: Build, progress: Progress) -> DbtResult:
-    """dbt build of the models of every source whose raw data is in the build (synced now or before)."""
+def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None) -> DbtResult:
+    """dbt build of the models of every source whose raw data is in the build (synced now or before).
+    `extracted`: the sources extracted in this run and the sync's start (their history's time)."""
     present = build.present_sources()
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
@@ -225,7 +228,7 @@ def build_models(build: Build, progress: Progress) -> DbtResult:
     for namespace, name in PERSISTENT_RELATIONS:
         build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
-    return run_dbt("build", build.dbt_env(), key=build.target.dbt_key,
+    return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
                    extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
 
 
@@ -263,7 +266,7 @@ def sync(
                     extract_seconds = time.monotonic() - started
                     t0 = time.monotonic()
                     if build:
-                        dbt_result = build_models(b, progress)
+                        dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
                     progress.set_stage("publishing")
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
@@ -283,6 +286,7 @@ def sync(
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
         run=run,
+        synced_at=synced_at,
     )
 
 

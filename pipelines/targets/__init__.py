@@ -38,7 +38,7 @@ import contextlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import (NAMESPACES, PERSISTENT_RELATIONS, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
+from ..catalog import (HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
                        relation_label)
 
 __all__ = [
@@ -208,11 +208,11 @@ class Target(abc.ABC):
             raise
 
     def published_relations(self) -> list[tuple[str, str]]:
-        """The catalog relations of every source present in the published warehouse, and the
-        persistent ones (history, the run log `sync_run` for freshness tiles) that exist."""
-        wanted = [r for rels in SOURCE_RELATIONS.values() for r in rels] + list(PERSISTENT_RELATIONS)
-        counts = self.counts(wanted)
-        return [r for r in wanted if counts.get(relation_label(*r)) is not None]
+        """The catalog relations (tables and their history) of every source present in the published
+        warehouse, and the run log `sync_run` (for freshness tiles)."""
+        rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]] + [(WAREHOUSE, "sync_run")]
+        counts = self.counts(rels)
+        return [r for r in rels if counts.get(relation_label(*r)) is not None]
 
 
 def resolve_target(*, duckdb: Path | str | None = None, postgres: Any = None, target: str | None = None,
