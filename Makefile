@@ -28,7 +28,7 @@ demo: $(VENV)/.synced
 	$(VENV)/bin/whsync demo
 
 test: $(VENV)/.synced
-	$(VENV)/bin/python -m pytest -n auto -q $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)

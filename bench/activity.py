@@ -1,4 +1,4 @@
-"""Scenario 6: the activity pass (`whsync sync --activity all`): every listing, then one
+"""Scenario 7: the activity pass (`whsync sync --activity all`): every listing, then one
 `GET /users/{id}/activity` per user, from the same rate budget.
 
     requests floor  R = listing floor (scenarios.floor_requests) + users

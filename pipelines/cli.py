@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from .errors import explain as _explain  # the one-line cause and exit code of a failure
+
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -84,34 +86,6 @@ def _err(message: str, code: int = 1) -> None:
 
     print(f"whsync: error: {redact_configured(message)}", file=sys.stderr, flush=True)
     raise typer.Exit(code)
-
-
-def _explain(exc: BaseException) -> tuple[str, int]:
-    """The one-line cause of a failure (dlt wraps our errors; unwrap them) and the exit code."""
-    from .bencher.client import BencherError
-    from .benchling.activity import ActivityConfigError
-    from .benchling.client import BenchlingError
-    from .benchling.source import MalformedRecordError
-    from .dbt import DbtBuildError
-    from .paradime.client import ParadimeError
-    from .sync import ConfigError
-    from .targets import TargetConfigError, TargetError
-
-    chain = []
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in {id(c) for c in chain}:
-        chain.append(cur)
-        if isinstance(cur, (ConfigError, TargetConfigError, ActivityConfigError)):
-            return str(cur), 2
-        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
-                            ParadimeError, BencherError)):
-            return str(cur), 1
-        inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
-        cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__
-    # no error of ours: the innermost one with a message is the cause, not a wrapper's first line
-    cause = next((c for c in reversed(chain) if str(c).strip()), exc)
-    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-    return f"{type(cause).__name__}: {first[:300]}", 1
 
 
 def _print_counts(counts: dict[str, int | None]) -> None:
@@ -318,6 +292,10 @@ def _register() -> None:
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)
     simulate_app.command("bencher")(simulate_bencher)
+
+    from pipelines.status import status
+
+    app.command("status")(status)
 
 
 _register()

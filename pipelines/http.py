@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -109,8 +110,10 @@ class Retries:
         self.started = time.monotonic()
 
     def failed(self, problem: str, *, retry_after: str | None = None, delay: float | None = None,
-               error: type[Exception] | None = None, refused: bool = False) -> float:
-        """Count a failed try; raise if no retry is left within the policy, else sleep; return the wait."""
+               error: type[Exception] | None = None, refused: bool = False,
+               sleep: Callable[[float], None] = time.sleep) -> float:
+        """Count a failed try; raise if no retry is left within the policy, else wait (with `sleep`: the
+        Benchling client counts a 429's wait as time held back by the rate limit); return the wait."""
         self.tries += 1
         wait = self.policy.delay(self.tries, retry_after) if delay is None else delay
         elapsed = time.monotonic() - self.started
@@ -119,7 +122,7 @@ class Retries:
             raise (error or self.error)(
                 f"{problem} (gave up after {self.tries} tries in {elapsed:.0f}s)") from None
         self.logger.info("%s; retrying in %.1fs (try %d of at most %d)", problem, wait, self.tries + 1, limit)
-        time.sleep(wait)
+        sleep(wait)
         return wait
 
 
@@ -204,3 +207,35 @@ class Redactor(logging.Filter):
 
 REDACTOR = Redactor()
 logging.getLogger("urllib3.connectionpool").addFilter(REDACTOR)
+
+
+class CountingSession(requests.Session):
+    """A session that counts what its clients sent, for the run log: requests, 429 answers, and
+    retries (answers with a retryable status and transport errors: the clients send those again, or
+    give up and fail the sync, which then logs no run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+        self.rate_limited = 0
+        self.retries = 0
+        self._count_lock = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        with self._count_lock:
+            self.requests += 1
+        try:
+            resp = super().request(*args, **kwargs)
+        except (requests.Timeout, requests.ConnectionError):
+            with self._count_lock:
+                self.retries += 1
+            raise
+        if resp.status_code in RETRY_STATUSES:
+            with self._count_lock:
+                self.retries += 1
+                self.rate_limited += resp.status_code == 429
+        return resp
+
+    def counts(self) -> dict[str, int]:
+        with self._count_lock:
+            return {"requests": self.requests, "rate_limited": self.rate_limited, "retries": self.retries}

@@ -22,7 +22,9 @@ from .benchling.client import (
 )
 from .benchling.activity import ActivityCounts, ActivityPolicy
 from .benchling.source import benchling_source
+from . import journal, runlog
 from .dbt import DbtResult, run_dbt
+from .http import CountingSession
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
 from .history import history_env
 from .progress import Progress
@@ -107,15 +109,14 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
         client = config.client()
         progress.stats_fn = lambda: {
             "requests": client.stats.requests,
-            "paced_waits": client.stats.paced_waits,
-            "paced_seconds": client.stats.paced_seconds,
             "rate_limited": client.stats.rate_limited,
             "retries": client.stats.retries,
+            **client.budget.snapshot(),
         }
         progress.activity = ActivityCounts()
         source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
-                                  activity=config.activity, activity_counts=progress.activity,
-                                  on_plan=progress.plan, warn=progress.warn)
+                                  done=progress.resource_done, activity=config.activity,
+                                  activity_counts=progress.activity, on_plan=progress.plan, warn=progress.warn)
         return source, client.stats, client.close
 
     return SourcePlan("benchling", make)
@@ -135,7 +136,9 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
         raise ConfigError(f"Paradime: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return paradime_source(configs, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
 
     return SourcePlan("paradime", make)
 
@@ -152,7 +155,9 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
         raise ConfigError(f"Bencher: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return bencher_source(config, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
 
     return SourcePlan("bencher", make)
 
@@ -169,6 +174,7 @@ class SyncResult:
     counts: dict[str, int | None]
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
+    run: Any = None  # the `runlog.RunRecord` written to `sync_run` with the publish
     synced_at: datetime | None = None  # the sync's start: `_synced_at` of its rows, `valid_from` of its versions
 
 
@@ -252,20 +258,26 @@ def sync(
     target.check()
     target.notify = progress.line
     started = time.monotonic()
-    synced_at = datetime.now(timezone.utc)
+    rec = runlog.Recorder(target.name, [p.name for p in plans], progress, build)
+    synced_at = rec.started_at
     dbt_result = None
-    build_seconds = 0.0
-    with target.secret_safe():
-        with target.lock(wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
-            with target.build() as b:
-                totals = extract_all(plans, b, progress, synced_at)
-                extract_seconds = time.monotonic() - started
-                if build:
+    try:
+        with target.secret_safe():
+            with target.lock(wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
+                rec.use_previous(runlog.read_last_run(target))
+                with target.build() as b:
+                    totals = extract_all(plans, b, progress, synced_at)
+                    extract_seconds = time.monotonic() - started
                     t0 = time.monotonic()
-                    dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
+                    if build:
+                        dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
+                    progress.set_stage("publishing")
+                    run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
-                progress.set_stage("publishing")
-        counts = warehouse_counts(target) if build else {}
+    except BaseException as e:
+        journal.journal_failure(target, rec.failure(e))
+        raise
+    counts = warehouse_counts(target) if build else {}
     return SyncResult(
         warehouse=target.label(),
         seconds=time.monotonic() - started,
@@ -277,6 +289,7 @@ def sync(
         counts=counts,
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
+        run=run,
         synced_at=synced_at,
     )
 

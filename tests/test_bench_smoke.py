@@ -59,9 +59,9 @@ def test_bench_smoke(capsys):
 
 
 def test_bench_activity_smoke(capsys):
-    """Scenario 6 on a tiny tenant: whsync spends exactly the listing floor + one request per user with no
+    """Scenario 7 on a tiny tenant: whsync spends exactly the listing floor + one request per user with no
     429, and the peers (benchling-sdk loop, dlt rest_api) fetch the same users' activity."""
-    assert main(["--smoke", "--no-build", "--scenarios", "6"]) == 0
+    assert main(["--smoke", "--no-build", "--scenarios", "7"]) == 0
     out = capsys.readouterr().out
     listing, users, floor_r = (int(x.replace(",", "")) for x in re.search(
         r"R = listing floor ([\d,]+) \(pageSize 100\) \+ ([\d,]+) users = ([\d,]+) requests", out).groups())

@@ -81,7 +81,8 @@ class ClientStats:
     rate_limited: int = 0  # 429 responses received
     retries: int = 0  # requests re-sent after a 429, a 5xx or a transport error
     paced_waits: int = 0  # times we slept because the window's budget was spent
-    paced_seconds: float = 0.0
+    paced_seconds: float = 0.0  # summed over threads (8 threads waiting 10 s count 80 s)
+    waited_wall_seconds: float = 0.0  # wall-clock time during which any request was held back
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **kw: float) -> None:
@@ -121,16 +122,57 @@ class RateBudget:
         self._min_remaining = 0
         self._sent_after_end: collections.deque[float] = collections.deque()
         self.unlimited = False  # the server sent no rate-limit headers
+        self.window_s: float | None = None  # the window's length: the largest reset header seen
+        self._waiters = 0
+        self._wait_since = 0.0
         self.reserve: Any = None  # () -> listing streams still running (see the class docstring)
         self._rtt = 0.0  # moving average of a request's round trip, seconds
-        self._window_len = 0.0  # longest reset announced: the window's length, about
+
+    def _wait_begins(self) -> None:  # called with self._cond held
+        self._waiters += 1
+        if self._waiters == 1:
+            self._wait_since = time.monotonic()
+
+    def _wait_ends(self) -> None:
+        self._waiters -= 1
+        if self._waiters == 0:
+            self._stats.add(waited_wall_seconds=time.monotonic() - self._wait_since)
+
+    def held_back(self, seconds: float) -> None:
+        """Sleep `seconds` for the rate limit (after a 429), counted in the wall-clock waiting."""
+        with self._cond:
+            self._wait_begins()
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._cond:
+                self._wait_ends()
+
+    def snapshot(self) -> dict[str, float | int | None]:
+        """What the budget knows now, for the time-left estimate: the limit, the window's length,
+        seconds until the current window ends, requests still allowed in it, and the wall-clock
+        seconds spent waiting so far (including a wait in progress)."""
+        with self._cond:
+            now = time.monotonic()
+            waited = self._stats.waited_wall_seconds + (now - self._wait_since if self._waiters else 0.0)
+            if self.limit is None or self.unlimited:
+                return {"limit": None, "window_s": None, "window_left_s": 0.0, "budget_left": 0,
+                        "waited_wall_s": waited}
+            in_window = now < self._window_end
+            return {
+                "limit": self.limit,
+                "window_s": self.window_s,
+                "window_left_s": max(0.0, self._window_end - now) if in_window else 0.0,
+                "budget_left": max(0, self._min_remaining - len(self._inflight)) if in_window else self.limit,
+                "waited_wall_s": waited,
+            }
 
     def _held_back(self, now: float) -> int:
         """Requests of the current window kept for the listings (0 once they are done)."""
         streams = self.reserve() if self.reserve else 0
         if not streams:
             return 0
-        left = (self._window_end - now) if now < self._window_end else self._window_len
+        left = (self._window_end - now) if now < self._window_end else (self.window_s or 0.0)
         return streams * (1 + math.ceil(max(0.0, left) / max(self._rtt, 0.01)))
 
     def _may_send(self, now: float, low: bool = False) -> float:
@@ -164,10 +206,13 @@ class RateBudget:
                 delay = self._may_send(time.monotonic(), low)
                 if delay <= 0:
                     break
+                if not waited:
+                    self._wait_begins()
                 t0 = time.monotonic()
                 self._cond.wait(max(0.005, delay))
                 waited += time.monotonic() - t0
             if waited:
+                self._wait_ends()
                 self._stats.add(paced_waits=1, paced_seconds=waited)
             seq = self._seq
             self._seq += 1
@@ -198,7 +243,7 @@ class RateBudget:
             return
         self.unlimited = False
         self.limit = limit
-        self._window_len = max(self._window_len, reset)
+        self.window_s = max(self.window_s or 0.0, reset) or None
         estimate = time.monotonic() + reset
         if sent_at >= self._window_end:  # sent after the known window ended: a new window's count
             self._window_end = estimate
@@ -426,7 +471,7 @@ class BenchlingClient:
                 except orjson.JSONDecodeError:
                     status = "200 with a body that is not JSON"  # type: ignore[assignment]
             retries.failed(f"Benchling at {self.host} kept answering {method} {template} with HTTP {status}",
-                           delay=delay)
+                           delay=delay, sleep=self.budget.held_back if status == 429 else time.sleep)
             self.stats.add(retries=1)
 
 

@@ -264,6 +264,7 @@ def benchling_source(
     progress: ProgressFn | None = None,
     membership_workers: int = 8,
     full_refresh: bool = False,
+    done: Callable[[str], None] | None = None,
     activity: act.ActivityPolicy | None = None,
     activity_counts: act.ActivityCounts | None = None,
     on_plan: Callable[[str, int], None] | None = None,
@@ -275,12 +276,14 @@ def benchling_source(
     with `modifiedAt` after the previous sync's start (minus `INCREMENTAL_OVERLAP`) and merges them
     by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
     carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
+    `done(table)` is called when a table's listing has ended (for the time-left estimate).
 
     The activity pass (`activity`, see activity.py) starts once the users are listed, at low priority, and
     fills `activity_counts`; `on_plan(resource, n)` announces its size, `warn(line)` its warning.
     """
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
+    ended: Callable[[str], None] = done or (lambda _: None)
     teams_cache = _TeamIds()
     roster = act.Roster(listings={"users", "apps", "teams", "team_memberships", "projects", "folders"},
                         weights={"team_memberships": membership_workers})
@@ -301,9 +304,11 @@ def benchling_source(
             if table == "teams":
                 pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
                 yield from _batched(table, pages, synced_at, report)
+                ended(table)
                 return
             if table not in INCREMENTAL:
                 yield from _batched(table, client.paginate(path, key, params), synced_at, report)
+                ended(table)
                 return
             state = dlt.current.resource_state()
             since = None if full_refresh else state.get("modified_since")
@@ -319,6 +324,7 @@ def benchling_source(
                 pages = roster.watch(pages)
             for batch in _batched(table, pages, synced_at, report):
                 yield dlt.mark.with_hints(batch, hints)
+            ended(table)
             state["modified_since"] = synced_at.isoformat()  # committed only with the load
 
         return dlt.resource(
@@ -336,6 +342,7 @@ def benchling_source(
         try:
             team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
             yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+            ended("team_memberships")
         finally:
             roster.finish("team_memberships")
 

@@ -208,8 +208,9 @@ class Target(abc.ABC):
             raise
 
     def published_relations(self) -> list[tuple[str, str]]:
-        """The catalog relations (tables and their history) of every source present in the published warehouse."""
-        rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]]
+        """The catalog relations (tables and their history) of every source present in the published
+        warehouse, and the run log `sync_run` (for freshness tiles)."""
+        rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]] + [(WAREHOUSE, "sync_run")]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]
 
