@@ -358,7 +358,7 @@ def benchling_source(
         if on_plan:
             on_plan("user_activity", len(order))
         yield from act.fetch(client, order, users, synced_at, counts,
-                             on_done=lambda: report("user_activity", 0, 1), warn=warn or (lambda _: None))
+                             on_done=lambda: report("user_activity", 1, 1), warn=warn or (lambda _: None))
 
     activity_resource = dlt.resource(
         user_activity, name="user_activity", write_disposition="merge", primary_key="user_id",

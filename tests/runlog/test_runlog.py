@@ -80,7 +80,8 @@ def test_dbt_source_freshness_on_the_sync_time(wh, tmp_path):
     shutil.copyfile(wh.sync_kwargs["warehouse"], db)
     select = ["--select", "source:benchling", "source:whsync"]
     seen: dict[str, str] = {}
-    tables = ("users", "apps", "teams", "team_memberships", "projects", "folders", "sync_run")
+    tables = ("users", "apps", "teams", "team_memberships", "projects", "folders", "user_activity", "tenant",
+              "sync_run")
 
     def freshness() -> None:
         run_dbt("source freshness", duckdb_env(db), key=str(db), extra_args=select,
