@@ -91,7 +91,7 @@ def test_dbt_source_freshness_on_the_sync_time(wh, tmp_path):
     assert seen == {t: "pass" for t in tables}
     con = duckdb.connect(str(db))
     try:  # three days pass without a sync
-        for t in ("teams", "team_memberships", "projects", "folders"):
+        for t in ("teams", "team_memberships", "projects", "folders", "tenant"):
             con.execute(f"update benchling_raw.{t} set _synced_at = _synced_at - interval 3 day")
         con.execute("update benchling_raw._dlt_loads set inserted_at = inserted_at - interval 3 day")
         con.execute("update sync_run set finished_at = finished_at - interval 3 day")
