@@ -220,10 +220,12 @@ def demo(
             ]
             with Progress(quiet=quiet) as progress:
                 result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg)
+        report_path = _demo_report(pg, result.warehouse, schema)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
+    print(f"\naccess review: {report_path}  (open it in a browser; CSVs beside it)")
     if pg is not None:
         print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
         print("rows per table:")
@@ -240,6 +242,16 @@ def demo(
         "group by 1 order by 2 desc limit 5'))\"\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
+
+
+def _demo_report(pg, warehouse, schema: str) -> Path:  # noqa: ANN001
+    from .report.cli import make_report
+
+    out = Path("access-review.html") if pg is not None else Path(warehouse).parent / "access-review.html"
+    target = "postgres" if pg is not None else "duckdb"
+    _, files = make_report(duckdb=None if pg else Path(warehouse), target=target, schema=schema, out=out,
+                           since=None, inactive_days=90)
+    return files[0]
 
 
 @app.command("grant-reader")
@@ -267,6 +279,9 @@ def _register() -> None:
     from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
+    from pipelines.report.cli import report
+
+    app.command("report")(report)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)
