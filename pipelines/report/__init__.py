@@ -80,10 +80,11 @@ class ListResult:
     missing: list[str] = field(default_factory=list)
     hints: list[str] = field(default_factory=list)
     preferred: "ListResult | None" = None  # set when a fallback file ran: what the preferred one lacked
+    error: str | None = None  # the query ran and failed (first line of the database's message)
 
     @property
     def ok(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.error
 
     @property
     def count(self) -> int:
@@ -128,6 +129,9 @@ class DuckDBReader:
     def run(self, query: QueryFile, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
         return run_duckdb(self.con, query, params)
 
+    def recover(self) -> None:
+        pass
+
 
 class PostgresReader:
     def __init__(self, con: Any, label: str, schema: str) -> None:
@@ -148,6 +152,10 @@ class PostgresReader:
 
     def run(self, query: QueryFile, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
         return run_postgres(self.con, query, params)
+
+    def recover(self) -> None:
+        if not self.con.autocommit:
+            self.con.rollback()
 
 
 @contextlib.contextmanager
@@ -184,7 +192,7 @@ def parameters(generated_at: datetime, since: datetime, inactive_days: int) -> d
 
 
 def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: datetime | None = None) -> Report:
-    generated_at = generated_at or datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+    generated_at = generated_at or datetime.now(timezone.utc).replace(tzinfo=None)
     if since >= generated_at:
         raise ReportError(f"--since {since:%Y-%m-%d} is not in the past: the review period ends now")
     params = parameters(generated_at, since, inactive_days)
@@ -202,9 +210,15 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
                 preferred.missing = missing
                 preferred.hints = list(dict.fromkeys(hint_for(r, keys[r] in present, reader.role) for r in missing))
             if not missing:
-                cols, rows = reader.run(q, params)
-                result = ListResult(spec, title, q, cols, [tuple(normalize(v) for v in r) for r in rows],
-                                    preferred=preferred if i else None)
+                result = ListResult(spec, title, q, preferred=preferred if i else None)
+                try:
+                    result.columns, rows = reader.run(q, params)
+                except Exception as e:  # noqa: BLE001 - one list failing must not lose the others
+                    text = str(e).strip()
+                    result.error = f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
+                    reader.recover()
+                else:
+                    result.rows = [tuple(normalize(v) for v in r) for r in rows]
                 break
         lists[spec.key] = result
     return Report(reader.label, generated_at, since, inactive_days, lists)

@@ -1,7 +1,6 @@
 """`whsync report`: options and messages; the work is in `pipelines.report`."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -57,8 +56,10 @@ def report(
         msg, code = _explain(e)
         _err(msg, code)
         return
-    missing = [r.title for r in rep.lists.values() if not r.ok]
+    missing = [r.title for r in rep.lists.values() if r.missing]
+    failed = [f"{r.spec.key} ({r.query.name}): {r.error}" for r in rep.lists.values() if r.error]
     print(f"wrote {files[0]} and {len(files) - 1} CSV files beside it", flush=True)
     if missing:
-        print(f"not available on this warehouse ({len(missing)}): {'; '.join(missing)} (the page says why)",
-              file=sys.stdout)
+        print(f"not available on this warehouse ({len(missing)}): {'; '.join(missing)} (the page says why)")
+    if failed:
+        _err(f"{len(failed)} list(s) failed: {'; '.join(failed)}", 1)

@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -35,13 +36,24 @@ class Demo:
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """`whsync demo` into a fresh directory: it syncs the three simulators and writes the report."""
-    d = tmp_path_factory.mktemp("demo")
-    p = whsync(["demo", "--duckdb", str(d / "warehouse.duckdb"), "--quiet"], d)
-    assert p.returncode == 0, p.stderr
-    m = re.search(r"^access review: (\S+)", p.stdout, re.M)
-    assert m, p.stdout
-    return Demo(d / "warehouse.duckdb", Path(m.group(1)), p.stdout)
+    """`whsync demo` into a fresh directory: it syncs the three simulators and writes the report. Run
+    once per session even under xdist: the first worker makes it, the others wait and read it."""
+    base = tmp_path_factory.getbasetemp()
+    d = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "whsync-demo"
+    try:
+        d.mkdir()
+    except FileExistsError:
+        deadline = time.monotonic() + 600
+        while not (d / "done").exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+    else:
+        p = whsync(["demo", "--duckdb", str(d / "warehouse.duckdb"), "--quiet"], d)
+        (d / "done").write_text(f"{p.returncode}\n{p.stdout}\n--stderr--\n{p.stderr}")
+    code, _, out = (d / "done").read_text().partition("\n")
+    assert code == "0", out
+    m = re.search(r"^access review: (\S+)", out, re.M)
+    assert m, out
+    return Demo(d / "warehouse.duckdb", Path(m.group(1)), out)
 
 
 @pytest.fixture(scope="module")

@@ -49,3 +49,16 @@ def test_help_names_the_options():
     assert p.returncode == 0
     for opt in ("--duckdb", "--target", "--schema", "--out", "--since", "--inactive-days"):
         assert opt in p.stdout
+
+
+def test_a_list_whose_query_fails_is_marked_and_the_others_still_render(empty, tmp_path):
+    con = duckdb.connect(str(empty))
+    con.execute("create table access (email varchar)")  # not the documented columns
+    con.close()
+    p = whsync(["report", "--duckdb", str(empty), "--out", str(tmp_path / "r.html")], tmp_path)
+    assert p.returncode == 1
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("whsync: error: 2 list(s) failed: sources (access_review/sources.sql)")
+    page = (tmp_path / "r.html").read_text()
+    assert page.count('data-status="error"') == 2 and "This list failed:" in page
+    assert page.count('data-status="missing"') == len(LISTS) - 2
