@@ -39,12 +39,12 @@ def _report(tmp_path, dsn: str, name: str) -> tuple[dict[str, tuple[str, int | N
 
 
 @pytest.fixture(scope="module")
-def reporter(synced_pg):
+def access_reviewer(synced_pg):
     server, dsn, _ = synced_pg
     db = dsn.rsplit("/", 1)[1]
     admin = PgCon(dsn)
-    admin.execute("create role reporter login password 'rep-pw'")
-    yield server.dsn(db, user="reporter", password="rep-pw"), admin
+    admin.execute("create role access_reviewer login password 'rev-pw'")
+    yield server.dsn(db, user="access_reviewer", password="rev-pw"), admin
     admin.close()
 
 
@@ -52,11 +52,11 @@ def _params(now: datetime) -> dict:
     return {"since": now - timedelta(days=90), "until": now, "inactive_since": now - timedelta(days=90)}
 
 
-def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_duckdb(synced_pg, reporter, tricky,
-                                                                                      tmp_path):
+def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_duckdb(
+        synced_pg, access_reviewer, tricky, tmp_path):
     server, dsn, _ = synced_pg
-    rep_dsn, admin = reporter
-    p = whsync(["grant-reader", "reporter"], tmp_path, {"WHSYNC_POSTGRES_DSN": dsn})
+    rep_dsn, admin = access_reviewer
+    p = whsync(["grant-reader", "access_reviewer"], tmp_path, {"WHSYNC_POSTGRES_DSN": dsn})
     assert p.returncode == 0, p.stderr
 
     lists, _ = _report(tmp_path, rep_dsn, "benchling-only")
@@ -73,10 +73,10 @@ def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_
     expected = install(admin, now, with_other_sources=False)
     lists, page = _report(tmp_path, rep_dsn, "not-granted")
     assert lists["sources"][0] == "missing"
-    assert "the role reporter may not read access: run whsync grant-reader reporter" in re.sub(r"<[^>]+>", "", page)
+    assert "the role access_reviewer may not read access: run whsync grant-reader access_reviewer" in re.sub(r"<[^>]+>", "", page)
 
     for name in STAND_INS:  # what grant-reader will grant once those relations are the warehouse's own
-        admin.execute(f'grant select on "{name}" to reporter')
+        admin.execute(f'grant select on "{name}" to access_reviewer')
     lists, _ = _report(tmp_path, rep_dsn, "full")
     for spec in LISTS:
         if spec.key != "last_synced":  # Benchling-only: its fallback stays (no Paradime/Bencher schemas)
