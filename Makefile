@@ -28,10 +28,10 @@ demo: $(VENV)/.synced
 	$(VENV)/bin/whsync demo
 
 test: $(VENV)/.synced
-	$(VENV)/bin/python -m pytest -n auto -q $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(TOOLS) warehouse.duckdb target dbt_packages logs .pytest_cache
+	rm -rf $(VENV) $(TOOLS) warehouse.duckdb warehouse-docs target dbt_packages logs .pytest_cache

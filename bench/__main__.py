@@ -6,6 +6,8 @@
                                     50 ms latency (~8+ min per client by design) and 1M folders unthrottled
     python -m bench --smoke         a tiny tenant, for the test suite (< 30 s)
     python -m bench --scenarios 3 --folders 10000,100000,1000000
+    python -m bench --scenarios 5 --scale 1 --history-syncs 30 --history-folders 1000000   (history cost)
+    python -m bench --scenarios 6   the time-left estimate of a throttled second sync vs the time it took
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from .eta import scenario_eta
 from .scenarios import SMOKE, STANDARD, Report, header, scenario_throttled, scenario_unthrottled, workdir
 
 
@@ -26,8 +29,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--full", action="store_true",
                       help="add the standard tenant at 60/30 with 50 ms latency and 1M folders unthrottled")
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    p.add_argument("--scenarios", default="1,2,3,4",
-                   help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync (default all)")
+    p.add_argument("--scenarios", default="1,2,3,4,5,6",
+                   help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
+                        "5 history cost, 6 time-left estimate (default all)")
+    p.add_argument("--history-syncs", type=int,
+                   help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
+    p.add_argument("--history-folders", type=int,
+                   help="scenario 5: folders for rows/s with and without history (default: none; --full 1000000)")
     p.add_argument("--scale", type=float, default=0.1, help="quick tenant = standard tenant x SCALE (default 0.1)")
     p.add_argument("--quick-rate-limit", default="30/10",
                    help="simulator limit for the scaled tenant (default 30/10: about as many windows as the "
@@ -72,9 +80,23 @@ def main(argv: list[str] | None = None) -> int:
                                    a.quick_rate_limit, a.latency_ms, peers, second, work, build)
                 if a.full:
                     scenario_throttled(report, "standard", standard, a.rate_limit, a.latency_ms, peers, second, work, build)
+        if "6" in wanted:
+            if a.smoke:
+                scenario_eta(report, "smoke", replace(SMOKE, seed=a.seed), "8/1", 0, work, build)
+            else:
+                scenario_eta(report, "standard" if a.scale == 1 else f"scaled x{a.scale:g}", standard.scaled(a.scale),
+                             a.quick_rate_limit, a.latency_ms, work, build)
+                if a.full:
+                    scenario_eta(report, "standard", standard, a.rate_limit, a.latency_ms, work, build)
         if "3" in wanted:
             base = replace(SMOKE, seed=a.seed) if a.smoke else standard
             scenario_unthrottled(report, folder_sizes, base, work, build)
+        if "5" in wanted and build:
+            from .history import scenario_history
+
+            hsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
+            syncs = a.history_syncs or (2 if a.smoke else 30 if a.full else 5)
+            scenario_history(report, hsizes, syncs, work, a.history_folders or (1_000_000 if a.full else None))
     if a.json:
         a.json.write_text(json.dumps({"header": report.lines[0], "data": report.data}, indent=2, default=str))
     return 0

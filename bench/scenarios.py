@@ -254,6 +254,11 @@ def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
 
     progress = StageClock(quiet=True)
     progress.marks = []
+    if spec.get("dbt_args"):  # e.g. the history models excluded (bench/history.py)
+        import pipelines.sync as sync_module
+
+        real = sync_module.run_dbt
+        sync_module.run_dbt = lambda *a, extra_args=None, **kw: real(*a, extra_args=[*(extra_args or []), *spec["dbt_args"]], **kw)
     cfg = BenchlingConfig(spec["base_url"], api_key=API_KEY)
     t0 = time.monotonic()
     res = sync(benchling=cfg, warehouse=Path(spec["db"]), build=spec.get("build", True), progress=progress)
@@ -297,13 +302,14 @@ def _child(spec_path: str) -> None:
     Path(spec["out"]).write_text(json.dumps(out))
 
 
-def run_client(client: str, sim: SimProcess, db: Path, build: bool = True, timeout_s: float = 3600) -> Run:
+def run_client(client: str, sim: SimProcess, db: Path, build: bool = True, timeout_s: float = 3600,
+               dbt_args: list[str] | None = None) -> Run:
     """Run one client in a child process against `sim`; requests and 429s from the simulator."""
     before = sim.stats()
     cpu0 = sim.cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="whsync-bench-") as tmp:
         spec = {"client": client, "base_url": sim.base_url, "root_url": sim.root_url, "db": str(db),
-                "build": build, "out": str(Path(tmp) / "out.json")}
+                "build": build, "out": str(Path(tmp) / "out.json"), "dbt_args": dbt_args}
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec))
         env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "DO_NOT_TRACK": "1",

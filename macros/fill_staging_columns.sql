@@ -4,7 +4,7 @@
     `source_relation`: the model's `source(...)`. `columns`: in output order, one
     `(raw column, type[, alias])` each; the alias defaults to the raw column's name. The type
     `utc_timestamp` sends the value through the `utc_timestamp` macro (a naive UTC `timestamp`);
-    any other type is a plain `cast(... as <type>)`.
+    any other is a kind of `sql_type` (`string`, `timestamptz`, `boolean`, `bigint`), cast with `dbt.cast`.
 
     A column the raw table does not have (yet) is a typed NULL; a missing raw table gives the same
     columns and no rows (`where false`), so downstream models never break. -#}
@@ -21,9 +21,9 @@ renamed as (
         {%- set raw, type = col[0], col[1] %}
         {%- set alias = col[2] if col | length > 2 else raw %}
         {% if type == 'utc_timestamp' -%}
-            {%- if raw | lower in have %}{{ utc_timestamp(raw) }}{% else %}cast(null as timestamp){% endif -%}
+            {%- if raw | lower in have %}{{ utc_timestamp(raw) }}{% else %}{{ typed_null('timestamp') }}{% endif -%}
         {%- else -%}
-            {%- if raw | lower in have %}cast({{ raw }} as {{ type }}){% else %}cast(null as {{ type }}){% endif -%}
+            {%- if raw | lower in have %}{{ dbt.cast(raw, sql_type(type)) }}{% else %}{{ typed_null(type) }}{% endif -%}
         {%- endif %} as {{ alias }}{{ "," if not loop.last }}
     {%- endfor %}
     from source

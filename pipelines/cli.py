@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from .errors import explain as _explain  # the one-line cause and exit code of a failure
+
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -42,52 +44,48 @@ WAIT_OPTION = typer.Option(
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(
     "duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or postgres (the "
-    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml).",
+    "database of WHSYNC_POSTGRES_DSN, or destination.postgres.credentials in .dlt/secrets.toml, or libpq's "
+    "PGHOST/PGUSER/PGDATABASE/PGSERVICE; passwords from the DSN, PGPASSWORD or ~/.pgpass).",
 )
-SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the schema of the warehouse tables and views.")
+SCHEMA_OPTION = typer.Option(
+    "public", "--schema", help="PostgreSQL only: the warehouse, one per schema (several per database: each "
+    "keeps its own raw, staging and Paradime/Bencher schemas, named <schema>__*; public keeps the names of "
+    "earlier releases).",
+)
 
 
-def _postgres(target: str, schema: str):  # noqa: ANN202 - PgConfig | None, imported lazily
-    """The PostgreSQL connection for --target postgres, None for duckdb."""
-    from .postgres import PostgresConfigError, resolve
+def _storage_version(value: str) -> str:
+    from .duckdb_storage import StorageVersionError, normalize
 
-    if target == "duckdb":
-        return None
-    if target != "postgres":
-        raise PostgresConfigError(f"--target {target!r}: choose duckdb or postgres")
-    return resolve(schema)
+    try:
+        return normalize(value)
+    except StorageVersionError as e:
+        _err(f"--duckdb-storage-version: {e}", 2)
+        raise
+
+
+STORAGE_OPTION = typer.Option("v1.4.0", "--duckdb-storage-version", callback=_storage_version,
+                              help="DuckDB storage format of the warehouse file: v1.4.0 (default) opens in DuckDB "
+                              "1.4 (the long-term-support line) and later, as the DuckDB drivers of BI tools do; "
+                              "'latest' is this DuckDB's newest format. A warehouse in another format is "
+                              "converted once (data, views and sync state kept).")
+
+
+def _target(target: str, schema: str, duckdb: Path | None = None, storage_version: str | None = None):  # noqa: ANN202 - a targets.Target
+    """The warehouse of --target (duckdb: the --duckdb file; postgres: the configured connection)."""
+    from .settings import check
+    from .targets import resolve_target
+
+    check()  # a .dlt/*.toml that does not parse is that error, not "no connection"
+
+    return resolve_target(target=target, duckdb=duckdb, schema=schema, duckdb_storage_version=storage_version)
 
 
 def _err(message: str, code: int = 1) -> None:
-    from .postgres import redact_configured
+    from .targets.pgconn import redact_configured
 
     print(f"whsync: error: {redact_configured(message)}", file=sys.stderr, flush=True)
     raise typer.Exit(code)
-
-
-def _explain(exc: BaseException) -> tuple[str, int]:
-    """The one-line cause of a failure (dlt wraps our errors; unwrap them) and the exit code."""
-    from .bencher.client import BencherError
-    from .benchling.client import BenchlingError
-    from .benchling.source import MalformedRecordError
-    from .dbt import DbtBuildError
-    from .paradime.client import ParadimeError
-    from .postgres import PostgresBusyError, PostgresConfigError, PostgresError
-    from .sync import ConfigError
-    from .warehouse import WarehouseBusyError
-
-    seen = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, (ConfigError, PostgresConfigError)):
-            return str(cur), 2
-        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, WarehouseBusyError,
-                            PostgresError, PostgresBusyError, ParadimeError, BencherError)):
-            return str(cur), 1
-        cur = cur.__cause__ or cur.__context__
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"{type(exc).__name__}: {first[:300]}", 1
 
 
 def _print_counts(counts: dict[str, int | None]) -> None:
@@ -123,6 +121,7 @@ def sync(
     ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Sync a Benchling tenant (and/or Paradime, Bencher) into the warehouse, then build the tables.
 
@@ -136,11 +135,11 @@ def sync(
     from .sync import plans_for, sync as run_sync
 
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
+        tgt.check()
         plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
         with Progress(quiet=quiet) as progress:
-            result = run_sync(plans=plans, warehouse=duckdb, build=build, progress=progress, wait_seconds=wait,
-                              postgres=pg)
+            result = run_sync(plans=plans, target=tgt, build=build, progress=progress, wait_seconds=wait)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
         msg, code = _explain(e)
         _err(msg, code)
@@ -157,19 +156,18 @@ def sync(
 @app.command()
 def build(
     duckdb: Path = DUCKDB_OPTION, target: str = TARGET_OPTION, schema: str = SCHEMA_OPTION,
-    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION,
+    wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION, duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
-    from .postgres import table_counts as pg_counts
     from .progress import Progress
-    from .sync import WAREHOUSE_TABLES, build_only, warehouse_counts
+    from .sync import build_only, warehouse_counts
 
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
         with Progress(quiet=quiet) as progress:
-            res = build_only(warehouse=duckdb, progress=progress, wait_seconds=wait, postgres=pg)
-        where = pg.label() if pg else str(duckdb.resolve())
-        counts = pg_counts(pg, WAREHOUSE_TABLES) if pg else warehouse_counts(duckdb.resolve())
+            res = build_only(target=tgt, progress=progress, wait_seconds=wait)
+        where = tgt.label()
+        counts = warehouse_counts(tgt)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
@@ -185,6 +183,7 @@ def demo(
     target: str = TARGET_OPTION,
     schema: str = SCHEMA_OPTION,
     quiet: bool = QUIET_OPTION,
+    duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
     three, build the warehouse, and print each table's row count and a query to try.
@@ -204,7 +203,8 @@ def demo(
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
     workspaces = generate_workspaces(seed=seed)
     try:
-        pg = _postgres(target, schema)
+        tgt = _target(target, schema, duckdb, duckdb_storage_version)
+        tgt.check()
         with contextlib.ExitStack() as stack:
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
             pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
@@ -219,39 +219,39 @@ def demo(
                 bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
             ]
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, warehouse=duckdb, progress=progress, postgres=pg)
-        report_path = _demo_report(pg, result.warehouse, schema)
+                result = run_sync(plans=plans, target=tgt, progress=progress)
+        report_path = _demo_report(tgt, result.warehouse)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
     print(f"\naccess review: {report_path}  (open it in a browser; CSVs beside it)")
-    if pg is not None:
-        print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
-        print("rows per table:")
-        _print_counts(result.counts)
-        print('\ntry:  psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
-        return
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
+    if tgt.name == "postgres":
+        where = "" if schema == "public" else f"PGOPTIONS='-c search_path={schema}' "
+        print(f'\ntry:  {where}psql "$WHSYNC_POSTGRES_DSN" -c \'select "archive_purpose$", count(*) from "project$raw" group by 1\'')
+        return
+    import shlex
+
+    default = Path(result.warehouse) == Path("warehouse.duckdb").resolve()
+    where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
     print(
         "\ntry:\n"
-        f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{result.warehouse}', read_only=True)"
-        ".sql('select t.name as team, count(*) as members from team_member m join team t on t.id = m.team_id "
-        "group by 1 order by 2 desc limit 5'))\"\n"
+        f"  .venv/bin/whsync sql{where} 'select t.name as team, count(*) as members from team_member m "
+        "join team t on t.id = m.team_id group by 1 order by 2 desc limit 5'\n"
+        f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
 
 
-def _demo_report(pg, warehouse, schema: str) -> Path:  # noqa: ANN001
+def _demo_report(tgt, warehouse) -> Path:  # noqa: ANN001 - a targets.Target
+    """The demo's access review: beside the DuckDB file, or in the working directory for PostgreSQL."""
     from .report.cli import make_report
 
-    out = Path("access-review.html") if pg is not None else Path(warehouse).parent / "access-review.html"
-    target = "postgres" if pg is not None else "duckdb"
-    _, files = make_report(duckdb=None if pg else Path(warehouse), target=target, schema=schema, out=out,
-                           since=None, inactive_days=90)
-    return files[0]
+    out = Path(warehouse).parent / "access-review.html" if tgt.name == "duckdb" else Path("access-review.html")
+    return make_report(tgt, out=out, since=None, inactive_days=90)[1][0]
 
 
 @app.command("grant-reader")
@@ -259,33 +259,39 @@ def grant_reader(
     role: str = typer.Argument(..., help="An existing PostgreSQL role (e.g. a LOGIN role for a BI tool)."),
     schema: str = SCHEMA_OPTION,
 ) -> None:
-    """PostgreSQL only: let ROLE read the warehouse (SELECT on its views and $raw tables, USAGE on
-    its schema) and nothing else: no raw (benchling_raw), staging or dlt tables. The grants survive
-    later syncs. The connection is WHSYNC_POSTGRES_DSN (or destination.postgres.credentials)."""
-    from .postgres import grant_reader as grant, resolve
-    from .sync import WAREHOUSE_TABLES
-
+    """PostgreSQL only: let ROLE read the warehouse of --schema (SELECT on its views and $raw tables and
+    its Paradime/Bencher tables, USAGE on their schemas) and nothing else: no raw (benchling_raw),
+    staging, dlt tables or other warehouses. The grants survive later syncs; run it again after adding
+    a source. The connection is the one `sync --target postgres` uses."""
     try:
-        cfg = resolve(schema)
-        granted = grant(cfg, role, WAREHOUSE_TABLES)
+        tgt = _target("postgres", schema)
+        granted = tgt.grant_reader(role, tgt.published_relations())
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
-    print(f"granted {role} SELECT on {len(granted)} relations in {cfg.label()}: {', '.join(granted)}")
+    print(f"granted {role} SELECT on {len(granted)} relations in {tgt.label()}: {', '.join(granted)}")
 
 
 def _register() -> None:
     from pipelines.bencher.simulator.cli import simulate_bencher
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
+    from pipelines.docs import docs as docs_command
     from pipelines.report.cli import report
+    from pipelines.sqlcmd import sql as sql_command
 
+    app.command("sql")(sql_command)
+    app.command("docs")(docs_command)
     app.command("report")(report)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)
     simulate_app.command("bencher")(simulate_bencher)
+
+    from pipelines.status import status
+
+    app.command("status")(status)
 
 
 _register()

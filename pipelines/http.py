@@ -1,15 +1,45 @@
 """Helpers shared by the HTTP clients (Benchling, Paradime, Bencher): the refusal to send credentials
-over plain http, which statuses are worth another attempt, exponential backoff with jitter, and the
-server's ``Retry-After``."""
+over plain http to anything but loopback, the one retry policy (bounded in tries and in total time;
+which statuses and transport failures are worth another try, exponential backoff with jitter, the
+server's ``Retry-After``) and the redaction of secrets from messages and logs."""
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
+import socket
+import threading
 import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
+import requests
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+
+
 def is_loopback(host: str) -> bool:
-    return host in ("localhost", "::1") or host.startswith("127.")
+    """True for an IP literal in 127.0.0.0/8 or ``::1`` (also ``::ffff:127.x.y.z``), or the name
+    ``localhost`` when every address it resolves to is loopback. Any other name is not loopback,
+    whatever it starts with: ``127.0.0.1.nip.io`` resolves wherever its owner wants."""
+    ip = _ip(host)
+    if ip is not None:
+        mapped = getattr(ip, "ipv4_mapped", None)
+        return (mapped or ip).is_loopback
+    if host.lower().rstrip(".") != "localhost":
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = [_ip(str(info[4][0])) for info in infos]
+    return bool(addresses) and all(a is not None and a.is_loopback for a in addresses)
 
 
 def refuse_plain_http(url: str, secret: str, allow_insecure_http: bool, show_host: bool = True) -> None:
@@ -48,29 +78,164 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None
 
 
-def retry_delay(attempt: int, retry_after: str | None, base: float, cap: float) -> float:
-    """The backoff for ``attempt``, but at least the server's ``Retry-After`` (up to MAX_RETRY_AFTER)."""
-    delay = backoff_delay(attempt, base, cap)
-    wait = retry_after_seconds(retry_after)
-    if wait is not None:
-        delay = max(delay, min(wait, MAX_RETRY_AFTER))
-    return delay
+@dataclass(frozen=True)
+class RetryPolicy:
+    """The one retry policy of the three clients: at most ``max_tries`` tries of a request (``refused_tries``
+    when the host refuses the connection: nothing listens, waiting rarely helps), and no wait that would
+    end more than ``max_seconds`` after the first try began. Waits back off exponentially with jitter from
+    ``base`` up to ``cap`` seconds, and are at least the server's ``Retry-After`` (up to MAX_RETRY_AFTER)."""
+
+    max_tries: int = 6
+    max_seconds: float = 300.0
+    base: float = 0.5
+    cap: float = 15.0
+    refused_tries: int = 3
+
+    def delay(self, tries: int, retry_after: str | None = None) -> float:
+        """The wait after the ``tries``-th failed try (1-based)."""
+        delay = backoff_delay(tries, self.base, self.cap)
+        wait = retry_after_seconds(retry_after)
+        if wait is not None:
+            delay = max(delay, min(wait, MAX_RETRY_AFTER))
+        return delay
 
 
-def give_up_or_wait(
-    problem: str,
-    attempt: int,
-    max_retries: int,
-    retry_after: str | None,
-    *,
-    base: float,
-    cap: float,
-    error: type[Exception],
-    logger: logging.Logger,
-) -> None:
-    """After the failed 0-based ``attempt``: raise ``error`` naming ``problem`` when no retry is
-    left, else log the retry and sleep for :func:`retry_delay`."""
-    if attempt >= max_retries:
-        raise error(f"{problem} (gave up after {attempt + 1} attempts)") from None
-    logger.warning("%s; retrying (attempt %d of %d)", problem, attempt + 2, max_retries + 1)
-    time.sleep(retry_delay(attempt, retry_after, base, cap))
+class Retries:
+    """The tries of one request under a :class:`RetryPolicy`. After each failed try, :meth:`failed` either
+    sleeps before the next or raises ``error`` naming the problem, the tries and the time spent."""
+
+    def __init__(self, policy: RetryPolicy, error: type[Exception], logger: logging.Logger) -> None:
+        self.policy, self.error, self.logger = policy, error, logger
+        self.tries = 0
+        self.started = time.monotonic()
+
+    def failed(self, problem: str, *, retry_after: str | None = None, delay: float | None = None,
+               error: type[Exception] | None = None, refused: bool = False,
+               sleep: Callable[[float], None] = time.sleep) -> float:
+        """Count a failed try; raise if no retry is left within the policy, else wait (with `sleep`: the
+        Benchling client counts a 429's wait as time held back by the rate limit); return the wait."""
+        self.tries += 1
+        wait = self.policy.delay(self.tries, retry_after) if delay is None else delay
+        elapsed = time.monotonic() - self.started
+        limit = min(self.policy.max_tries, self.policy.refused_tries) if refused else self.policy.max_tries
+        if self.tries >= limit or elapsed + wait > self.policy.max_seconds:
+            raise (error or self.error)(
+                f"{problem} (gave up after {self.tries} tries in {elapsed:.0f}s)") from None
+        self.logger.info("%s; retrying in %.1fs (try %d of at most %d)", problem, wait, self.tries + 1, limit)
+        sleep(wait)
+        return wait
+
+
+def transport_failure(exc: BaseException) -> str:
+    """What went wrong below HTTP, from the exception types (requests wraps urllib3, which wraps socket):
+    ``unknown host``, ``refused``, ``timeout`` or ``dropped``."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen or not isinstance(e, BaseException):
+            continue
+        seen.add(id(e))
+        if isinstance(e, socket.gaierror):
+            return "unknown host"
+        if isinstance(e, ConnectionRefusedError):
+            return "refused"
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    if isinstance(exc, requests.Timeout):
+        return "timeout"
+    return "dropped"
+
+
+def send_with_retries(send: Callable[[], requests.Response], retries: Retries, what: str, target: str,
+                      timeout: float, detail: Callable[[requests.Response], str] = lambda r: "") -> requests.Response:
+    """``send()`` until it answers a status that is not worth another try (returned, whatever it is).
+    Timeouts, dropped or refused connections and RETRY_STATUSES are retried under ``retries``; an unknown
+    host fails at once. Messages name ``what`` and ``target``, never the exception's text (it may carry a
+    secret URL), and exceptions are not chained."""
+    while True:
+        retry_after = None
+        try:
+            resp = send()
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            kind = transport_failure(exc)
+            if kind == "unknown host":
+                raise retries.error(f"{what}: host {target} is unknown (check the URL)") from None
+            problem = (f"{what}: no answer from {target} within {timeout:g}s" if kind == "timeout" else
+                       f"{what}: cannot connect to {target} (connection {'refused' if kind == 'refused' else 'dropped'})")
+            retries.failed(problem, refused=kind == "refused")
+            continue
+        except requests.RequestException as exc:
+            raise retries.error(f"{what}: request failed ({type(exc).__name__})") from None
+        if resp.status_code not in RETRY_STATUSES:
+            return resp
+        retries.failed(f"{what}: HTTP {resp.status_code}{detail(resp)}", retry_after=resp.headers.get("Retry-After"))
+
+
+def redact(text: str, secrets: Iterable[str], limit: int = 500) -> str:
+    """``text`` with every non-empty secret replaced by ``***``, cut to ``limit`` characters."""
+    for s in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(s, "***")
+    return text[:limit]
+
+
+class Redactor(logging.Filter):
+    """Masks registered secret strings (endpoints, keys, tokens, their Basic forms) in log records, e.g.
+    urllib3's debug lines that carry the request path."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def register(self, *values: str | None) -> None:
+        for v in values:
+            if not v:
+                continue
+            self.secrets.add(v)
+            if "://" in v:  # urllib3 logs a URL's host and path separately: mask the path too
+                path = v.split("://", 1)[1].partition("/")[2]
+                if path:
+                    self.secrets.add("/" + path)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            msg = record.getMessage()
+            clean = redact(msg, self.secrets, limit=len(msg))
+            if clean != msg:
+                record.msg, record.args = clean, None
+        return True
+
+
+REDACTOR = Redactor()
+logging.getLogger("urllib3.connectionpool").addFilter(REDACTOR)
+
+
+class CountingSession(requests.Session):
+    """A session that counts what its clients sent, for the run log: requests, 429 answers, and
+    retries (answers with a retryable status and transport errors: the clients send those again, or
+    give up and fail the sync, which then logs no run)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+        self.rate_limited = 0
+        self.retries = 0
+        self._count_lock = threading.Lock()
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        with self._count_lock:
+            self.requests += 1
+        try:
+            resp = super().request(*args, **kwargs)
+        except (requests.Timeout, requests.ConnectionError):
+            with self._count_lock:
+                self.retries += 1
+            raise
+        if resp.status_code in RETRY_STATUSES:
+            with self._count_lock:
+                self.retries += 1
+                self.rate_limited += resp.status_code == 429
+        return resp
+
+    def counts(self) -> dict[str, int]:
+        with self._count_lock:
+            return {"requests": self.requests, "rate_limited": self.rate_limited, "retries": self.retries}

@@ -4,8 +4,8 @@ publish it atomically. The CLI (`cli.py`) only parses options and prints; the wo
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,24 +21,20 @@ from .benchling.client import (
     normalize_base_url,
 )
 from .benchling.source import benchling_source
+from . import journal, runlog
 from .dbt import DbtResult, run_dbt
+from .http import CountingSession
+from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .history import history_env
 from .progress import Progress
-from .warehouse import building_copy, exclusive_lock, remove_leftovers, table_counts
+from .targets import Build, Target, resolve_target
+from .targets.duckdb import duckdb_env
+from . import settings
+from .settings import ConfigError
 
-WAREHOUSE_TABLES = [
-    "user", "principal", "team", "team_member", "project", "folder",
-    "user$raw", "principal$raw", "team$raw", "team_member$raw", "project$raw", "folder$raw",
-]
-# (schema, table) of each source's warehouse tables, for the counts printed after a sync
-SOURCE_TABLES = {
-    "benchling": [("main", t) for t in WAREHOUSE_TABLES],
-    "paradime": [("paradime", "user"), ("paradime", "invited_user"), ("paradime", "workspace")],
-    "bencher": [("bencher", "organization"), ("bencher", "member")],
-}
+__all__ = ["WAREHOUSE_TABLES", "duckdb_env", "sync", "build_only", "plans_for"]
 
 
-class ConfigError(ValueError):
-    """Bad or missing configuration: the message says which value and what to do."""
 
 
 @dataclass
@@ -63,24 +59,12 @@ class BenchlingConfig:
 
 
 def _secret(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.secrets.get(dlt_key)
-    except Exception:  # noqa: BLE001 - a missing or unreadable secrets.toml means "not set"
-        v = None
+    v = settings.secret(dlt_key, env)
     return str(v) if v else None
 
 
 def _config(env: str, dlt_key: str) -> str | None:
-    v = os.environ.get(env)
-    if v:
-        return v
-    try:
-        v = dlt.config.get(dlt_key)
-    except Exception:  # noqa: BLE001
-        v = None
+    v = settings.config(dlt_key, env)
     return str(v) if v else None
 
 
@@ -110,15 +94,11 @@ def benchling_config(base_url: str | None, allow_insecure_http: bool = False) ->
     return config
 
 
-SOURCES = ("benchling", "paradime", "bencher")
-
-
 @dataclass
 class SourcePlan:
     """One source to extract: its name, raw dataset and how to make its dlt source."""
 
     name: str
-    dataset: str
     make: Any  # (synced_at, progress) -> (dlt source, stats or None, close callable)
 
 
@@ -127,15 +107,15 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
         client = config.client()
         progress.stats_fn = lambda: {
             "requests": client.stats.requests,
-            "paced_waits": client.stats.paced_waits,
-            "paced_seconds": client.stats.paced_seconds,
             "rate_limited": client.stats.rate_limited,
             "retries": client.stats.retries,
+            **client.budget.snapshot(),
         }
-        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh)
+        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
+                                  done=progress.resource_done)
         return source, client.stats, client.close
 
-    return SourcePlan("benchling", "benchling_raw", make)
+    return SourcePlan("benchling", make)
 
 
 def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = False) -> SourcePlan:
@@ -152,9 +132,11 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
         raise ConfigError(f"Paradime: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return paradime_source(configs, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
 
-    return SourcePlan("paradime", "paradime_raw", make)
+    return SourcePlan("paradime", make)
 
 
 def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -> SourcePlan:
@@ -169,14 +151,16 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
         raise ConfigError(f"Bencher: {e}") from None
 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        return bencher_source(config, synced_at=synced_at), None, lambda: None
+        session = CountingSession()
+        progress.stats_fn = session.counts
+        return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
 
-    return SourcePlan("bencher", "bencher_raw", make)
+    return SourcePlan("bencher", make)
 
 
 @dataclass
 class SyncResult:
-    warehouse: Path
+    warehouse: str
     seconds: float
     rows: dict[str, int]
     requests: int
@@ -186,10 +170,8 @@ class SyncResult:
     counts: dict[str, int | None]
     extract_seconds: float = 0.0
     build_seconds: float = 0.0
-
-
-def duckdb_env(path: Path) -> dict[str, str]:
-    return {"WHSYNC_TARGET": "duckdb", "WHSYNC_DUCKDB_PATH": str(path)}
+    run: Any = None  # the `runlog.RunRecord` written to `sync_run` with the publish
+    synced_at: datetime | None = None  # the sync's start: `_synced_at` of its rows, `valid_from` of its versions
 
 
 @dataclass
@@ -199,22 +181,20 @@ class ExtractTotals:
     retries: int = 0
 
 
-def extract(
-    plan: SourcePlan, destination: Any, progress: Progress, synced_at: datetime, file_format: str | None
-) -> Any:
-    """Run one source's dlt pipeline into `destination`; return its client stats (or None)."""
+def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datetime) -> Any:
+    """Run one source's dlt pipeline into the build; return its client stats (or None)."""
     source, stats, close = plan.make(synced_at, progress)
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
         # published warehouse is the only state there is (nothing stale on disk after a failed run).
-        with tempfile.TemporaryDirectory(prefix="whsync-dlt-") as pipelines_dir:
+        with settings.dlt_working_dir() as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
-                destination=destination,
-                dataset_name=plan.dataset,
+                destination=build.destination(),
+                dataset_name=build.dataset(plan.name),
                 pipelines_dir=pipelines_dir,
             )
-            pipeline.run(source, loader_file_format=file_format)
+            pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
             if plan.name != "benchling":  # sources without live page counts: report what dlt loaded
                 counts = pipeline.last_trace.last_normalize_info.row_counts
                 for table, n in counts.items():
@@ -225,15 +205,12 @@ def extract(
     return stats
 
 
-def extract_all(
-    plans: list[SourcePlan], destination: Any, progress: Progress, synced_at: datetime,
-    formats: dict[str, str | None],
-) -> ExtractTotals:
-    """Extract every plan in turn; `formats` maps a source name (or "*") to dlt's loader file format."""
+def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synced_at: datetime) -> ExtractTotals:
+    """Extract every plan in turn into the build."""
     totals = ExtractTotals()
     for plan in plans:
         progress.set_stage(f"extracting from {plan.name.capitalize()}")
-        stats = extract(plan, destination, progress, synced_at, formats.get(plan.name, formats.get("*")))
+        stats = extract(plan, build, progress, synced_at)
         if stats is not None:
             totals.requests += stats.requests
             totals.rate_limited += stats.rate_limited
@@ -241,17 +218,18 @@ def extract_all(
     return totals
 
 
-def dbt_selection(plans: list[SourcePlan], db_path: Path) -> list[str]:
-    """Build the models of every source whose raw data is in the warehouse (synced now or before)."""
-    import duckdb
-
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-    finally:
-        con.close()
-    present = [name for name in SOURCES if f"{name}_raw" in schemas]
-    return [f"path:models/staging/{name}+" for name in present]
+def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None) -> DbtResult:
+    """dbt build of the models of every source whose raw data is in the build (synced now or before).
+    `extracted`: the sources extracted in this run and the sync's start (their history's time)."""
+    present = build.present_sources()
+    if not present:
+        raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
+    progress.set_stage("building the warehouse (dbt)")
+    for namespace, name in PERSISTENT_RELATIONS:
+        build.carry(namespace, name)
+    select = [f"path:models/staging/{name}+" for name in present]
+    return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
+                   extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
 
 
 def sync(
@@ -263,43 +241,41 @@ def sync(
     wait_seconds: float = 0.0,
     plans: list[SourcePlan] | None = None,
     postgres: Any = None,
+    target: Target | None = None,
 ) -> SyncResult:
-    """Sync the given sources (default: Benchling with `benchling`) into `warehouse`, then build.
-    With `postgres` (a `postgres.PgConfig`) the target is that PostgreSQL database instead."""
+    """Sync the given sources (default: Benchling with `benchling`) into the target (or the DuckDB
+    file `warehouse`, or the PostgreSQL `postgres` PgConfig), then build and publish atomically."""
     plans = list(plans or [])
     if benchling is not None:
         plans.insert(0, benchling_plan(benchling))
     if not plans:
         raise ConfigError("nothing to sync: no source given")
-    if postgres is not None:
-        from .postgres import sync_postgres
-
-        return sync_postgres(cfg=postgres, plans=plans, build=build, progress=progress, wait_seconds=wait_seconds)
-    assert warehouse is not None, "a DuckDB sync needs the warehouse path"
+    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
+    target.check()
+    target.notify = progress.line
     started = time.monotonic()
-    synced_at = datetime.now(timezone.utc)
-    warehouse = warehouse.resolve()
+    rec = runlog.Recorder(target.name, [p.name for p in plans], progress, build)
+    synced_at = rec.started_at
     dbt_result = None
-    build_seconds = 0.0
-    with exclusive_lock(
-        warehouse, wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")
-    ):
-        remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
-            totals = extract_all(plans, dlt.destinations.duckdb(str(db)), progress, synced_at,
-                                 {"benchling": "parquet", "*": "jsonl"})
-            extract_seconds = time.monotonic() - started
-            if build:
-                progress.set_stage("building the warehouse (dbt)")
-                t0 = time.monotonic()
-                select = dbt_selection(plans, db)
-                dbt_result = run_dbt("build", duckdb_env(db), key=str(warehouse),
-                                     extra_args=["--select", *select])
-                build_seconds = time.monotonic() - t0
-            progress.set_stage("publishing")
-    counts = warehouse_counts(warehouse) if build else {}
+    try:
+        with target.secret_safe():
+            with target.lock(wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
+                rec.use_previous(runlog.read_last_run(target))
+                with target.build() as b:
+                    totals = extract_all(plans, b, progress, synced_at)
+                    extract_seconds = time.monotonic() - started
+                    t0 = time.monotonic()
+                    if build:
+                        dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
+                    progress.set_stage("publishing")
+                    run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
+                    build_seconds = time.monotonic() - t0
+    except BaseException as e:
+        journal.journal_failure(target, rec.failure(e))
+        raise
+    counts = warehouse_counts(target) if build else {}
     return SyncResult(
-        warehouse=warehouse,
+        warehouse=target.label(),
         seconds=time.monotonic() - started,
         rows=dict(progress.rows),
         requests=totals.requests,
@@ -309,12 +285,14 @@ def sync(
         counts=counts,
         extract_seconds=extract_seconds,
         build_seconds=build_seconds,
+        run=run,
+        synced_at=synced_at,
     )
 
 
-def warehouse_counts(warehouse: Path) -> dict[str, int | None]:
-    """Row counts of the warehouse tables of every source present in the warehouse."""
-    counts = table_counts(warehouse, [t for tables in SOURCE_TABLES.values() for t in tables])
+def warehouse_counts(target: Target) -> dict[str, int | None]:
+    """Row counts of the warehouse relations of every source present in the warehouse."""
+    counts = target.counts([r for rels in SOURCE_RELATIONS.values() for r in rels])
     present = {n for n, c in counts.items() if c is not None}
     return {n: c for n, c in counts.items() if c is not None or not present}
 
@@ -323,6 +301,7 @@ def plans_for(
     names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+    settings.check()
     wanted: list[str] = []
     for n in names or ["benchling"]:
         for part in n.split(","):
@@ -345,19 +324,13 @@ def plans_for(
 
 
 def build_only(
-    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None
+    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None,
+    target: Target | None = None,
 ) -> DbtResult:
-    if postgres is not None:
-        from .postgres import build_postgres
-
-        return build_postgres(cfg=postgres, progress=progress, wait_seconds=wait_seconds)
-    assert warehouse is not None, "a DuckDB build needs the warehouse path"
-    warehouse = warehouse.resolve()
-    if not warehouse.exists():
-        raise ConfigError(f"no warehouse at {warehouse}: run `whsync sync` first")
-    with exclusive_lock(warehouse, wait_seconds):
-        remove_leftovers(warehouse)
-        with building_copy(warehouse) as db:
-            progress.set_stage("building the warehouse (dbt)")
-            return run_dbt("build", duckdb_env(db), key=str(warehouse),
-                           extra_args=["--select", *dbt_selection([], db)])
+    """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
+    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
+    target.check()
+    target.notify = progress.line
+    with target.secret_safe(), target.lock(wait_seconds):
+        with target.build() as b:
+            return build_models(b, progress)

@@ -1,29 +1,34 @@
-"""Headless Debian chromium driven by Playwright (no browser download): a launcher and a page that
-records console errors and every request that is not a file:// URL.
+"""Headless Chromium for tests: Playwright drives Debian's `chromium` (no browser download).
 
-    with chromium() as browser: ...
-    with local_page(browser) as (page, problems): page.goto(path.as_uri()); assert not problems
+    with offline_page() as (page, requests): ...            # its own browser
+    with offline_page(browser, viewport=...) as (page, requests): ...   # a shared one (chromium())
+    errors = console_errors(page)                            # before page.goto(...)
+
+`requests` is every URL the page requested; requests for anything but file:, data:, blob: and about:
+URLs are aborted (and stay in the list), so a test asserts "no network request" with
+`network_requests(requests) == []`.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+from pathlib import Path
 from typing import Any, Iterator
 
-import pytest
-
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("WHSYNC_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL = ("file:", "data:", "blob:", "about:")
 
 
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
-    """The system chromium, headless; skips the test when it is not installed (.ci/run installs it)."""
-    if not shutil.which("chromium") and not shutil.which(CHROMIUM):
-        pytest.skip("chromium is not installed: apt-get install chromium (.ci/run does)")
+    """A headless Chromium browser (playwright's Browser)."""
     from playwright.sync_api import sync_playwright
 
+    assert Path(CHROMIUM).exists(), (f"no Chromium at {CHROMIUM}: `apt-get update && apt-get install -y chromium` "
+                                     "(.ci/run does it), or set WHSYNC_CHROMIUM")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -33,24 +38,31 @@ def chromium() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def local_page(browser: Any, **context_options: Any) -> Iterator[tuple[Any, list[str]]]:
-    """A fresh page; `problems` collects console errors, page errors and any non-file:// request
-    (which is aborted, so nothing leaves the machine)."""
-    context = browser.new_context(**context_options)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+def offline_page(browser: Any = None, **context_options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """(page, requests) in a fresh context of `browser` (or of a browser of its own)."""
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(chromium())
+        context = browser.new_context(service_workers="block", **context_options)
+        stack.callback(context.close)
+        requests: list[str] = []
+        context.on("request", lambda r: requests.append(r.url))
 
-    def route(r: Any) -> None:
-        if r.request.url.startswith("file://"):
-            r.continue_()
-        else:
-            problems.append(f"network request: {r.request.url}")
-            r.abort()
+        def route(r: Any) -> None:
+            (r.continue_ if r.request.url.startswith(LOCAL) else r.abort)()
 
-    page.route("**/*", route)
-    try:
-        yield page, problems
-    finally:
-        context.close()
+        context.route("**/*", route)
+        context.on("websocket", lambda ws: requests.append(ws.url))
+        yield context.new_page(), requests
+
+
+def network_requests(requests: list[str]) -> list[str]:
+    return [u for u in requests if not u.startswith(LOCAL)]
+
+
+def console_errors(page: Any) -> list[str]:
+    """The console errors and uncaught page errors `page` shows from now on (a live list)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    return errors

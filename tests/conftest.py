@@ -2,6 +2,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -22,3 +27,15 @@ def pytest_terminal_summary(terminalreporter):  # noqa: ANN001 - pytest hook
         terminalreporter.section("measured")
         for line in sorted(_REPORTS):
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """The warehouse `whsync demo` writes (run once per test session and xdist worker, as a user
+    runs it: the CLI in a subprocess). Tests only read it (or copy it)."""
+    cwd = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_"))}
+    p = subprocess.run([str(Path(sys.executable).with_name("whsync")), "demo", "--quiet"], cwd=cwd, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    return cwd / "warehouse.duckdb"

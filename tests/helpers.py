@@ -41,3 +41,11 @@ def query(tmp_path: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
     finally:
         con.close()
+
+
+def cause_of(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first exception of type `kind` in `exc`'s chain (dlt wraps a source's errors), or None."""
+    cur: BaseException | None = exc
+    while cur is not None and not isinstance(cur, kind):
+        cur = cur.__cause__ or cur.__context__
+    return cur

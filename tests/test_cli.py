@@ -130,7 +130,7 @@ def test_malformed_json_fails_after_bounded_retries(tmp_path):
     finally:
         sim.stop()
     assert p.returncode == 1
-    assert "body that is not JSON after 6 tries" in p.stderr
+    assert "body that is not JSON (gave up after 6 tries" in p.stderr
 
 
 @pytest.mark.parametrize("source,env,secrets", [

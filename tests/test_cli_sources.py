@@ -161,3 +161,32 @@ def test_simulate_help(name, tmp_path):
     p = run(["simulate", name, "--help"], tmp_path)
     assert p.returncode == 0, p.stderr
     assert "--fixture" in p.stdout and "--port" in p.stdout
+
+
+@pytest.mark.parametrize("source,env", [
+    ("benchling", {"BENCHLING_BASE_URL": "https://acme.benchling.com"}),
+    ("paradime", {}),
+    ("bencher", {"BENCHER_API_TOKEN": "tok"}),  # keys from the environment: the file is still dlt's to read
+])
+@pytest.mark.parametrize("name,text,line,col", [
+    ("secrets.toml", '[sources.benchling]\napi_key = "sk_unterminated\n', 2, 26),
+    ("config.toml", "[sources.benchling]\nbase_url = https://acme.benchling.com\n", 2, 11),
+])
+def test_malformed_dlt_toml_names_the_file_and_line_exit_2(source, env, name, text, line, col, tmp_path):
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / name).write_text(text, encoding="utf-8")
+    p = run(["sync", "--source", source, "--duckdb", "w.duckdb"], tmp_path, env)
+    assert p.returncode == 2, p.stderr
+    assert error_line(p).startswith(f"whsync: error: .dlt/{name} line {line}, column {col}: not valid TOML"), p.stderr
+    assert "sk_unterminated" not in p.stdout + p.stderr and "credentials" not in error_line(p)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_malformed_secrets_toml_is_reported_for_the_postgres_target_too(tmp_path):
+    """Not "no PostgreSQL connection": the connection may well be in the file that does not parse."""
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "secrets.toml").write_text('[destination.postgres]\ncredentials = "postgresql://u:pw@h/db\n')
+    p = run(["sync", "--target", "postgres", "--source", "bencher"], tmp_path, {"BENCHER_API_TOKEN": "tok"})
+    assert p.returncode == 2, p.stderr
+    assert error_line(p).startswith("whsync: error: .dlt/secrets.toml line 2, column 37: not valid TOML"), p.stderr
+    assert "u:pw" not in p.stdout + p.stderr

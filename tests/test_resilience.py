@@ -2,13 +2,18 @@
 leaks a key. The syncs under test run as real `whsync` processes."""
 from __future__ import annotations
 
+import base64
+import gzip
+import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pytest
@@ -64,30 +69,80 @@ def suspend_someone(sim, tenant) -> None:
     assert r.status_code == 200
 
 
-@pytest.mark.parametrize("stage,delay", [
-    ("extracting from Benchling", 0.4),   # mid-extract (pages still arriving)
-    ("extracting from Benchling", 1.5),   # later in extract/normalize/load
-    ("building the warehouse", 1.0),      # mid dbt build
-    ("publishing", 0.0),                  # at publish
-])
-def test_sigkill_anywhere_then_rerun_converges(stage, delay, tmp_path):
+class Watched:
+    """A running `whsync sync` whose stderr (the stages it reports) is read by a thread, so a test can wait
+    for a point of the sync and confirm, after killing it, that the kill landed there."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc = proc
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(iter(proc.stderr.readline, "")),
+                                        daemon=True)
+        self._reader.start()
+
+    def reported(self, text: str) -> bool:
+        return any(text in line for line in list(self.lines))
+
+    def kill_when(self, ready: Callable[[], bool], what: str, timeout: float = 120) -> None:
+        """Poll `ready` (a marker the sync writes or a stage it reports) and SIGKILL the sync the moment it
+        holds; fail if the sync ended first."""
+        deadline = time.monotonic() + timeout
+        while not ready():
+            assert self.proc.poll() is None, f"the sync ended before {what}: {self.lines}"
+            assert time.monotonic() < deadline, f"no {what} within {timeout}s"
+            time.sleep(0.005)
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self._reader.join(10)
+        assert self.proc.returncode == -signal.SIGKILL, f"the sync had ended by itself: {self.lines}"
+
+
+def dbt_finished_a_model(tmpdir: Path) -> bool:
+    """dbt's own log (under the sync's TMPDIR) records a finished model: the build is under way."""
+    return any("Finished running node model." in p.read_text(errors="replace")
+               for p in tmpdir.glob("whsync-dbt/*/logs/dbt.log"))
+
+
+def dlt_is_loading(dlt_dir: Path) -> bool:
+    """A normalized load package in dlt's kept working directory: dlt is loading it into the warehouse."""
+    return any(p.is_dir() for p in dlt_dir.glob("*/*/load/normalized/*"))
+
+
+# point: (when to kill, stage that must not have been reported yet: the kill landed before it)
+KILL_POINTS = {
+    "mid-extract": (lambda sim, w, tmp: w.reported("extracting from Benchling") and sim.stats()["total"] >= 3,
+                    "building the warehouse"),
+    "mid-load": (lambda sim, w, tmp: dlt_is_loading(tmp / "dlt"), "building the warehouse"),
+    "mid dbt build": (lambda sim, w, tmp: dbt_finished_a_model(tmp / "tmp"), "publishing"),
+    "at publish": (lambda sim, w, tmp: w.reported("publishing"), None),
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
+    ready, not_yet = KILL_POINTS[point]
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
+    (tmp_path / "tmp").mkdir()
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", latency_ms=40) as sim:
         in_process_sync(sim, path)
         before = raw_snapshot(path)
         suspend_someone(sim, tenant)
+        sim.reset_stats()
 
-        proc = start_sync(sim, path)
-        wait_for_line(proc, stage)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(30)
+        proc = start_sync(sim, path, env_extra={"TMPDIR": str(tmp_path / "tmp"),
+                                                "WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
+        sync = Watched(proc)
+        sync.kill_when(lambda: ready(sim, sync, tmp_path), point)
+        # confirmed: killed at that point, not later (the next stage was not reported, or the result not printed)
+        if not_yet:
+            assert not sync.reported(not_yet), sync.lines
+        assert "synced" not in proc.stdout.read()
 
         # the published warehouse is either exactly the old one or (killed after publishing) the new one
         now = raw_snapshot(path)
         want = expected_raw(tenant_dict(tenant))
-        assert now == before or now == want
+        assert now == before or (point == "at publish" and now == want)
 
         in_process_sync(sim, path)  # the rerun cleans up the leftovers and converges
         assert raw_snapshot(path) == want
@@ -143,26 +198,90 @@ def test_overlapping_syncs_second_exits_or_waits(tmp_path):
     assert raw_snapshot(path) == expected_raw(tenant_dict(tenant))
 
 
+def key_forms(key: str) -> list[bytes]:
+    """Every byte form the key could be stored in: raw, UTF-16, the `Basic` header's base64 of "key:", and
+    any base64 stream holding the key (standard or URL-safe) at each of the three alignments: the middle
+    of its encoding, which does not depend on the bytes around it."""
+    forms = [key.encode(), key.encode("utf-16-le"), key.encode("utf-16-be"),
+             base64.b64encode(f"{key}:".encode())]
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for offset in range(3):
+            enc = encode(b"\0" * offset + key.encode())
+            forms.append(enc[4 if offset else 0: -4])
+    return forms
+
+
+def readable_forms(p: Path) -> list[bytes]:
+    """A file's bytes, and what is inside it when it is compressed: gzip (dlt's load files), Parquet."""
+    data = p.read_bytes()
+    out = [data]
+    if data[:2] == b"\x1f\x8b":
+        out.append(gzip.decompress(data))
+    if p.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        out.append(repr(pq.read_table(p).to_pylist()).encode())
+    return out
+
+
+def warehouse_texts(path: Path) -> list[str]:
+    """Every text value in the warehouse (DuckDB compresses strings on disk: bytes prove nothing), with dlt's
+    compressed state (`_dlt_pipeline_state.state`) decoded."""
+    from dlt.common.versioned_state import decompress_state
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        cols = con.execute("select table_schema, table_name, column_name, data_type "
+                           "from information_schema.columns").fetchall()
+        texts = []
+        for schema, table, col, typ in cols:
+            if typ in ("VARCHAR", "JSON") or typ.startswith("STRUCT") or typ.endswith("[]"):
+                texts += [str(v) for (v,) in con.execute(f'select "{col}" from "{schema}"."{table}"').fetchall()]
+        states = [r[0] for schema, table, *_ in {c[:2] for c in cols} if table == "_dlt_pipeline_state"
+                  for r in con.execute(f'select state from "{schema}"."{table}"').fetchall()]
+    finally:
+        con.close()
+    assert states, "the warehouse holds dlt's state"
+    return texts + [json.dumps(decompress_state(s)) for s in states]
+
+
 def test_key_never_leaves_the_process(tmp_path):
-    """Debug logging on; the key must not appear in output, the warehouse, or any file the sync writes."""
+    """Debug logging on; the key must not appear in output, the warehouse (decoded), dlt's working directory
+    (kept for the search) or any file the sync writes, in any encoding it could take."""
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
+    dlt_dir = tmp_path / "dlt"
     path = tmp_path / "warehouse.duckdb"
+    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
     with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
-        proc = start_sync(sim, path, env_extra={"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir)})
+        proc = start_sync(sim, path, env_extra=env)
         out, err = proc.communicate(timeout=180)
         assert proc.returncode == 0, err
-        bad = start_sync(sim, path, env_extra={"BENCHLING_API_KEY": KEY + "x", "RUNTIME__LOG_LEVEL": "DEBUG",
-                                               "TMPDIR": str(tmpdir)})
+        bad = start_sync(sim, path, env_extra={"BENCHLING_API_KEY": KEY + "x", **env})
         out2, err2 = bad.communicate(timeout=60)
         assert bad.returncode == 1
     assert len(out + err) > 0
-    for text in (out, err, out2, err2):
-        assert KEY not in text
-    needles = [KEY.encode(), KEY.encode("utf-16-le")]
+    needles = key_forms(KEY)
+    for text in (out, err, out2, err2, *warehouse_texts(path)):
+        for n in needles:
+            assert n.decode("latin-1") not in text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert path in files and any("whsync-dbt" in str(p) for p in files)  # dbt's logs and target were searched
+    kept = [p for p in files if dlt_dir in p.parents]
+    assert any(p.name == "state.json" for p in kept) and any("load" in p.parts for p in kept)  # dlt's own files
     for p in files:
-        data = p.read_bytes()
-        for n in needles:
-            assert n not in data, f"the API key is in {p}"
+        for data in readable_forms(p):
+            for n in needles:
+                assert n not in data, f"the API key is in {p}"
+
+
+def test_the_search_finds_each_form_it_looks_for(tmp_path):
+    """The needles are right: each way the key could be written is found (so a clean search means clean)."""
+    header = b"Authorization: Basic " + base64.b64encode(f"{KEY}:".encode())
+    blobs = [header, KEY.encode("utf-16-le"), b"xx" + base64.b64encode(b"pre" + b"a" * 7 + KEY.encode() + b"tail"),
+             base64.urlsafe_b64encode(b"z" + KEY.encode() + b"zz")]
+    for blob in blobs:
+        assert any(n in blob for n in key_forms(KEY)), blob
+    gz = tmp_path / "x.jsonl.gz"
+    gz.write_bytes(gzip.compress(json.dumps({"k": KEY}).encode()))
+    assert any(KEY.encode() in d for d in readable_forms(gz))

@@ -1,4 +1,4 @@
-{{ config(materialized='table', schema='bencher', alias='member') }}
+{{ config(materialized='table', schema=var('bencher_schema', 'bencher'), alias='member') }}
 select
     m.organization_uuid,
     m.organization_slug,

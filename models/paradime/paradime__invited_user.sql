@@ -1,4 +1,4 @@
-{{ config(materialized='table', schema='paradime', alias='invited_user') }}
+{{ config(materialized='table', schema=var('paradime_schema', 'paradime'), alias='invited_user') }}
 select
     i.workspace,
     i.workspace_uid,

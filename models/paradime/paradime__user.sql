@@ -1,4 +1,4 @@
-{{ config(materialized='table', schema='paradime', alias='user') }}
+{{ config(materialized='table', schema=var('paradime_schema', 'paradime'), alias='user') }}
 select
     u.workspace,
     u.workspace_uid,

@@ -5,10 +5,10 @@
 select
     folder_id as id,
     project_id as source_id,
-    is_archived as "archived$",
-    archive_reason as "archive_purpose$",
-    cast(null as timestamp) as created_at,
-    cast(null as timestamp) as modified_at,
+    is_archived as {{ adapter.quote('archived$') }},
+    archive_reason as {{ adapter.quote('archive_purpose$') }},
+    {{ typed_null('timestamp') }} as created_at,
+    {{ typed_null('timestamp') }} as modified_at,
     name,
     parent_folder_id,
     _synced_at

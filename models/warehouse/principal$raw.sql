@@ -16,10 +16,10 @@ union all
 
 select
     app_id as id,
-    cast(null as varchar) as handle,
+    {{ typed_null('string') }} as handle,
     name,
-    cast(null as varchar) as email,
-    cast(null as boolean) as is_suspended,
+    {{ typed_null('string') }} as email,
+    {{ typed_null('boolean') }} as is_suspended,
     created_at,
     'app' as _principal_type,
     _synced_at

@@ -5,11 +5,11 @@
 select
     project_id as id,
     project_id as source_id,
-    is_archived as "archived$",
-    archive_reason as "archive_purpose$",
+    is_archived as {{ adapter.quote('archived$') }},
+    archive_reason as {{ adapter.quote('archive_purpose$') }},
     name,
-    cast(null as timestamp) as created_at,
-    cast(null as varchar) as url,
+    {{ typed_null('timestamp') }} as created_at,
+    {{ typed_null('string') }} as url,
     owner_id as _owner_id,
     _synced_at
 from {{ ref('stg_benchling__projects') }}

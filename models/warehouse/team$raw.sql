@@ -4,7 +4,7 @@
 select
     team_id as id,
     name,
-    cast(null as varchar) as description,
+    {{ typed_null('string') }} as description,
     organization_id as _organization_id,
     _synced_at
 from {{ ref('stg_benchling__teams') }}

@@ -3,7 +3,7 @@
     their own, so `id` is `<team_id>:<user_id>`, stable across syncs. `user_id` may be an app
     (`app_…`): it references principal. -#}
 select
-    team_id || ':' || member_id as id,
+    {{ dbt.concat(['team_id', "':'", 'member_id']) }} as id,
     team_id,
     member_id as user_id,
     role,

@@ -7,6 +7,6 @@ select
     name,
     email,
     is_suspended,
-    cast(null as timestamp) as created_at,
+    {{ typed_null('timestamp') }} as created_at,
     _synced_at
 from {{ ref('stg_benchling__users') }}

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..http import RETRY_STATUSES, give_up_or_wait, refuse_plain_http
+from ..http import Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,10 @@ class BencherClient:
         *,
         per_page: int = MAX_PER_PAGE,
         timeout: float = 30.0,
-        max_retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 16.0,
+        max_retries: int = 5,
+        max_retry_seconds: float = RetryPolicy.max_seconds,
+        backoff: float = RetryPolicy.base,
+        max_backoff: float = RetryPolicy.cap,
         session: requests.Session | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
@@ -55,9 +56,8 @@ class BencherClient:
         self._token = token
         self.per_page = per_page
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.retry = RetryPolicy(max_tries=max_retries + 1, max_seconds=max_retry_seconds, base=backoff,
+                                 cap=max_backoff)
         self._session = session or requests.Session()
         self.requests_made = 0
 
@@ -65,32 +65,20 @@ class BencherClient:
         return f"BencherClient(base_url={self.base_url!r}, token='***')"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token, "***")[:500]
+        return redact(text, [self._token])
 
     def _request(self, method: str, path: str, what: str, **kwargs: Any) -> requests.Response:
         url = self.base_url + path
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
-        attempt = 0
-        while True:
-            retry_after = None
-            try:
-                self.requests_made += 1
-                resp = self._session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-            except requests.Timeout:
-                problem = f"Bencher {what}: no answer from {self.base_url} within {self.timeout:g}s"
-            except requests.ConnectionError:
-                problem = f"Bencher {what}: cannot connect to {self.base_url} (host unreachable or refused)"
-            except requests.RequestException as exc:
-                raise BencherError(f"Bencher {what}: request failed ({type(exc).__name__})") from None
-            else:
-                if resp.status_code not in RETRY_STATUSES:
-                    self._raise_for(resp, what)
-                    return resp
-                problem = f"Bencher {what}: HTTP {resp.status_code}{self._message(resp)}"
-                retry_after = resp.headers.get("Retry-After")
-            give_up_or_wait(problem, attempt, self.max_retries, retry_after, base=self.backoff,
-                            cap=self.max_backoff, error=BencherError, logger=log)
-            attempt += 1
+
+        def send() -> requests.Response:
+            self.requests_made += 1
+            return self._session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+
+        resp = send_with_retries(send, Retries(self.retry, BencherError, log), f"Bencher {what}", self.base_url,
+                                 self.timeout, detail=self._message)
+        self._raise_for(resp, what)
+        return resp
 
     def _message(self, resp: requests.Response) -> str:
         try:

@@ -10,9 +10,16 @@ Raw tables (dataset ``bencher_raw``), write disposition ``merge``:
                    organization_slug. ``role`` verbatim (today only "leader"); ``created``/``modified``
                    are the membership's, not the user's.
 
+``listings``       key ``synced_at``: one row per successful sync, ``scope`` ``all`` (every organization
+                   visible to the token was listed) or ``selected`` (``BENCHER_ORGANIZATIONS``: only those),
+                   and ``organization_count``. The record that tells current organizations from vanished
+                   ones, even when the latest listing was empty.
+
 Every row has ``last_seen_at`` and ``_whsync_synced_at`` (sync start, UTC). Rows that vanish are kept:
 a member whose ``last_seen_at`` is older than its organization's ``last_seen_at`` was removed; an
-organization whose ``last_seen_at`` is older than the latest sync is deleted or no longer visible.
+organization whose ``last_seen_at`` is older than the latest ``all`` listing is deleted or no longer
+visible (a ``selected`` sync says nothing of the organizations it did not select). A record out of
+contract (no ``uuid``, a field of the wrong type) fails the sync naming it.
 Pending invites are not listed by the API, so they are not in the warehouse.
 Full refresh each sync (volumes are small; the list cannot be sorted by ``modified``).
 """
@@ -25,6 +32,8 @@ from typing import Any, Iterator, Mapping
 
 import dlt
 
+from .. import settings
+from ..records import checked_rows
 from .client import BencherClient, BencherError
 
 DEFAULT_BASE_URL = "https://api.bencher.dev"
@@ -51,10 +60,7 @@ class BencherConfig:
 
 
 def _secret(key: str) -> Any:
-    try:
-        return dlt.secrets.get(key)
-    except Exception:
-        return None
+    return settings.secret(key)
 
 
 def bencher_config_from_env(environ: Mapping[str, str] | None = None) -> BencherConfig:
@@ -101,6 +107,12 @@ MEMBER_COLUMNS = {
     "last_seen_at": {**_TS, "nullable": False},
     "_whsync_synced_at": {**_TS, "nullable": False},
 }
+LISTING_COLUMNS = {
+    "synced_at": {**_TS, "nullable": False},
+    "scope": {"data_type": "text", "nullable": False},
+    "organization_count": {"data_type": "bigint", "nullable": False},
+    "_whsync_synced_at": {**_TS, "nullable": False},
+}
 
 
 @dlt.source(name="bencher", max_table_nesting=0)
@@ -119,9 +131,15 @@ def bencher_source(
             state["client"] = config.client(**opts)
         return state["client"]
 
+    def org_row(o: dict) -> dict:
+        return {"uuid": o.get("uuid"), "name": o.get("name"), "slug": o.get("slug"), "created": o.get("created"),
+                "modified": o.get("modified"), "claimed": o.get("claimed"), "has_license": bool(o.get("license")),
+                "sso": o.get("sso"), "last_seen_at": now, "_whsync_synced_at": now}
+
     def selected_orgs() -> list[dict]:
         if "orgs" not in state:
             orgs = [o for page in client().list_organizations() for o in page]
+            checked_rows("Bencher", "organizations", orgs, ORGANIZATION_COLUMNS, org_row)
             if config.organizations:
                 wanted = list(dict.fromkeys(config.organizations))
                 chosen = []
@@ -143,33 +161,36 @@ def bencher_source(
         # last_seen_at always means "all its members were read in that sync".
         if "members" not in state:
             state["members"] = {
-                o["uuid"]: [m for page in client().list_members(o["slug"]) for m in page]
+                o["uuid"]: checked_rows(
+                    "Bencher", "members", [m for page in client().list_members(o.get("slug") or o["uuid"]) for m in page],
+                    MEMBER_COLUMNS, lambda m, o=o: member_row(o, m))
                 for o in selected_orgs()
             }
         return state["members"]
+
+    def member_row(o: dict, m: dict) -> dict:
+        return {"organization_uuid": o["uuid"], "organization_slug": o.get("slug"), "uuid": m.get("uuid"),
+                "name": m.get("name"), "slug": m.get("slug"), "email": m.get("email"), "role": m.get("role"),
+                "created": m.get("created"), "modified": m.get("modified"),
+                "last_seen_at": now, "_whsync_synced_at": now}
 
     @dlt.resource(name="organizations", write_disposition="merge", primary_key="uuid",
                   columns=ORGANIZATION_COLUMNS)
     def organizations() -> Iterator[Any]:
         members_of()
-        yield [
-            {"uuid": o["uuid"], "name": o.get("name"), "slug": o.get("slug"), "created": o.get("created"),
-             "modified": o.get("modified"), "claimed": o.get("claimed"), "has_license": bool(o.get("license")),
-             "sso": o.get("sso"), "last_seen_at": now, "_whsync_synced_at": now}
-            for o in selected_orgs()
-        ]
+        yield [org_row(o) for o in selected_orgs()]
 
     @dlt.resource(name="members", write_disposition="merge",
                   primary_key=("organization_uuid", "uuid"), columns=MEMBER_COLUMNS)
     def members() -> Iterator[Any]:
         by_org = members_of()
         for o in selected_orgs():
-            yield [
-                {"organization_uuid": o["uuid"], "organization_slug": o.get("slug"), "uuid": m["uuid"],
-                 "name": m.get("name"), "slug": m.get("slug"), "email": m.get("email"), "role": m.get("role"),
-                 "created": m.get("created"), "modified": m.get("modified"),
-                 "last_seen_at": now, "_whsync_synced_at": now}
-                for m in by_org[o["uuid"]]
-            ]
+            yield by_org[o["uuid"]]
 
-    return organizations, members
+    @dlt.resource(name="listings", write_disposition="merge", primary_key="synced_at", columns=LISTING_COLUMNS)
+    def listings() -> Iterator[Any]:
+        members_of()  # recorded only once every selected organization and its members were read
+        yield {"synced_at": now, "scope": "selected" if config.organizations else "all",
+               "organization_count": len(selected_orgs()), "_whsync_synced_at": now}
+
+    return organizations, members, listings

@@ -28,7 +28,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
-from ..http import RETRY_STATUSES, backoff_delay, refuse_plain_http
+from ..http import RETRY_STATUSES, Retries, RetryPolicy, refuse_plain_http, transport_failure
 
 log = logging.getLogger("whsync.benchling")
 
@@ -63,7 +63,8 @@ def normalize_base_url(url: str) -> str:
     path = parts.path.rstrip("/")
     if not path.endswith("/api/v2"):
         path = path + "/api/v2"
-    netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname  # an IPv6 literal
+    netloc = host + (f":{parts.port}" if parts.port else "")
     return f"{parts.scheme}://{netloc}{path}"
 
 
@@ -75,7 +76,8 @@ class ClientStats:
     rate_limited: int = 0  # 429 responses received
     retries: int = 0  # requests re-sent after a 429, a 5xx or a transport error
     paced_waits: int = 0  # times we slept because the window's budget was spent
-    paced_seconds: float = 0.0
+    paced_seconds: float = 0.0  # summed over threads (8 threads waiting 10 s count 80 s)
+    waited_wall_seconds: float = 0.0  # wall-clock time during which any request was held back
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **kw: float) -> None:
@@ -109,6 +111,48 @@ class RateBudget:
         self._min_remaining = 0
         self._sent_after_end: collections.deque[float] = collections.deque()
         self.unlimited = False  # the server sent no rate-limit headers
+        self.window_s: float | None = None  # the window's length: the largest reset header seen
+        self._waiters = 0
+        self._wait_since = 0.0
+
+    def _wait_begins(self) -> None:  # called with self._cond held
+        self._waiters += 1
+        if self._waiters == 1:
+            self._wait_since = time.monotonic()
+
+    def _wait_ends(self) -> None:
+        self._waiters -= 1
+        if self._waiters == 0:
+            self._stats.add(waited_wall_seconds=time.monotonic() - self._wait_since)
+
+    def held_back(self, seconds: float) -> None:
+        """Sleep `seconds` for the rate limit (after a 429), counted in the wall-clock waiting."""
+        with self._cond:
+            self._wait_begins()
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._cond:
+                self._wait_ends()
+
+    def snapshot(self) -> dict[str, float | int | None]:
+        """What the budget knows now, for the time-left estimate: the limit, the window's length,
+        seconds until the current window ends, requests still allowed in it, and the wall-clock
+        seconds spent waiting so far (including a wait in progress)."""
+        with self._cond:
+            now = time.monotonic()
+            waited = self._stats.waited_wall_seconds + (now - self._wait_since if self._waiters else 0.0)
+            if self.limit is None or self.unlimited:
+                return {"limit": None, "window_s": None, "window_left_s": 0.0, "budget_left": 0,
+                        "waited_wall_s": waited}
+            in_window = now < self._window_end
+            return {
+                "limit": self.limit,
+                "window_s": self.window_s,
+                "window_left_s": max(0.0, self._window_end - now) if in_window else 0.0,
+                "budget_left": max(0, self._min_remaining - len(self._inflight)) if in_window else self.limit,
+                "waited_wall_s": waited,
+            }
 
     def _may_send(self, now: float) -> float:
         """0 if a request may go now, else how long to wait (a response may shorten it)."""
@@ -132,10 +176,13 @@ class RateBudget:
                 delay = self._may_send(time.monotonic())
                 if delay <= 0:
                     break
+                if not waited:
+                    self._wait_begins()
                 t0 = time.monotonic()
                 self._cond.wait(max(0.005, delay))
                 waited += time.monotonic() - t0
             if waited:
+                self._wait_ends()
                 self._stats.add(paced_waits=1, paced_seconds=waited)
             seq = self._seq
             self._seq += 1
@@ -162,6 +209,7 @@ class RateBudget:
             return
         self.unlimited = False
         self.limit = limit
+        self.window_s = max(self.window_s or 0.0, reset) or None
         estimate = time.monotonic() + reset
         if sent_at >= self._window_end:  # sent after the known window ended: a new window's count
             self._window_end = estimate
@@ -255,8 +303,8 @@ class BenchlingClient:
         auth: _Auth,
         *,
         timeout: tuple[float, float] = (10.0, 60.0),
-        max_tries: int = 6,
-        max_retry_seconds: float = 300.0,
+        max_tries: int = RetryPolicy.max_tries,
+        max_retry_seconds: float = RetryPolicy.max_seconds,
         pool_size: int = 16,
         allow_insecure_http: bool = False,
     ) -> None:
@@ -265,8 +313,7 @@ class BenchlingClient:
         refuse_plain_http(self.base_url, "the Benchling credentials", allow_insecure_http)
         self.auth = auth
         self.timeout = timeout
-        self.max_tries = max_tries
-        self.max_retry_seconds = max_retry_seconds
+        self.retry = RetryPolicy(max_tries=max_tries, max_seconds=max_retry_seconds)
         self.stats = ClientStats()
         self.budget = RateBudget(self.stats)
         self.session = requests.Session()
@@ -326,10 +373,8 @@ class BenchlingClient:
     ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
-        started = time.monotonic()
-        attempt = 0
+        retries = Retries(self.retry, BenchlingResponseError, log)
         while True:
-            attempt += 1
             hdrs = dict(headers or {})
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)
@@ -340,47 +385,31 @@ class BenchlingClient:
                     method, url, params=params, data=data, headers=hdrs, timeout=self.timeout
                 )
                 resp_headers = resp.headers
-            except requests.exceptions.ConnectionError as e:
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
                 err: BaseException = e
-                resp = None
-            except requests.exceptions.Timeout as e:
-                err = e
                 resp = None
             finally:
                 self.budget.release(seq, resp_headers)
             self.stats.add(requests=1)
 
-            elapsed = time.monotonic() - started
             if resp is None:
-                if attempt == 1 and isinstance(err, requests.exceptions.ConnectionError) and (
-                    "Name or service not known" in str(err)
-                    or "nodename nor servname" in str(err)
-                    or "Temporary failure in name resolution" in str(err)
-                    or "Failed to resolve" in str(err)
-                ):
+                kind = transport_failure(err)
+                if kind == "unknown host" and retries.tries == 0:
                     raise BenchlingUnreachableError(
                         f"cannot reach Benchling: host {self.host!r} is unknown (check the base URL)"
                     ) from None
-                refused = "Connection refused" in str(err) or "NewConnectionError" in str(err)
-                if attempt >= (3 if refused else self.max_tries) or elapsed > self.max_retry_seconds:
-                    kind = "timed out" if isinstance(err, requests.exceptions.Timeout) else "refused or dropped the connection"
-                    raise BenchlingUnreachableError(
-                        f"cannot reach Benchling at {self.host}: {method} {template} {kind} "
-                        f"after {attempt} tries"
-                    ) from None
-                delay = _backoff(attempt)
-                log.info("retrying %s %s after a transport error in %.1fs", method, template, delay)
+                what = "timed out" if kind == "timeout" else "refused or dropped the connection"
+                retries.failed(f"cannot reach Benchling at {self.host}: {method} {template} {what}",
+                               error=BenchlingUnreachableError, refused=kind == "refused")
                 self.stats.add(retries=1)
-                time.sleep(delay)
                 continue
 
             status = resp.status_code
+            delay = None
             if status == 429:
                 self.stats.add(rate_limited=1)
                 delay = self.budget.wait_for_reset(resp.headers)
-            elif status in RETRY_STATUSES:
-                delay = _backoff(attempt)
-            else:
+            elif status not in RETRY_STATUSES:
                 if status == 401:
                     raise BenchlingAuthError(
                         f"the Benchling API key was refused by {self.host} (HTTP 401); "
@@ -404,20 +433,9 @@ class BenchlingClient:
                     return orjson.loads(resp.content)
                 except orjson.JSONDecodeError:
                     status = "200 with a body that is not JSON"  # type: ignore[assignment]
-                    delay = _backoff(attempt)
-            if attempt >= self.max_tries or elapsed + delay > self.max_retry_seconds:
-                raise BenchlingResponseError(
-                    f"Benchling at {self.host} kept answering {method} {template} with HTTP {status} "
-                    f"after {attempt} tries over {elapsed:.0f}s; giving up"
-                )
-            log.info("HTTP %s on %s %s; retrying in %.1fs", status, method, template, delay)
+            retries.failed(f"Benchling at {self.host} kept answering {method} {template} with HTTP {status}",
+                           delay=delay, sleep=self.budget.held_back if status == 429 else time.sleep)
             self.stats.add(retries=1)
-            time.sleep(delay)
-
-
-def _backoff(attempt: int) -> float:
-    """Exponential backoff with full jitter, capped at 15 s (Benchling's recommendation)."""
-    return backoff_delay(attempt, base=0.5, cap=15.0, floor=0.5)
 
 
 def _error_message(resp: requests.Response) -> str:

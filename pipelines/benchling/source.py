@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import dlt
 import pyarrow as pa
 
+from ..records import MalformedRecordError, describe as _describe
 from .client import BenchlingClient
 
 ALL_ARCHIVED = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
@@ -166,10 +167,6 @@ def _getter(path: Any) -> Callable[[dict[str, Any]], Any]:
     return get
 
 
-class MalformedRecordError(ValueError):
-    """An API object that breaks the raw table's contract (e.g. no `id`)."""
-
-
 def to_arrow(table: str, items: Sequence[dict[str, Any]], synced_at: datetime) -> pa.Table:
     """Turn a batch of API objects into the raw table's Arrow table, column by column."""
     arrays = []
@@ -202,11 +199,6 @@ def _fits(v: Any, typ: pa.DataType) -> bool:
     if v is None:
         return True
     return isinstance(v, bool) if typ == B else isinstance(v, str)
-
-
-def _describe(obj: Any) -> str:
-    text = repr(obj)
-    return text if len(text) <= 200 else text[:200] + "…"
 
 
 def _batched(
@@ -267,6 +259,7 @@ def benchling_source(
     progress: ProgressFn | None = None,
     membership_workers: int = 8,
     full_refresh: bool = False,
+    done: Callable[[str], None] | None = None,
 ) -> Any:
     """All six Benchling resources, sharing one client (one session, one rate budget).
 
@@ -274,9 +267,11 @@ def benchling_source(
     with `modifiedAt` after the previous sync's start (minus `INCREMENTAL_OVERLAP`) and merges them
     by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
     carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
+    `done(table)` is called when a table's listing has ended (for the time-left estimate).
     """
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
+    ended: Callable[[str], None] = done or (lambda _: None)
     teams_cache = _TeamIds()
 
     def listed(table: str) -> Any:
@@ -286,9 +281,11 @@ def benchling_source(
             if table == "teams":
                 pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
                 yield from _batched(table, pages, synced_at, report)
+                ended(table)
                 return
             if table not in INCREMENTAL:
                 yield from _batched(table, client.paginate(path, key, params), synced_at, report)
+                ended(table)
                 return
             state = dlt.current.resource_state()
             since = None if full_refresh else state.get("modified_since")
@@ -300,6 +297,7 @@ def benchling_source(
             hints = dlt.mark.make_hints(write_disposition="merge" if since else "replace")
             for batch in _batched(table, client.paginate(path, key, query), synced_at, report):
                 yield dlt.mark.with_hints(batch, hints)
+            ended(table)
             state["modified_since"] = synced_at.isoformat()  # committed only with the load
 
         return dlt.resource(
@@ -316,6 +314,7 @@ def benchling_source(
     def memberships() -> Iterator[pa.Table]:
         team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
         yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+        ended("team_memberships")
 
     members = dlt.resource(
         memberships,

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from ..http import RETRY_STATUSES, give_up_or_wait, refuse_plain_http
+from ..http import REDACTOR, Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -40,41 +40,13 @@ class ParadimeError(RuntimeError):
     """A Paradime API call failed. The message never contains the endpoint or credentials."""
 
 
+class ParadimeOperationError(ParadimeError):
+    """The API answered, but the operation failed (GraphQL ``errors``, or ``ok: false``): e.g. a key without
+    the capability the operation needs."""
+
+
 class ParadimeAuthError(ParadimeError):
     """The workspace refused the credentials (HTTP 401/403)."""
-
-
-class _Redactor(logging.Filter):
-    """Masks registered secret strings (endpoints, keys) in urllib3's debug log lines."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            msg = record.getMessage()
-            for s in self.secrets:
-                if s and s in msg:
-                    msg = msg.replace(s, "***")
-            record.msg, record.args = msg, None
-        return True
-
-
-_REDACTOR = _Redactor()
-logging.getLogger("urllib3.connectionpool").addFilter(_REDACTOR)
-
-
-def _register_secret(*values: str | None) -> None:
-    for v in values:
-        if v:
-            _REDACTOR.secrets.add(v)
-            # urllib3 logs the request path and host separately: mask the path too.
-            if "://" in v:
-                rest = v.split("://", 1)[1]
-                host, _, path = rest.partition("/")
-                if path:
-                    _REDACTOR.secrets.add("/" + path)
 
 
 class ParadimeClient:
@@ -87,8 +59,10 @@ class ParadimeClient:
         workspace_uid: sent as ``X-Paradime-Workspace`` (needed with a company token).
         name: the workspace's configured name, used in error messages.
         timeout: seconds per request (connect and read).
-        max_retries: retries after the first attempt on 429/5xx/connection errors/timeouts.
-        backoff: base seconds of the exponential backoff (with full jitter), capped at ``max_backoff``.
+        max_retries: retries after the first attempt on 429/5xx/connection errors/timeouts, and
+        max_retry_seconds: no retry whose wait ends later than this after the first attempt (the
+        shared :class:`RetryPolicy`).
+        backoff: base seconds of the exponential backoff (with jitter), capped at ``max_backoff``.
     """
 
     def __init__(
@@ -101,9 +75,10 @@ class ParadimeClient:
         workspace_uid: str | None = None,
         name: str = "default",
         timeout: float = 30.0,
-        max_retries: int = 4,
-        backoff: float = 0.5,
-        max_backoff: float = 16.0,
+        max_retries: int = 5,
+        max_retry_seconds: float = RetryPolicy.max_seconds,
+        backoff: float = RetryPolicy.base,
+        max_backoff: float = RetryPolicy.cap,
         session: requests.Session | None = None,
         allow_insecure_http: bool = False,
     ) -> None:
@@ -115,13 +90,12 @@ class ParadimeClient:
             raise ParadimeError(
                 f"Paradime workspace '{name}': set an API key and secret, or a bearer token"
             )
-        _register_secret(endpoint, api_key, api_secret, bearer_token)
+        REDACTOR.register(endpoint, api_key, api_secret, bearer_token)
         self._endpoint = endpoint
         self.name = name
         self.timeout = timeout
-        self.max_retries = max_retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
+        self.retry = RetryPolicy(max_tries=max_retries + 1, max_seconds=max_retry_seconds, base=backoff,
+                                 cap=max_backoff)
         self._session = session or requests.Session()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if bearer_token:
@@ -144,33 +118,14 @@ class ParadimeClient:
         body: dict[str, Any] = {"query": query}
         if variables:
             body["variables"] = variables
-        attempt = 0
-        while True:
-            problem: str
-            retry_after = None
-            try:
-                self.requests_made += 1
-                resp = self._session.post(
-                    self._endpoint, json=body, headers=self._headers, timeout=self.timeout
-                )
-            except requests.Timeout:
-                problem = f"{ws}: the API did not answer within {self.timeout:g}s"
-            except requests.ConnectionError:
-                problem = f"{ws}: cannot connect to the API endpoint (host unreachable or refused)"
-            except requests.RequestException as exc:  # invalid URL etc.: not retryable
-                raise ParadimeError(
-                    f"{ws}: request failed ({type(exc).__name__}); check the endpoint setting"
-                ) from None
-            else:
-                status = resp.status_code
-                if status in RETRY_STATUSES:
-                    problem = f"{ws}: the API answered HTTP {status}"
-                    retry_after = resp.headers.get("Retry-After")
-                else:
-                    return self._parse(resp, ws)
-            give_up_or_wait(problem, attempt, self.max_retries, retry_after, base=self.backoff,
-                            cap=self.max_backoff, error=ParadimeError, logger=log)
-            attempt += 1
+
+        def send() -> requests.Response:
+            self.requests_made += 1
+            return self._session.post(self._endpoint, json=body, headers=self._headers, timeout=self.timeout)
+
+        # the endpoint URL is secret: messages say "the API endpoint"
+        resp = send_with_retries(send, Retries(self.retry, ParadimeError, log), ws, "the API endpoint", self.timeout)
+        return self._parse(resp, ws)
 
     def _parse(self, resp: requests.Response, ws: str) -> dict[str, Any]:
         status = resp.status_code
@@ -191,17 +146,14 @@ class ParadimeClient:
         if errors:
             first = errors[0] if isinstance(errors, list) else errors
             msg = first.get("message") if isinstance(first, dict) else str(first)
-            raise ParadimeError(f"{ws}: GraphQL error: {self._scrub(str(msg))}")
+            raise ParadimeOperationError(f"{ws}: GraphQL error: {self._scrub(str(msg))}")
         data = payload.get("data")
         if not isinstance(data, dict):
             raise ParadimeError(f"{ws}: the response has no data")
         return data
 
     def _scrub(self, text: str) -> str:
-        for s in _REDACTOR.secrets:
-            if s and s in text:
-                text = text.replace(s, "***")
-        return text[:500]
+        return redact(text, REDACTOR.secrets)
 
     def _operation(self, query: str, field: str, variables: dict[str, Any] | None = None) -> dict:
         data = self.execute(query, variables)
@@ -209,7 +161,7 @@ class ParadimeClient:
         if not isinstance(result, dict):
             raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned no result")
         if result.get("ok") is not True:
-            raise ParadimeError(f"Paradime workspace '{self.name}': {field} returned ok: false")
+            raise ParadimeOperationError(f"Paradime workspace '{self.name}': {field} returned ok: false")
         return result
 
     # -- operations --------------------------------------------------------------------------

@@ -2,14 +2,20 @@
 
 Raw tables (dataset ``paradime_raw``), all with write disposition ``merge``:
 
-``workspaces``         key ``uid``. The account's workspaces from ``listWorkspaces`` (name, uid).
+``workspaces``         key ``uid``. The account's workspaces from ``listWorkspaces`` (name, uid), and
+                       ``listed_by``: the configured workspace whose key listed it last.
                        ``listWorkspaces`` needs the "Workspace metadata viewer" capability; a key
                        without it gets no rows here (a warning is logged), the user sync still runs.
 ``active_users``       key ``(workspace, uid)``. ``account_type`` verbatim.
 ``invited_users``      key ``(workspace, email)``. ``account_type``, ``invite_status`` verbatim.
 ``workspace_syncs``    key ``(workspace, synced_at)``. One row per configured workspace per
-                       successful sync, with the counts read. This is the record that lets models
-                       tell current rows from vanished ones.
+                       successful sync, with the counts read and ``workspaces_listed`` (its key
+                       listed the account's workspaces). This is the record that lets models tell
+                       current rows from vanished ones: a workspace is listed when the latest listing
+                       by its ``listed_by`` workspace saw it, even when that listing was empty.
+
+A record out of contract (an active user without ``uid``, an invite without ``email``, a field of the
+wrong type) fails the sync naming the record.
 
 ``workspace`` in the user tables is the *configured* workspace name (``ParadimeWorkspaceConfig.name``):
 the API's user objects carry no workspace, and the endpoint URL (which embeds an id) is secret, so
@@ -41,7 +47,9 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import dlt
 
-from .client import ParadimeClient, ParadimeError
+from .. import settings
+from ..records import checked_rows
+from .client import ParadimeClient, ParadimeOperationError
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +99,7 @@ def _env_prefix(name: str) -> str:
 
 
 def _secret(key: str) -> Any:
-    try:
-        return dlt.secrets.get(key)
-    except Exception:  # a broken/missing secrets provider must not leak anything
-        return None
+    return settings.secret(key)
 
 
 def _build(name: str, values: Mapping[str, Any], hint: str) -> ParadimeWorkspaceConfig:
@@ -202,6 +207,7 @@ _SYNC_COLS = {"last_seen_at": dict(_TS), "_whsync_synced_at": dict(_TS)}
 WORKSPACE_COLUMNS = {
     "uid": {"data_type": "text", "nullable": False},
     "name": {"data_type": "text", "nullable": True},
+    "listed_by": {"data_type": "text", "nullable": True},
     **_SYNC_COLS,
 }
 ACTIVE_USER_COLUMNS = {
@@ -227,6 +233,7 @@ WORKSPACE_SYNC_COLUMNS = {
     "synced_at": dict(_TS),
     "active_user_count": {"data_type": "bigint", "nullable": False},
     "invited_user_count": {"data_type": "bigint", "nullable": False},
+    "workspaces_listed": {"data_type": "bool", "nullable": True},
     "_whsync_synced_at": dict(_TS),
 }
 
@@ -254,58 +261,64 @@ def paradime_source(
             cache[cfg.name] = cfg.client(**opts).list_users()
         return cache[cfg.name]
 
+    listings: dict[str, list[dict] | None] = {}
+
+    def listing_of(cfg: ParadimeWorkspaceConfig) -> list[dict] | None:
+        """The account's workspaces as this workspace's key lists them, or None without the capability."""
+        if cfg.name not in listings:
+            try:
+                listings[cfg.name] = checked_rows(
+                    "Paradime", "workspaces", cfg.client(**opts).list_workspaces(), WORKSPACE_COLUMNS,
+                    lambda w, cfg=cfg: {"uid": w.get("uid"), "name": w.get("name"), "listed_by": cfg.name,
+                                        "last_seen_at": now, "_whsync_synced_at": now})
+            except ParadimeOperationError as exc:
+                log.warning("%s; skipping the workspace list (needs the 'Workspace metadata "
+                            "viewer' capability)", exc)
+                listings[cfg.name] = None
+        return listings[cfg.name]
+
     @dlt.resource(name="workspaces", write_disposition="merge", primary_key="uid",
                   columns=WORKSPACE_COLUMNS)
     def workspaces() -> Iterator[Any]:
         seen: set[str] = set()
         for cfg in configs:
-            try:
-                listed = cfg.client(**opts).list_workspaces()
-            except ParadimeError as exc:
-                if "GraphQL error" in str(exc) or "ok: false" in str(exc):
-                    log.warning("%s; skipping the workspace list (needs the 'Workspace metadata "
-                                "viewer' capability)", exc)
-                    continue
-                raise
-            for w in listed:
-                if w.get("uid") and w["uid"] not in seen:
-                    seen.add(w["uid"])
-                    yield {"uid": w["uid"], "name": w.get("name"),
-                           "last_seen_at": now, "_whsync_synced_at": now}
+            for row in listing_of(cfg) or []:
+                if row["uid"] not in seen:
+                    seen.add(row["uid"])
+                    yield row
+
+    def user_rows(cfg: ParadimeWorkspaceConfig, active: bool) -> list[dict]:
+        if active:
+            return checked_rows("Paradime", "active_users", users_of(cfg)[0], ACTIVE_USER_COLUMNS, lambda u: {
+                "workspace": cfg.name, "workspace_uid": cfg.workspace_uid, "uid": u.get("uid"),
+                "email": u.get("email"), "name": u.get("name"), "account_type": u.get("accountType"),
+                "last_seen_at": now, "_whsync_synced_at": now})
+        return checked_rows("Paradime", "invited_users", users_of(cfg)[1], INVITED_USER_COLUMNS, lambda u: {
+            "workspace": cfg.name, "workspace_uid": cfg.workspace_uid, "email": u.get("email"),
+            "account_type": u.get("accountType"), "invite_status": u.get("inviteStatus"),
+            "last_seen_at": now, "_whsync_synced_at": now})
 
     @dlt.resource(name="active_users", write_disposition="merge",
                   primary_key=("workspace", "uid"), columns=ACTIVE_USER_COLUMNS)
     def active_users() -> Iterator[Any]:
         for cfg in configs:
-            active, _ = users_of(cfg)
-            yield [
-                {"workspace": cfg.name, "workspace_uid": cfg.workspace_uid, "uid": u["uid"],
-                 "email": u.get("email"), "name": u.get("name"), "account_type": u.get("accountType"),
-                 "last_seen_at": now, "_whsync_synced_at": now}
-                for u in active
-            ]
+            yield user_rows(cfg, active=True)
 
     @dlt.resource(name="invited_users", write_disposition="merge",
                   primary_key=("workspace", "email"), columns=INVITED_USER_COLUMNS)
     def invited_users() -> Iterator[Any]:
         for cfg in configs:
-            _, invited = users_of(cfg)
-            yield [
-                {"workspace": cfg.name, "workspace_uid": cfg.workspace_uid, "email": u["email"],
-                 "account_type": u.get("accountType"), "invite_status": u.get("inviteStatus"),
-                 "last_seen_at": now, "_whsync_synced_at": now}
-                for u in invited
-            ]
+            yield user_rows(cfg, active=False)
 
     @dlt.resource(name="workspace_syncs", write_disposition="merge",
                   primary_key=("workspace", "synced_at"), columns=WORKSPACE_SYNC_COLUMNS)
     def workspace_syncs() -> Iterator[Any]:
         rows = []
         for cfg in configs:
-            active, invited = users_of(cfg)
+            active, invited = user_rows(cfg, active=True), user_rows(cfg, active=False)
             rows.append({"workspace": cfg.name, "workspace_uid": cfg.workspace_uid, "synced_at": now,
                          "active_user_count": len(active), "invited_user_count": len(invited),
-                         "_whsync_synced_at": now})
+                         "workspaces_listed": listing_of(cfg) is not None, "_whsync_synced_at": now})
         yield rows
 
     return workspaces, active_users, invited_users, workspace_syncs

@@ -15,7 +15,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterator
 
-from .queries import QueryFile, relation_key, run_duckdb, run_postgres
+from ..catalog import NAMESPACES, WAREHOUSE
+from .queries import QueryFile, relation_key
 
 
 class ReportError(ValueError):
@@ -47,7 +48,7 @@ LISTS: tuple[ListSpec, ...] = (
     ListSpec("teams_without_admin", "Teams without an active admin", "act",
              ("access_review/teams_without_active_admin.sql",)),
     ListSpec("suspended_in_teams", "Suspended users still in teams", "act",
-             ("access_review/suspended_users_in_teams_since.sql", "suspended_users_in_teams.sql")),
+             ("history_suspended_users_still_in_teams.sql", "suspended_users_in_teams.sql")),
     ListSpec("history_coverage", "History recorded", "changes", ("access_review/history_coverage.sql",)),
     ListSpec("changes", "Changes in the review period", "changes", ("access_review/changes.sql",)),
 )
@@ -58,7 +59,7 @@ def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None =
     if readable_elsewhere and role:
         return f"the role {role} may not read {relation}: run `whsync grant-reader {role}` as the warehouse owner"
     if relation.endswith('$history"') or relation.endswith("$history"):
-        return "run `whsync sync` twice to start history (the first sync records what exists, later syncs record changes)"
+        return "run `whsync sync`: history starts with the first sync (it records what exists; later syncs record changes)"
     if relation == "user_activity":
         return "run `whsync sync` with activity enabled (`--activity-budget N` or `--activity all`)"
     if relation in ("access", "person"):
@@ -112,83 +113,51 @@ def normalize(value: Any) -> Any:
     return value
 
 
-# -- readers: what the warehouse holds and who may read it -----------------------------------------
+# -- reading: the target layer's read-only connection ---------------------------------------------
 
-class DuckDBReader:
-    schema = "main"
+class WarehouseReader:
+    """What the report needs of a `targets.Reader`: the relations it may read, and a query's rows.
+    Unqualified names resolve in the warehouse namespace on both targets."""
 
-    def __init__(self, con: Any, label: str) -> None:
-        self.con, self.label, self.role = con, label, None
-
-    def relations(self) -> dict[tuple[str, str], bool]:
-        rows = self.con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database()").fetchall()
-        return {(s, n): True for s, n in rows}
-
-    def run(self, query: QueryFile, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-        return run_duckdb(self.con, query, params)
-
-    def recover(self) -> None:
-        pass
-
-
-class PostgresReader:
-    def __init__(self, con: Any, label: str, schema: str) -> None:
-        self.con, self.label, self.schema = con, label, schema
-        cur = con.cursor()
-        cur.execute("select current_user")
-        self.role = cur.fetchone()[0]
-        # unqualified names (`"user"`, `access`) resolve in the warehouse schema, as on DuckDB
-        cur.execute("select set_config('search_path', %s, false)", (f'"{schema}"',))
+    def __init__(self, target: Any, con: Any) -> None:
+        self.con, self.label, self.postgres = con, target.label(), target.name == "postgres"
+        self.schema = con.schema(WAREHOUSE)
+        self.role = con.execute("select current_user").fetchone()[0] if self.postgres else None
 
     def relations(self) -> dict[tuple[str, str], bool]:
-        cur = self.con.cursor()
-        cur.execute(
-            "select n.nspname, c.relname, has_schema_privilege(n.oid, 'usage') "
-            "and has_table_privilege(c.oid, 'select') from pg_class c join pg_namespace n on n.oid = c.relnamespace "
-            "where c.relkind in ('r', 'v', 'm', 'p', 'f') and n.nspname not in ('pg_catalog', 'information_schema')")
-        return {(s, n): bool(ok) for s, n, ok in cur.fetchall()}
+        """{(namespace, name): readable}: namespaces as the SQL files name them (`paradime`, not the
+        real schema of a non-public PostgreSQL warehouse)."""
+        real = {self.con.schema(ns): ns for ns in NAMESPACES}
+        if self.postgres:
+            rows = self.con.execute(
+                "select n.nspname, c.relname, has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, "
+                "'select') from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where c.relkind in ('r', 'v', 'm', 'p', 'f') and n.nspname = any(%s)", (list(real),)).fetchall()
+        else:
+            rows = [(s, n, True) for s, n in self.con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_catalog = current_database()").fetchall()]
+        return {(self.schema if real[s] == WAREHOUSE else real[s], n): bool(ok) for s, n, ok in rows if s in real}
 
     def run(self, query: QueryFile, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-        return run_postgres(self.con, query, params)
-
-    def recover(self) -> None:
-        if not self.con.autocommit:
-            self.con.rollback()
+        bound = query.bind(params)
+        sql = query.for_target(self.con.schema, postgres=self.postgres, bound=bool(bound))
+        cur = self.con.execute(sql, bound or None)
+        return [d[0] for d in cur.description], [tuple(r) for r in cur.fetchall()]
 
 
 @contextlib.contextmanager
-def open_duckdb(path: Path) -> Iterator[DuckDBReader]:
-    import duckdb
-
-    path = path.resolve()
-    if not path.is_file():
-        raise ReportError(f"no warehouse at {path}: run `whsync sync` (or `whsync demo`) first, or pass --duckdb FILE")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error as e:
-        raise ReportError(f"cannot open {path} read-only: {str(e).splitlines()[0]}") from None
-    try:
-        yield DuckDBReader(con, str(path))
-    finally:
-        con.close()
-
-
-@contextlib.contextmanager
-def open_postgres(schema: str) -> Iterator[PostgresReader]:
-    """The one place the report reaches PostgreSQL (the target layer will own this)."""
-    from ..postgres import resolve
-
-    cfg = resolve(schema)
-    with cfg.connect(autocommit=True) as con:
-        yield PostgresReader(con, cfg.label(), cfg.schema)
+def open_warehouse(target: Any) -> Iterator[WarehouseReader]:
+    """The published warehouse of `target`, read-only."""
+    with target.reader() as con:
+        yield WarehouseReader(target, con)
 
 
 # -- collecting the lists ---------------------------------------------------------------------------
 
 def parameters(generated_at: datetime, since: datetime, inactive_days: int) -> dict[str, Any]:
-    return {"since": since, "until": generated_at, "inactive_since": generated_at - timedelta(days=inactive_days)}
+    return {"since": since, "until": generated_at, "inactive_since": generated_at - timedelta(days=inactive_days),
+            "date_from": since, "date_to": generated_at, "as_of": generated_at}  # the example queries' params CTE
 
 
 def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: datetime | None = None) -> Report:
@@ -216,7 +185,6 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
                 except Exception as e:  # noqa: BLE001 - one list failing must not lose the others
                     text = str(e).strip()
                     result.error = f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"
-                    reader.recover()
                 else:
                     result.rows = [tuple(normalize(v) for v in r) for r in rows]
                 break

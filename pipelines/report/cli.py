@@ -7,21 +7,15 @@ from typing import Any, Optional
 import typer
 
 
-def make_report(*, duckdb: Path | None, target: str, schema: str, out: Path, since: Optional[str],
-                inactive_days: int) -> tuple[Any, list[Path]]:
-    """Collect and write the report; returns (report, files written). Raises ReportError on bad input."""
-    from . import ReportError, collect, open_duckdb, open_postgres, parse_since, write_report
+def make_report(target: Any, *, out: Path, since: Optional[str], inactive_days: int) -> tuple[Any, list[Path]]:
+    """Collect the report from `target` (a `targets.Target`) and write it; returns (report, files written).
+    Raises ReportError on bad input."""
+    from . import ReportError, collect, open_warehouse, parse_since, write_report
 
     if inactive_days < 1:
         raise ReportError(f"--inactive-days {inactive_days}: give a number of days, 1 or more")
     start = parse_since(since)
-    if target == "postgres":
-        opener: Any = open_postgres(schema)
-    elif target == "duckdb":
-        opener = open_duckdb(duckdb or Path("warehouse.duckdb"))
-    else:
-        raise ReportError(f"--target {target!r}: choose duckdb or postgres")
-    with opener as reader:
+    with open_warehouse(target) as reader:
         report = collect(reader, since=start, inactive_days=inactive_days)
     return report, write_report(report, out)
 
@@ -43,12 +37,13 @@ def report(
     privileged accounts, teams without an active admin, suspended users still in teams) and the changes in
     the period from history, each with the SQL behind it (examples/queries/); and a CSV per list.
     Lists the warehouse cannot answer yet say what is missing and which command fills it."""
-    from ..cli import _err, _explain
+    from ..cli import _err, _explain, _target
     from . import ReportError
 
     try:
-        rep, files = make_report(duckdb=duckdb, target=target, schema=schema, out=out, since=since,
-                                 inactive_days=inactive_days)
+        tgt = _target(target, schema, duckdb)
+        tgt.check()
+        rep, files = make_report(tgt, out=out, since=since, inactive_days=inactive_days)
     except ReportError as e:
         _err(str(e), 2)
         return

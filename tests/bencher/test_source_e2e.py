@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.bencher.client import BencherClient
 from pipelines.bencher.source import BencherConfig, bencher_source
-from tests.helpers import query as q
+from tests.helpers import cause_of, query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -37,8 +37,14 @@ def expected_members(fx):
 def test_raw_rows_match_fixture_and_rerun_adds_no_duplicates(tmp_path, make_pipeline, config, fx, sim):
     p = run(make_pipeline, config, T0)
     assert q(tmp_path, MEMBERS) == expected_members(fx)
-    assert q(tmp_path, "select count(*) from bencher_raw.members where organization_slug='big-lab'") == [(301,)]
-    assert q(tmp_path, "select count(*) from bencher_raw.members where email='ada@example.com'") == [(2,)]
+    visible = [o for o in fx["organizations"] if o.get("_visible", True)]
+    big = next(o for o in visible if o["slug"] == "big-lab")
+    assert len(big["_members"]) > 255  # more than one page
+    assert q(tmp_path, "select count(*) from bencher_raw.members where organization_slug='big-lab'") == [
+        (len(big["_members"]),)]
+    ada = sum(m["email"] == "ada@example.com" for o in visible for m in o["_members"])
+    assert ada > 1  # one person in several organizations
+    assert q(tmp_path, "select count(*) from bencher_raw.members where email='ada@example.com'") == [(ada,)]
     assert ("Zoë Ørsted-李",) in q(tmp_path, "select name from bencher_raw.members")
     orgs = q(tmp_path, "select slug, uuid, name, has_license, claimed is null, sso is null "
                        "from bencher_raw.organizations order by slug")
@@ -51,14 +57,15 @@ def test_raw_rows_match_fixture_and_rerun_adds_no_duplicates(tmp_path, make_pipe
     cols = {r[0]: r[1] for r in q(tmp_path, "select column_name, data_type from information_schema.columns "
                                              "where table_schema='bencher_raw' and table_name='organizations'")}
     assert cols["claimed"] == "TIMESTAMP WITH TIME ZONE" and "_whsync_synced_at" in cols and "license" not in cols
-    # pages of 255: 2 for big-lab, 1 per other visible org, 1 for the org list
-    assert sorted(sim.stats()["by_path"].items()) == [("GET /v0/organizations", 1),
-                                                      ("GET /v0/organizations/:org/members", 4)]
+    # pages of 255 (at least one, empty, per organization), 1 for the org list
+    assert sorted(sim.stats()["by_path"].items()) == [
+        ("GET /v0/organizations", 1),
+        ("GET /v0/organizations/:org/members", sum(max(1, -(-len(o["_members"]) // 255)) for o in visible))]
 
     before = q(tmp_path, MEMBERS)
     run(make_pipeline, config, T0 + timedelta(hours=1), pipeline=p)
     assert q(tmp_path, MEMBERS) == before
-    assert q(tmp_path, "select count(*) from bencher_raw.organizations") == [(3,)]
+    assert q(tmp_path, "select count(*) from bencher_raw.organizations") == [(len(visible),)]
 
 
 def test_changes_show_exactly_in_raw(tmp_path, make_pipeline, config, fx, sim):
@@ -89,7 +96,7 @@ def test_changes_show_exactly_in_raw(tmp_path, make_pipeline, config, fx, sim):
     for k, r in before.items():
         if k not in (("big-lab", gone["uuid"]), zoe):
             assert after[k] == (True, r[7])
-    assert len(after) == 302 + 1 + 1 - 0
+    assert len(after) == len(before) + 1  # the removed member is kept, the invitee added
 
 
 def test_organization_filter_and_forbidden_org(tmp_path, make_pipeline, sim, fx):
@@ -108,3 +115,21 @@ def test_bad_token_fails_clearly_without_leaking(tmp_path, make_pipeline, sim, c
         run(make_pipeline, BencherConfig(base_url=sim.base_url, token=secret), T0)
     assert "refused the token (HTTP 401" in str(ei.value)
     assert secret not in str(ei.value) and secret not in caplog.text
+
+
+@pytest.mark.parametrize("change,column", [(lambda m: m.pop("uuid"), "without a valid `uuid`"),
+                                           (lambda m: m.update(role=7), "whose `role` is not a string"),
+                                           (lambda m: m.update(created="yesterday"), "whose `created` is not an ISO 8601 time")])
+def test_record_out_of_contract_fails_the_sync_naming_it(tmp_path, make_pipeline, config, sim, change, column):
+    """Neither a bare KeyError nor a silent `name__v_bigint` variant column: the sync fails, naming the record."""
+    from pipelines.records import MalformedRecordError
+
+    with sim.lock:
+        member = next(o for o in sim.organizations if o["slug"] == "cloud-org")["_members"][0]
+        change(member)
+    with pytest.raises(Exception) as ei:
+        run(make_pipeline, config, T0)
+    cause = cause_of(ei.value, MalformedRecordError)
+    assert cause is not None, ei.value
+    assert f"Bencher returned a members record {column}" in str(cause) and member["email"] in str(cause)
+    assert q(tmp_path, "select count(*) from information_schema.tables where table_schema = 'bencher_raw'") == [(0,)]

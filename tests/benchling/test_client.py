@@ -105,7 +105,7 @@ def test_gives_up_after_bounded_tries(tenant):
     hook = lambda req: Response(502, b"bad gateway")  # noqa: E731
     with BenchlingSimulator(tenant, rate_limit="off", request_hook=hook) as sim:
         client = BenchlingClient(sim.base_url, ApiKeyAuth(DEMO_API_KEY), max_tries=3)
-        with pytest.raises(BenchlingResponseError, match=r"kept answering GET /users with HTTP 502 after 3 tries"):
+        with pytest.raises(BenchlingResponseError, match=r"kept answering GET /users with HTTP 502 \(gave up after 3 tries"):
             list(client.paginate("/users", "users"))
     assert client.stats.requests == 3
 

@@ -41,8 +41,11 @@ def raw_rows(path: Path) -> dict[str, list[tuple]]:
 
 
 def run(tmp: Path, build: bool, **sim_kw):
+    # A read timeout below the simulator's 1.5 s `slow` answers, so that they are retried; only where slow
+    # answers are injected: elsewhere a loaded test machine must not turn ordinary answers into retries.
+    timeout_s = 0.5 if "slow" in str(sim_kw.get("faults", "")) else 10.0
     with BenchlingSimulator(tenant(), api_key=DEMO_API_KEY, rate_limit="off", **sim_kw) as sim:
-        cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, timeout_s=0.5)
+        cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, timeout_s=timeout_s)
         result = sync(benchling=cfg, warehouse=tmp / "w.duckdb", build=build, progress=Progress(quiet=True))
         return result, sim.stats()
 

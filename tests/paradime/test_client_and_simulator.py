@@ -1,6 +1,7 @@
 """Paradime client error paths and simulator behaviour (GraphQL schema, auth, mutations)."""
 from __future__ import annotations
 
+import time
 import logging
 
 import pytest
@@ -13,7 +14,7 @@ from pipelines.paradime.simulator import ACCOUNT_TYPES, SCHEMA_SDL
 def client(sim, fx, ws="data-platform", **kw):
     kw.setdefault("api_key", fx["api_key"])
     kw.setdefault("api_secret", fx["api_secret"])
-    return ParadimeClient(sim.endpoint_for(ws), name=ws, backoff=0.01, **kw)
+    return ParadimeClient(sim.endpoint_for(ws), name=ws, **{"backoff": 0.01, **kw})
 
 
 def secrets_of(sim, fx):
@@ -40,7 +41,7 @@ def test_list_workspaces(sim, fx):
 
 def test_bearer_tokens(sim, fx):
     c = ParadimeClient(sim.endpoint_for("analytics"), bearer_token=fx["bearer_token"], name="analytics")
-    assert len(c.list_users()[0]) == 4
+    assert len(c.list_users()[0]) == len(next(w for w in fx["workspaces"] if w.name == "analytics").visible_active_users())
     sim.bearer_token = "prdm_cmp_company"
     uid = sim.workspace("analytics").uid
     ok = ParadimeClient(sim.endpoint_for("analytics"), bearer_token="prdm_cmp_company",
@@ -104,7 +105,7 @@ def test_unreachable_host_is_clear_and_secret_free(fx, caplog):
     with pytest.raises(ParadimeError) as ei:
         c.list_users()
     msg = str(ei.value)
-    assert "cannot connect" in msg and "gave up after 2 attempts" in msg
+    assert "cannot connect" in msg and "gave up after 2 tries" in msg
     for secret in (endpoint, "zzzzsecretzzzzzz", fx["api_key"], fx["api_secret"], str(s)):
         assert secret not in msg
     assert "zzzzsecretzzzzzz" not in caplog.text
@@ -122,7 +123,7 @@ def test_retries_on_503_and_429_then_succeeds(sim, fx):
 def test_retries_are_bounded(sim, fx):
     sim.fail_next(10, 500)
     c = client(sim, fx, max_retries=2)
-    with pytest.raises(ParadimeError, match="HTTP 500 .gave up after 3 attempts"):
+    with pytest.raises(ParadimeError, match="HTTP 500 .gave up after 3 tries"):
         c.list_users()
     assert c.requests_made == 3
 
@@ -143,3 +144,14 @@ def socket_free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_retries_are_bounded_in_time_too(sim, fx):
+    """Many tries allowed, little time: the shared policy gives up when the next wait would end past
+    max_retry_seconds, long before the tries run out."""
+    sim.fail_next(1000, 503)
+    c = client(sim, fx, max_retries=1000, max_retry_seconds=1.0, backoff=0.2, max_backoff=0.4)
+    t0 = time.monotonic()
+    with pytest.raises(ParadimeError, match=r"HTTP 503 \(gave up after \d+ tries in [01]s\)"):
+        c.list_users()
+    assert time.monotonic() - t0 < 1.5 and 2 <= c.requests_made < 10

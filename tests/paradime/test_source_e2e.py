@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.paradime.client import ParadimeClient
 from pipelines.paradime.source import ParadimeWorkspaceConfig, paradime_source
-from tests.helpers import query as q
+from tests.helpers import cause_of, query as q
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -60,13 +60,16 @@ def test_raw_rows_match_fixture_and_rerun_adds_no_duplicates(tmp_path, make_pipe
     assert q(tmp_path, "select distinct timezone('UTC', _whsync_synced_at) from paradime_raw.active_users") == [
         (T0.replace(tzinfo=None),)]
     assert q(tmp_path, "select workspace, active_user_count, invited_user_count from paradime_raw.workspace_syncs "
-                       "order by 1") == [("analytics", 4, 2), ("data-platform", 6, 2)]
+                       "order by 1") == sorted((w.name, len(w.visible_active_users()), len(w.visible_invited_users()))
+                                               for w in fixture["workspaces"])
 
     before = q(tmp_path, "select workspace, uid, email, name, account_type from paradime_raw.active_users order by all")
     run(make_pipeline, configs, T0 + timedelta(hours=1), pipeline=p)
     assert q(tmp_path, "select workspace, uid, email, name, account_type from paradime_raw.active_users "
                        "order by all") == before
-    for table, n in [("active_users", 10), ("invited_users", 4), ("workspaces", 2), ("workspace_syncs", 4)]:
+    counts = {"active_users": len(expected_active(fixture)), "invited_users": len(expected_invited(fixture)),
+              "workspaces": len(fixture["workspaces"]), "workspace_syncs": 2 * len(configs)}  # two syncs
+    for table, n in counts.items():
         assert q(tmp_path, f"select count(*) from paradime_raw.{table}") == [(n,)]
     assert q(tmp_path, "select count(*) from paradime_raw.active_users where last_seen_at < "
                        "(select max(synced_at) from paradime_raw.workspace_syncs)") == [(0,)]
@@ -132,7 +135,7 @@ def test_failing_workspace_fails_the_sync_and_names_it(tmp_path, make_pipeline, 
         assert secret not in text
         assert secret not in caplog.text
     # nothing of the failed sync was loaded: no workspace recorded a second sync
-    assert q(tmp_path, "select count(*) from paradime_raw.workspace_syncs") == [(2,)]
+    assert q(tmp_path, "select count(*) from paradime_raw.workspace_syncs") == [(len(configs),)]
 
 
 def test_wrong_secret_fails_clearly(tmp_path, make_pipeline, configs, fx, sim):
@@ -160,6 +163,25 @@ def test_workspace_list_without_capability_is_skipped(tmp_path, make_pipeline, c
         run(make_pipeline, configs, T0)
     finally:
         server._Root.listWorkspaces = orig
-    assert q(tmp_path, "select count(*) from paradime_raw.active_users") == [(10,)]
+    assert q(tmp_path, "select count(*) from paradime_raw.active_users") == [
+        (sum(len(w.visible_active_users()) for w in sim.workspaces),)]
     # no workspace rows: the table is not created (dlt cannot load an empty jsonl file on duckdb)
     assert q(tmp_path, "select count(*) from information_schema.tables where table_name='workspaces'") == [(0,)]
+
+
+@pytest.mark.parametrize("fault,column", [("user_without_uid", "without a valid `uid`"),
+                                          ("user_name_not_string", "whose `name` is not a string")])
+def test_record_out_of_contract_fails_the_sync_naming_it(tmp_path, make_pipeline, configs, sim, fault, column):
+    """Neither a bare KeyError nor a silent `name__v_bigint` variant column: the sync fails, naming the record."""
+    from pipelines.records import MalformedRecordError
+
+    sim.set_failure("analytics", fault)
+    first = sim.workspace("analytics").visible_active_users()[0]
+    with pytest.raises(Exception) as ei:
+        run(make_pipeline, configs, T0)
+    cause = cause_of(ei.value, MalformedRecordError)
+    assert cause is not None, ei.value
+    assert f"Paradime returned an active_users record {column}" in str(cause)
+    assert first["email"] in str(cause)  # the record is named
+    assert q(tmp_path, "select count(*) from information_schema.tables where table_schema = 'paradime_raw' "
+                       "and table_name = 'active_users'") == [(0,)]  # nothing loaded

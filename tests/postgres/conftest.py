@@ -2,17 +2,19 @@
 synced copy of the tricky tenant shared by the read-only tests of a module."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import psycopg2
 import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
-from pipelines.postgres import PgConfig
+from pipelines.targets.pgconn import PgConfig
 
 from .pgserver import PgServer
 
@@ -49,6 +51,32 @@ class PgCon:
 
     def close(self) -> None:
         self.con.close()
+
+
+@contextlib.contextmanager
+def reading_in_a_loop(reader: Any, sql: str, fetch: Callable[[Any], Any]) -> Iterator[tuple[list, list]]:
+    """Run `sql` on `reader` (a psycopg2 connection) in a loop on a thread while the block runs;
+    yields (results, errors), filled until the block ends."""
+    seen: list = []
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def loop() -> None:
+        c = reader.cursor()
+        while not stop.is_set():
+            try:
+                c.execute(sql)
+                seen.append(fetch(c))
+            except Exception as e:  # noqa: BLE001 - any error is a finding
+                errors.append(repr(e))
+
+    t = threading.Thread(target=loop)
+    t.start()
+    try:
+        yield seen, errors
+    finally:
+        stop.set()
+        t.join()
 
 
 def whsync(args: list[str], cwd: Path, env_extra: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:

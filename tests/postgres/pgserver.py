@@ -1,6 +1,10 @@
 """A throwaway PostgreSQL server for the tests: initdb into a temp dir, start on 127.0.0.1 and a
 unix socket, stop and delete on exit. PostgreSQL refuses to run as root, so as root the server runs
-as a system user (`whsync_pg`, created on first use)."""
+as a system user (`whsync_pg`, created on first use).
+
+Authentication (pg_hba.conf, first match wins): `trust` on the unix socket; over TCP `trust` for the
+role `whsync_trust`, client certificates for `whsync_cert` (with `ssl=True`: a CA, server and client
+certificate made by openssl), `scram-sha-256` for everyone else (`postgres`, `whsync_scram`)."""
 from __future__ import annotations
 
 import contextlib
@@ -12,7 +16,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 PG_USER = "whsync_pg"
@@ -48,7 +51,10 @@ def _ensure_user() -> pwd.struct_passwd:
 
 
 class PgServer:
-    def __init__(self) -> None:
+    TRUST_ROLE, SCRAM_ROLE, CERT_ROLE = "whsync_trust", "whsync_scram", "whsync_cert"
+
+    def __init__(self, ssl: bool = False) -> None:
+        self.ssl = ssl
         self.initdb, self.pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not (self.initdb and self.pg_ctl):
             raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found; `.ci/run` installs them")
@@ -86,23 +92,74 @@ class PgServer:
         opts = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sock} -c fsync=off "
                 "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 "
                 "-c shared_buffers=32MB -c timezone=UTC")
+        if self.ssl:
+            opts += self._make_certs()
+        hba = self.data / "pg_hba.conf"
+        lines = [f"host all {self.TRUST_ROLE} 127.0.0.1/32 trust"]
+        if self.ssl:
+            lines.append(f"hostssl all {self.CERT_ROLE} 127.0.0.1/32 cert")
+        self._as_server(lambda: hba.write_text("\n".join(lines) + "\n" + hba.read_text()))
         self._run([self.pg_ctl, "-D", str(self.data), "-o", opts, "-l", str(self.root / "log"),
                    "-w", "-t", "60", "start"])
+        self.scram_password = secrets.token_urlsafe(12)
+        self.sql(f"create role {self.TRUST_ROLE} login createdb; "
+                 f"create role {self.SCRAM_ROLE} login createdb password '{self.scram_password}'; "
+                 f"create role {self.CERT_ROLE} login createdb")
         return self
+
+    def _as_server(self, fn) -> None:  # noqa: ANN001 - write a file the server user owns
+        fn()
+        if self._as:
+            u = pwd.getpwnam(PG_USER)
+            os.chown(self.data / "pg_hba.conf", u.pw_uid, u.pw_gid)
+
+    def _make_certs(self) -> str:
+        """A CA, a server certificate and a client certificate for CERT_ROLE, made with openssl."""
+        d = self.root / "certs"
+        d.mkdir()
+
+        def ossl(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=d)
+
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=whsync-test-ca",
+             "-keyout", "ca.key", "-out", "ca.crt")
+        for name, cn in (("server", "127.0.0.1"), ("client", self.CERT_ROLE)):
+            ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout", f"{name}.key",
+                 "-out", f"{name}.csr")
+            ossl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                 "-days", "2", "-out", f"{name}.crt")
+        for f in d.iterdir():
+            f.chmod(0o600)
+        if self._as:  # the server's key must belong to the server user; the client's stays root's
+            u = pwd.getpwnam(PG_USER)
+            os.chown(d, u.pw_uid, u.pw_gid)
+            for f in ("server.key", "server.crt", "ca.crt"):
+                os.chown(d / f, u.pw_uid, u.pw_gid)
+        (d / "ca.crt").chmod(0o644)
+        d.chmod(0o755)
+        return (f" -c ssl=on -c ssl_cert_file={d / 'server.crt'} -c ssl_key_file={d / 'server.key'}"
+                f" -c ssl_ca_file={d / 'ca.crt'}")
+
+    @property
+    def certs(self) -> Path:
+        return self.root / "certs"
+
+    def sql(self, statements: str, dbname: str = "postgres") -> None:
+        import psycopg2
+
+        con = psycopg2.connect(self.dsn(dbname))
+        con.autocommit = True
+        try:
+            con.cursor().execute(statements)
+        finally:
+            con.close()
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
             self._run([self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "-t", "30", "stop"])
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def create_database(self, prefix: str = "t") -> str:
-        import psycopg2
-
+    def create_database(self, prefix: str = "t", owner: str | None = None) -> str:
         name = f"{prefix}_{secrets.token_hex(4)}"
-        con = psycopg2.connect(self.dsn_admin)
-        con.autocommit = True
-        try:
-            con.cursor().execute(f'create database "{name}"')
-        finally:
-            con.close()
+        self.sql(f'create database "{name}"' + (f' owner "{owner}"' if owner else ""))
         return name

@@ -1,8 +1,6 @@
 """Readers during a sync, and the read-only reporting role, with real logins on a real server."""
 from __future__ import annotations
 
-import threading
-
 import psycopg2
 import pytest
 import requests
@@ -11,7 +9,7 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
 from pipelines.progress import Progress
 from pipelines.sync import WAREHOUSE_TABLES, BenchlingConfig, sync
 
-from .conftest import whsync
+from .conftest import reading_in_a_loop, whsync
 
 RAW = ["user", "principal", "team", "team_member", "project", "folder"]
 # one statement = one snapshot: the sync time of every $raw table and the row count of every view
@@ -50,24 +48,8 @@ def test_reader_sees_old_or_new_warehouse_and_reporting_role_is_read_only(pg_ser
         user = next(u for u in tricky.to_dict()["users"] if not u["isSuspended"])
         r = requests.patch(f"{sim.base_url}/users/{user['id']}", json={"isSuspended": True}, auth=(DEMO_API_KEY, ""))
         assert r.status_code == 200
-        seen, errors, stop = [], [], threading.Event()
-
-        def read_loop() -> None:
-            c = reader.cursor()
-            while not stop.is_set():
-                try:
-                    c.execute(SNAPSHOT)
-                    seen.append(c.fetchone())
-                except Exception as e:  # noqa: BLE001 - any error is a finding
-                    errors.append(repr(e))
-
-        t = threading.Thread(target=read_loop)
-        t.start()
-        try:
+        with reading_in_a_loop(reader, SNAPSHOT, lambda c: c.fetchone()) as (seen, errors):
             sync(benchling=cfg, postgres=pg, progress=Progress(quiet=True))
-        finally:
-            stop.set()
-            t.join()
     assert not errors, errors[:3]
     assert len(seen) > 20
     assert all(len(set(s[:6])) == 1 for s in seen), "a reader saw $raw tables of two different syncs"

@@ -15,7 +15,8 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
 from pipelines.progress import Progress
 from pipelines.report import LISTS
 from pipelines.report.queries import QueryFile
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.sync import BenchlingConfig, benchling_plan, sync
+from pipelines.targets import resolve_target
 
 try:
     from ..report.contract import install
@@ -49,7 +50,14 @@ def access_reviewer(synced_pg):
 
 
 def _params(now: datetime) -> dict:
-    return {"since": now - timedelta(days=90), "until": now, "inactive_since": now - timedelta(days=90)}
+    from pipelines.report import parameters
+
+    return parameters(now, now - timedelta(days=90), 90)
+
+
+def _sql(q: QueryFile, *, postgres: bool, bound: bool = False) -> str:
+    """A report query as the report runs it on the `public` PostgreSQL warehouse or a DuckDB file."""
+    return q.for_target(lambda ns: ns, postgres=postgres, bound=bound)
 
 
 def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_duckdb(
@@ -65,7 +73,7 @@ def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_
     assert lists["last_synced"][2] == "access_review/last_synced_benchling.sql"
     for key in ok:  # the page's counts are the SQL's, run by the warehouse owner
         q = QueryFile(lists[key][2])
-        assert lists[key][1] == len(admin.execute(q.sql).fetchall()), key
+        assert lists[key][1] == len(admin.execute(_sql(q, postgres=True)).fetchall()), key
     assert lists["suspended_in_teams"][1] > 0
 
     # the relations of issues 11 and 12 appear, but the role may not read them yet: the page says how to fix it
@@ -103,8 +111,8 @@ def _same_rows_on_duckdb(admin, tricky, now: datetime, tmp_path) -> None:
     """Every report query (but sync times and Paradime/Bencher) gives the same rows on a DuckDB sync of the
     same tenant with the same stand-ins."""
     with BenchlingSimulator(tricky, api_key=DEMO_API_KEY, rate_limit="off") as sim:
-        res = sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY), warehouse=tmp_path / "w.duckdb",
-                   progress=Progress(quiet=True))
+        res = sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))],
+                   target=resolve_target(duckdb=tmp_path / "w.duckdb"), progress=Progress(quiet=True))
     duck = duckdb.connect(str(res.warehouse))
     try:
         install(duck, now, with_other_sources=False)
@@ -115,8 +123,8 @@ def _same_rows_on_duckdb(admin, tricky, now: datetime, tmp_path) -> None:
             if "last_synced" in name or any(r.startswith(("paradime.", "bencher.")) for r in q.requires):
                 continue  # sync times differ between the two syncs; Paradime/Bencher are not synced here
             params = q.bind(_params(now))
-            d = duck.execute(q.sql, params or None).fetchall()
-            p = admin.execute(q.for_postgres() if params else q.sql, params or None).fetchall()
+            d = duck.execute(_sql(q, postgres=False), params or None).fetchall()
+            p = admin.execute(_sql(q, postgres=True, bound=bool(params)), params or None).fetchall()
             assert _norm(d) == _norm(p), f"{name}: DuckDB and PostgreSQL differ"
             compared += bool(d)
         assert compared >= 10

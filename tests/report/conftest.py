@@ -13,10 +13,7 @@ from typing import Any, Iterator
 
 import pytest
 
-try:  # tests/ may or may not be a package (tests/__init__.py)
-    from ..browser import chromium
-except ImportError:  # pragma: no cover
-    from browser import chromium  # type: ignore[no-redef]
+from ..browser import chromium
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -108,3 +105,20 @@ def shown(value: Any) -> str:
     if isinstance(value, Decimal):
         return str(int(value)) if value == int(value) else str(value)
     return str(value)
+
+
+def run_file(warehouse: Path, name: str, since: Any, until: Any, inactive_days: int = 90) -> list[tuple]:
+    """An example query run on a DuckDB warehouse as the report runs it (its review period bound)."""
+    import duckdb
+
+    from pipelines.report import parameters
+    from pipelines.report.queries import QueryFile
+    from pipelines.targets.duckdb import duckdb_schema
+
+    q = QueryFile(name)
+    params = q.bind(parameters(until, since, inactive_days))
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(q.for_target(duckdb_schema, postgres=False, bound=bool(params)), params or None).fetchall()
+    finally:
+        con.close()

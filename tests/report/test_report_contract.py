@@ -17,10 +17,7 @@ from pipelines.report import LISTS
 from .conftest import ARTIFACTS, read_lists, whsync
 from .contract import install
 
-try:
-    from ..browser import local_page
-except ImportError:  # pragma: no cover
-    from browser import local_page  # type: ignore[no-redef]
+from ..browser import console_errors, network_requests, offline_page
 
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "report.png"
 
@@ -39,7 +36,8 @@ def full(demo, browser, tmp_path_factory):
     p = whsync(["report", "--duckdb", str(wh), "--out", str(d / "review.html"), "--inactive-days", "90"], d)
     assert p.returncode == 0, p.stderr
     assert "not available" not in p.stdout
-    with local_page(browser, viewport={"width": 1200, "height": 900}) as (page, problems):
+    with offline_page(browser, viewport={"width": 1200, "height": 900}) as (page, requests):
+        errors = console_errors(page)
         page.goto((d / "review.html").as_uri())
         lists = read_lists(page)
         charts = page.locator("figure.chart svg").count()
@@ -49,7 +47,7 @@ def full(demo, browser, tmp_path_factory):
             page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True, clip={"x": 0, "y": 0, "width": 1200, "height": 1560})
         page.emulate_media(media="print")
         page.pdf(path=str(ARTIFACTS / "report-full.pdf"), format="A4", print_background=True)
-        return expected, lists, charts, list(problems), d
+        return expected, lists, charts, errors + network_requests(requests), d
 
 
 def _col(lst, name):

@@ -139,27 +139,35 @@ def test_resync_is_stable_and_changes_show_exactly(serve, run_sync, tricky_tenan
 
 
 def test_users_and_apps_are_incremental(serve, run_sync, tmp_path):
+    from pipelines.benchling.client import PAGE_SIZE
     from pipelines.progress import Progress
     from pipelines.sync import BenchlingConfig, benchling_plan, sync
 
-    tenant = generate_tenant(seed=4, users=450, apps=3, teams=4, projects=10, folders=50)
+    tenant = generate_tenant(seed=4, users=450, apps=2 * PAGE_SIZE + 30, teams=4, projects=10, folders=50)
     sim = serve(tenant)
-    users_path = "GET /api/v2/users"
+    t = tenant_dict(tenant)
+    paths = {"users": "GET /api/v2/users", "apps": "GET /api/v2/apps"}
+    # a full listing reads every page; both lists are longer than one page, so an incremental one is cheaper
+    full = {k: -(-len(t[k]) // PAGE_SIZE) for k in paths}
+    assert min(full.values()) > 1
+
+    def requests_per_list() -> dict[str, int]:
+        return {k: sim.stats()["by_path"][p] for k, p in paths.items()}
 
     run_sync(sim, build=False)
-    assert sim.stats()["by_path"][users_path] == 5  # first sync: the full listing
+    assert requests_per_list() == full  # first sync: the full listings
 
     sim.reset_stats()
     run_sync(sim, build=False)
-    assert sim.stats()["by_path"][users_path] == 1  # nothing changed: one empty page
+    assert requests_per_list() == {"users": 1, "apps": 1}  # nothing changed: one empty page each
 
-    user = tenant_dict(tenant)["users"][7]
+    user = t["users"][7]
     r = requests.patch(f"{sim.base_url}/users/{user['id']}", json={"name": "Renamed Person"},
                        auth=(DEMO_API_KEY, ""))
     assert r.status_code == 200
     sim.reset_stats()
     result = run_sync(sim)
-    assert sim.stats()["by_path"][users_path] == 1
+    assert requests_per_list() == {"users": 1, "apps": 1}
     assert_warehouse_matches(result.warehouse, tenant_dict(tenant))  # merged, nothing lost
     con = connect(result.warehouse)
     try:
@@ -171,4 +179,4 @@ def test_users_and_apps_are_incremental(serve, run_sync, tmp_path):
     cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
     sync(plans=[benchling_plan(cfg, full_refresh=True)], warehouse=tmp_path / "warehouse.duckdb",
          build=False, progress=Progress(quiet=True))
-    assert sim.stats()["by_path"][users_path] == 5  # --full-refresh lists everything again
+    assert requests_per_list() == full  # --full-refresh lists everything again

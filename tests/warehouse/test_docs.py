@@ -19,7 +19,7 @@ def test_docs_generate_describes_every_warehouse_column(serve, run_sync, tricky_
     models = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     cat = {n["metadata"]["name"]: n for n in catalog["nodes"].values()}
     for table in COLUMNS:
-        for name in (table, f"{table}$raw"):
+        for name in (table, f"{table}$raw", f"{table}$history"):
             node = models[name]
             assert node["description"].strip(), f"{name} has no description"
             built = set(cat[name]["columns"])  # the columns that really exist in the warehouse

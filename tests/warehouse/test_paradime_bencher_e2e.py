@@ -197,7 +197,7 @@ def test_tricky_fixtures_land_row_for_row(sims, tmp_path):
 
     members = read(w, "bencher.member")
     # more members than one page (per_page max 255): every one of them
-    assert sum(1 for k in members if k[0] == big["uuid"]) == len(big["_members"]) == 301
+    assert sum(1 for k in members if k[0] == big["uuid"]) == len(big["_members"])
     assert max(bc.stats()["per_page"]) <= 255
     # unicode member names
     zoe = next(m for m in bc_org("cloud-org")["_members"] if m["slug"] == "zoe-orsted")
@@ -301,3 +301,32 @@ def test_changes_through_the_apis_show_exactly_in_the_warehouse(sims, tmp_path):
     for t in TABLES:
         third = read(w, t)
         assert third == {k: v[: -len(SYNC_TIME_COLUMNS)] for k, v in second[t].items()}, f"{t} changed"
+
+
+def test_listed_marks_follow_the_latest_listing_of_their_scope(sims, tmp_path):
+    """`bencher.organization.is_listed` and `paradime.workspace.is_listed` are decided by the latest sync that
+    listed their scope: a sync limited to some organizations says nothing of the others, and an empty latest
+    listing unlists every row it used to show."""
+    pd, bc = sims
+    w = tmp_path / "w.duckdb"
+    run_sync(pd, bc, w)
+    visible = {o["uuid"] for o in BC_FIXTURE["organizations"] if o.get("_visible", True)}
+    workspaces = {ws["uid"] for ws in PD_FIXTURE["workspaces"]}
+
+    def listed(table: str) -> dict[str, bool]:
+        return {k[0]: v[-1] for k, v in read(w, table).items()}
+
+    assert listed("bencher.organization") == dict.fromkeys(visible, True)
+    assert listed("paradime.workspace") == dict.fromkeys(workspaces, True)
+
+    only_cloud = BencherConfig(token=BC_FIXTURE["token"], base_url=bc.base_url, organizations=["cloud-org"])
+    sync(plans=[bencher_plan(only_cloud)], warehouse=w, progress=Progress(quiet=True))
+    assert len(visible) > 1 and listed("bencher.organization") == dict.fromkeys(visible, True)
+
+    with bc.lock:  # every organization deleted or hidden from the token; every workspace deleted
+        for o in bc.organizations:
+            o["_visible"] = False
+    pd.unlist(*(ws["name"] for ws in PD_FIXTURE["workspaces"]))
+    run_sync(pd, bc, w)
+    assert listed("bencher.organization") == dict.fromkeys(visible, False)
+    assert listed("paradime.workspace") == dict.fromkeys(workspaces, False)

@@ -15,7 +15,7 @@ SELECT = ["--select", "path:models/staging/paradime+", "path:models/staging/benc
 # relation -> its columns and their DuckDB types, in order
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "staging.stg_paradime__workspaces": [
-        ("workspace_uid", "VARCHAR"), ("name", "VARCHAR"), ("last_seen_at", "TIMESTAMP"),
+        ("workspace_uid", "VARCHAR"), ("name", "VARCHAR"), ("listed_by", "VARCHAR"), ("last_seen_at", "TIMESTAMP"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_paradime__active_users": [
@@ -29,7 +29,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     ],
     "staging.stg_paradime__workspace_syncs": [
         ("workspace", "VARCHAR"), ("workspace_uid", "VARCHAR"), ("synced_at", "TIMESTAMP"),
-        ("active_user_count", "BIGINT"), ("invited_user_count", "BIGINT"),
+        ("active_user_count", "BIGINT"), ("invited_user_count", "BIGINT"), ("workspaces_listed", "BOOLEAN"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_bencher__organizations": [
@@ -41,6 +41,10 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("organization_uuid", "VARCHAR"), ("organization_slug", "VARCHAR"), ("user_uuid", "VARCHAR"),
         ("name", "VARCHAR"), ("slug", "VARCHAR"), ("email", "VARCHAR"), ("role", "VARCHAR"),
         ("created_at", "TIMESTAMP"), ("modified_at", "TIMESTAMP"), ("last_seen_at", "TIMESTAMP"),
+        ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
+    ],
+    "staging.stg_bencher__listings": [
+        ("synced_at", "TIMESTAMP"), ("scope", "VARCHAR"), ("organization_count", "BIGINT"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
 }
@@ -96,7 +100,7 @@ def test_raw_table_missing_columns_gives_typed_nulls(tmp_path):
         for relation, want in COLUMNS.items():
             assert columns(con, relation) == want, relation
         assert con.execute("select * from staging.stg_paradime__workspaces").fetchall() == [
-            ("ws-1", "Data", None, None)
+            ("ws-1", "Data", None, None, None)
         ]
         org = con.execute("select organization_uuid, name, created_at, claimed_at, has_license "
                           "from staging.stg_bencher__organizations").fetchall()

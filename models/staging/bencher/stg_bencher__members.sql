@@ -1,15 +1,15 @@
 {#- One row per (organization, member user uuid) ever listed. Rename and cast only.
     A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
 {{ fill_staging_columns(source('bencher', 'members'), [
-    ('organization_uuid', 'varchar'),
-    ('organization_slug', 'varchar'),
-    ('uuid', 'varchar', 'user_uuid'),
-    ('name', 'varchar'),
-    ('slug', 'varchar'),
-    ('email', 'varchar'),
-    ('role', 'varchar'),
+    ('organization_uuid', 'string'),
+    ('organization_slug', 'string'),
+    ('uuid', 'string', 'user_uuid'),
+    ('name', 'string'),
+    ('slug', 'string'),
+    ('email', 'string'),
+    ('role', 'string'),
     ('created', 'utc_timestamp', 'created_at'),
     ('modified', 'utc_timestamp', 'modified_at'),
     ('last_seen_at', 'utc_timestamp'),
-    ('_whsync_synced_at', 'timestamp with time zone'),
+    ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -1,12 +1,12 @@
 {#- One row per (configured workspace, active user uid) ever returned in `listUsers.activeUsers`. Rename and cast only.
     A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
 {{ fill_staging_columns(source('paradime', 'active_users'), [
-    ('workspace', 'varchar'),
-    ('workspace_uid', 'varchar'),
-    ('uid', 'varchar', 'user_uid'),
-    ('email', 'varchar'),
-    ('name', 'varchar'),
-    ('account_type', 'varchar'),
+    ('workspace', 'string'),
+    ('workspace_uid', 'string'),
+    ('uid', 'string', 'user_uid'),
+    ('email', 'string'),
+    ('name', 'string'),
+    ('account_type', 'string'),
     ('last_seen_at', 'utc_timestamp'),
-    ('_whsync_synced_at', 'timestamp with time zone'),
+    ('_whsync_synced_at', 'timestamptz'),
 ]) }}

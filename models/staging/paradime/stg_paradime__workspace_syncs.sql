@@ -1,10 +1,11 @@
 {#- One row per (configured workspace, successful sync). Rename and cast only.
     A column (or the whole raw table) that no sync has loaded yet is a typed NULL (see `fill_staging_columns`). -#}
 {{ fill_staging_columns(source('paradime', 'workspace_syncs'), [
-    ('workspace', 'varchar'),
-    ('workspace_uid', 'varchar'),
+    ('workspace', 'string'),
+    ('workspace_uid', 'string'),
     ('synced_at', 'utc_timestamp'),
     ('active_user_count', 'bigint'),
     ('invited_user_count', 'bigint'),
-    ('_whsync_synced_at', 'timestamp with time zone'),
+    ('workspaces_listed', 'boolean'),
+    ('_whsync_synced_at', 'timestamptz'),
 ]) }}

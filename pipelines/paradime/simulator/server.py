@@ -172,7 +172,8 @@ class _Root:
         with self.sim.lock:
             return self._fail() or {
                 "ok": True,
-                "workspaces": [{"name": w.name, "uid": w.uid} for w in self.sim.workspaces],
+                "workspaces": [{"name": w.name, "uid": w.uid} for w in self.sim.workspaces
+                               if w.uid not in self.sim.unlisted],
             }
 
     def inviteUser(self, info, email, accountType):  # noqa: N802
@@ -215,7 +216,7 @@ class ParadimeSimulator(LoopbackServer):
 
     Use as a context manager, or ``start()`` / ``stop()``. ``endpoint_for(name)`` gives a workspace's
     URL. Test hooks: ``set_failure(name, "errors"|"ok_false"|None)``, ``fail_next(n, status)``
-    (transport errors, e.g. 503 or 429), ``accept_invite(name, email, full_name)``.
+    (transport errors, e.g. 503 or 429), ``accept_invite(name, email, full_name)``, ``unlist(*names)``.
     """
 
     def __init__(
@@ -233,6 +234,7 @@ class ParadimeSimulator(LoopbackServer):
         self.lock = threading.RLock()
         self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0}
         self._fail_next: list[int] = []
+        self.unlisted: set[str] = set()  # uids listWorkspaces no longer returns (see unlist)
 
     # -- addressing --------------------------------------------------------------------------
     @property
@@ -250,9 +252,15 @@ class ParadimeSimulator(LoopbackServer):
 
     # -- hooks -------------------------------------------------------------------------------
     def set_failure(self, workspace_name: str, mode: str | None) -> None:
-        """Make the workspace's GraphQL answers fail: ``"errors"`` (errors[]), ``"ok_false"``, or None."""
+        """Make the workspace's GraphQL answers fail: ``"errors"`` (errors[]), ``"ok_false"``, an answer out of
+        contract (``"user_without_uid"``, ``"user_name_not_string"``), or None."""
         with self.lock:
             self.workspace(workspace_name).fail = mode
+
+    def unlist(self, *workspace_names: str) -> None:
+        """``listWorkspaces`` stops returning these workspaces (deleted); their endpoints still answer."""
+        with self.lock:
+            self.unlisted.update(self.workspace(n).uid for n in workspace_names)
 
     def fail_next(self, count: int, status: int = 503) -> None:
         """The next ``count`` requests (any workspace) get HTTP ``status`` (e.g. 429, 503)."""
@@ -326,7 +334,19 @@ class ParadimeSimulator(LoopbackServer):
             per["requests"] += 1
             if result.errors:
                 per["errors"] += 1
-        return 200, result.formatted
+        return 200, _out_of_contract(ws.fail, result.formatted)
+
+
+def _out_of_contract(fail: str | None, payload: dict[str, Any]) -> dict[str, Any]:
+    """The faults a GraphQL server would never send but a client must survive: ``"user_without_uid"`` drops
+    the first active user's ``uid``; ``"user_name_not_string"`` makes its ``name`` a number."""
+    users = ((payload.get("data") or {}).get("listUsers") or {}).get("activeUsers")
+    if fail in ("user_without_uid", "user_name_not_string") and users:
+        if fail == "user_without_uid":
+            users[0].pop("uid", None)
+        else:
+            users[0]["name"] = 42
+    return payload
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,1 @@
+{{ history(ref('principal'), source='benchling', key=['id']) }}

@@ -1,0 +1,1 @@
+{{ history(ref('team'), source='benchling', key=['id'], null_by_design=['description']) }}

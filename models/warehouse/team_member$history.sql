@@ -1,0 +1,1 @@
+{{ history(ref('team_member'), source='benchling', key=['team_id', 'user_id']) }}

@@ -1,0 +1,1 @@
+{{ history(ref('user'), source='benchling', key=['id'], null_by_design=['created_at']) }}
