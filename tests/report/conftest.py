@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,25 +31,13 @@ class Demo:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
-    """`whsync demo` into a fresh directory: it syncs the three simulators and writes the report. Run
-    once per session even under xdist: the first worker makes it, the others wait and read it."""
-    base = tmp_path_factory.getbasetemp()
-    d = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "whsync-demo"
-    try:
-        d.mkdir()
-    except FileExistsError:
-        deadline = time.monotonic() + 600
-        while not (d / "done").exists() and time.monotonic() < deadline:
-            time.sleep(0.5)
-    else:
-        p = whsync(["demo", "--duckdb", str(d / "warehouse.duckdb"), "--quiet"], d)
-        (d / "done").write_text(f"{p.returncode}\n{p.stdout}\n--stderr--\n{p.stderr}")
-    code, _, out = (d / "done").read_text().partition("\n")
-    assert code == "0", out
+def demo(demo_warehouse: Path) -> Demo:
+    """`whsync demo` (the session's one, shared with the docs-site test): it syncs the three simulators
+    and writes the report, and prints the report's path."""
+    out = (demo_warehouse.parent / "demo.stdout").read_text()
     m = re.search(r"^access review: (\S+)", out, re.M)
     assert m, out
-    return Demo(d / "warehouse.duckdb", Path(m.group(1)), out)
+    return Demo(demo_warehouse, Path(m.group(1)), out)
 
 
 @pytest.fixture(scope="module")

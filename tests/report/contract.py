@@ -1,11 +1,10 @@
-"""Stand-ins for the relations the report reads from issues 11 and 12 ("Access history"; "Last user
-activity, and one person across systems"), with exactly their documented names and columns, filled from a
-synced warehouse plus known changes, and the lists the report must then show (computed here in Python,
-independently of the report's SQL).
+"""Stand-ins for the relations the report reads from issue 12 ("Last user activity, and one person
+across systems": `user_activity`, `access`, `person`), with exactly their documented names and columns,
+filled from a synced warehouse, and the lists the report must then show (computed here in Python,
+independently of the report's SQL). History (issue 11) is real: see test_report_history.py.
 
-Why: those relations are built in parallel; until they land, this lets the report's preferred queries run
-on both targets against the contract. Once they exist, the same assertions can run on real multi-sync
-warehouses instead.
+Why: issue 12 is being merged in parallel; until it lands, this lets the report's preferred queries run
+on both targets against the contract. Once it exists, the same assertions run on the real relations.
 
 Works on DuckDB and PostgreSQL connections with `execute(sql, params)` (`?` placeholders are rewritten
 for psycopg2).
@@ -16,17 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-HISTORY_TABLES = {
-    "user$history": "id varchar, handle varchar, name varchar, email varchar, is_suspended boolean, created_at timestamp",
-    "principal$history": "id varchar, handle varchar, name varchar, email varchar, is_suspended boolean, "
-                         "created_at timestamp",
-    "team$history": "id varchar, name varchar, description varchar",
-    "team_member$history": "id varchar, team_id varchar, user_id varchar, role varchar",
-    "project$history": 'id varchar, source_id varchar, "archived$" boolean, "archive_purpose$" varchar, name varchar, '
-                       "created_at timestamp, url varchar",
-    "folder$history": 'id varchar, source_id varchar, "archived$" boolean, "archive_purpose$" varchar, '
-                      "created_at timestamp, modified_at timestamp, name varchar, parent_folder_id varchar",
-}
 ACCESS_COLS = "email varchar, system varchar, scope varchar, account_id varchar, name varchar, status varchar, " \
               "role varchar, last_seen timestamp"
 PERSON_COLS = "email varchar, name varchar, active_in integer, inactive_in integer, last_seen timestamp, " \
@@ -36,9 +24,6 @@ SCOPE = "tenant.benchling.test"
 
 @dataclass
 class Expected:
-    t0: datetime
-    t1: datetime
-    changes: set[tuple] = field(default_factory=set)  # (changed_at, change, who, what, detail)
     dormant: set[str] = field(default_factory=set)  # handles
     never_used: set[str] = field(default_factory=set)
     unchecked: set[str] = field(default_factory=set)
@@ -56,8 +41,7 @@ def _q(con: Any, sql: str, params: Any = None) -> list[tuple]:
 
 
 def _table(con: Any, name: str, cols: str, rows: list[tuple]) -> None:
-    _q(con, f'create table "{name}" ({cols}, valid_from timestamp, valid_to timestamp)' if name.endswith("$history")
-       else f'create table "{name}" ({cols})')
+    _q(con, f'create table "{name}" ({cols})')
     if rows:
         marks = ", ".join("?" * len(rows[0]))
         for r in rows:
@@ -66,56 +50,10 @@ def _table(con: Any, name: str, cols: str, rows: list[tuple]) -> None:
 
 def install(con: Any, now: datetime, inactive_days: int = 90, with_other_sources: bool = True) -> Expected:
     """Create the stand-ins in the warehouse schema of `con` and return what the report must show."""
-    t0, t1 = now - timedelta(days=60), now - timedelta(days=30)
-    exp = Expected(t0, t1)
+    exp = Expected()
     users = _q(con, 'select id, handle, name, email, is_suspended, created_at from "user" order by id')
-    principals = _q(con, "select id, handle, name, email, is_suspended, created_at from principal order by id")
-    teams = _q(con, "select id, name, description from team order by id")
     members = _q(con, "select id, team_id, user_id, role from team_member order by id")
-    projects = _q(con, 'select id, source_id, "archived$", "archive_purpose$", name, created_at, url '
-                       'from "project$raw" order by id')
-    folders = _q(con, 'select id, source_id, "archived$", "archive_purpose$", created_at, modified_at, name, '
-                      'parent_folder_id from "folder$raw" order by id')
-    team_name = {t[0]: t[1] for t in teams}
-    who = {p[0]: p[1] or p[2] or p[0] for p in principals}
-    by_id = {u[0]: u for u in users}
-
-    # -- history: everything since t0; at t1 one grant, one revoke, one role change, a suspension, archivings
-    def current(rows: list[tuple]) -> list[tuple]:
-        return [(*r, t0, None) for r in rows]
-
-    tm = current(members)
-    granted = members[0]
-    role_changed = next(m for m in members if m is not granted and m[3] in ("ADMIN", "MEMBER"))
-    tm = [r for r in tm if r[0] not in (granted[0], role_changed[0])]
-    tm.append((*granted, t1, None))
-    old_role = "MEMBER" if role_changed[3] == "ADMIN" else "ADMIN"
-    tm += [(role_changed[0], role_changed[1], role_changed[2], old_role, t0, t1), (*role_changed, t1, None)]
-    outsider = next(u for u in users if not any(m[2] == u[0] and m[1] == teams[0][0] for m in members))
-    tm.append(("tmem_revoked", teams[0][0], outsider[0], "MEMBER", t0, t1))
-    exp.changes |= {
-        (t1, "access granted", who[granted[2]], f"team {team_name[granted[1]]}", granted[3]),
-        (t1, "role changed", who[role_changed[2]], f"team {team_name[role_changed[1]]}", f"{old_role} -> {role_changed[3]}"),
-        (t1, "access revoked", who[outsider[0]], f"team {team_name[teams[0][0]]}", "MEMBER"),
-    }
     suspended = next(u for u in users if u[4])
-    uh = [(*u, t0, None) for u in users if u is not suspended]
-    uh += [(*suspended[:4], False, suspended[5], t0, t1), (*suspended, t1, None)]
-    exp.changes.add((t1, "suspended", suspended[1], f"user {suspended[3]}", None))
-
-    def archive_one(rows: list[tuple], kind: str, name_at: int) -> list[tuple]:
-        hit = next(r for r in rows if r[2])
-        out = [(*r, t0, None) for r in rows if r is not hit]
-        out += [(hit[0], hit[1], False, None, *hit[4:], t0, t1), (*hit, t1, None)]
-        exp.changes.add((t1, "archived", None, f"{kind} {hit[name_at]}", hit[3]))
-        return out
-
-    _table(con, "user$history", HISTORY_TABLES["user$history"], uh)
-    _table(con, "principal$history", HISTORY_TABLES["principal$history"], current(principals))
-    _table(con, "team$history", HISTORY_TABLES["team$history"], current(teams))
-    _table(con, "team_member$history", HISTORY_TABLES["team_member$history"], tm)
-    _table(con, "project$history", HISTORY_TABLES["project$history"], archive_one(projects, "project", 4))
-    _table(con, "folder$history", HISTORY_TABLES["folder$history"], archive_one(folders, "folder", 6))
 
     # -- activity: by position, unchecked / never seen / dormant / recent
     activity, last_seen = [], {}
