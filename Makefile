@@ -28,6 +28,7 @@ demo: $(VENV)/.synced
 	$(VENV)/bin/whsync demo
 
 test: $(VENV)/.synced
+	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced

