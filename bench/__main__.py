@@ -8,6 +8,9 @@
     python -m bench --scenarios 3 --folders 10000,100000,1000000
     python -m bench --scenarios 5 --scale 1 --history-syncs 30 --history-folders 1000000   (history cost)
     python -m bench --scenarios 6   the time-left estimate of a throttled second sync vs the time it took
+    python -m bench --scenarios 7           the activity pass (--activity all): quick = the scaled tenant at
+                                            300/30 with 250 ms latency (with peers) and at the quick limit;
+                                            --full = the standard tenant at 60/30 and at 300/30 + 250 ms
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from .activity import scenario_activity
 from .eta import scenario_eta
 from .scenarios import SMOKE, STANDARD, Report, header, scenario_throttled, scenario_unthrottled, workdir
 
@@ -29,9 +33,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--full", action="store_true",
                       help="add the standard tenant at 60/30 with 50 ms latency and 1M folders unthrottled")
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    p.add_argument("--scenarios", default="1,2,3,4,5,6",
+    p.add_argument("--scenarios", default="1,2,3,4,5,6,7",
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate (default all)")
+                        "5 history cost, 6 time-left estimate, 7 activity pass (default all)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -50,6 +54,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")
     return p.parse_args(argv)
+
+
+def run_activity(a: argparse.Namespace, report: Report, standard, work: Path, build: bool) -> None:
+    """Scenario 7 at an app's 300/30 with 250 ms latency (with both peers) and at the default limit."""
+    if a.smoke:
+        scenario_activity(report, "smoke", replace(SMOKE, seed=a.seed, users=60), "40/1", 0, ["sdk", "rest_api"],
+                          work, build)
+        return
+    if a.full:
+        scenario_activity(report, "standard 300/30", standard, "300/30", 250, ["sdk", "rest_api"], work, build)
+        scenario_activity(report, "standard 60/30", standard, a.rate_limit, a.latency_ms, [], work, build)
+        return
+    scaled = standard.scaled(a.scale)
+    scenario_activity(report, f"scaled x{a.scale:g} 300/30", scaled, "300/30", 250, ["sdk", "rest_api"], work, build)
+    scenario_activity(report, f"scaled x{a.scale:g} {a.quick_rate_limit}", scaled, a.quick_rate_limit, a.latency_ms,
+                      [], work, build)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
                              a.quick_rate_limit, a.latency_ms, work, build)
                 if a.full:
                     scenario_eta(report, "standard", standard, a.rate_limit, a.latency_ms, work, build)
+        if "7" in wanted:
+            run_activity(a, report, standard, work, build)
         if "3" in wanted:
             base = replace(SMOKE, seed=a.seed) if a.smoke else standard
             scenario_unthrottled(report, folder_sizes, base, work, build)

@@ -252,6 +252,8 @@ def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
             self.marks.append((stage, time.monotonic()))
             super().set_stage(stage)
 
+    from pipelines.benchling.activity import ActivityPolicy
+
     progress = StageClock(quiet=True)
     progress.marks = []
     if spec.get("dbt_args"):  # e.g. the history models excluded (bench/history.py)
@@ -259,7 +261,8 @@ def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
 
         real = sync_module.run_dbt
         sync_module.run_dbt = lambda *a, extra_args=None, **kw: real(*a, extra_args=[*(extra_args or []), *spec["dbt_args"]], **kw)
-    cfg = BenchlingConfig(spec["base_url"], api_key=API_KEY)
+    # the listing scenarios measure listings only; the activity scenario passes "all"
+    cfg = BenchlingConfig(spec["base_url"], api_key=API_KEY, activity=ActivityPolicy.parse(spec.get("activity", "off"), None))
     t0 = time.monotonic()
     res = sync(benchling=cfg, warehouse=Path(spec["db"]), build=spec.get("build", True), progress=progress)
     wall = time.monotonic() - t0
@@ -284,11 +287,11 @@ def _child(spec_path: str) -> None:
         elif spec["client"] == "sdk":
             from bench.peers import sdk_peer
 
-            sdk_peer.run(spec["root_url"], API_KEY, spec["db"])
+            sdk_peer.run(spec["root_url"], API_KEY, spec["db"], activity=spec.get("activity") == "all")
         elif spec["client"] == "rest_api":
             from bench.peers import rest_api_peer
 
-            rest_api_peer.run(spec["base_url"], API_KEY, spec["db"])
+            rest_api_peer.run(spec["base_url"], API_KEY, spec["db"], activity=spec.get("activity") == "all")
         else:
             raise ValueError(spec["client"])
     except BaseException as e:  # noqa: BLE001 - a failed client is a result, not a crash
@@ -303,13 +306,15 @@ def _child(spec_path: str) -> None:
 
 
 def run_client(client: str, sim: SimProcess, db: Path, build: bool = True, timeout_s: float = 3600,
-               dbt_args: list[str] | None = None) -> Run:
-    """Run one client in a child process against `sim`; requests and 429s from the simulator."""
+               activity: str = "off", dbt_args: list[str] | None = None) -> Run:
+    """Run one client in a child process against `sim`; requests and 429s from the simulator.
+    `activity`: "all" makes every client also fetch each user's last activity; `dbt_args`: appended to
+    whsync's `dbt build` (e.g. the history models excluded)."""
     before = sim.stats()
     cpu0 = sim.cpu_seconds()
     with tempfile.TemporaryDirectory(prefix="whsync-bench-") as tmp:
         spec = {"client": client, "base_url": sim.base_url, "root_url": sim.root_url, "db": str(db),
-                "build": build, "out": str(Path(tmp) / "out.json"), "dbt_args": dbt_args}
+                "build": build, "out": str(Path(tmp) / "out.json"), "activity": activity, "dbt_args": dbt_args}
         spec_path = Path(tmp) / "spec.json"
         spec_path.write_text(json.dumps(spec))
         env = {**os.environ, "RUNTIME__DLTHUB_TELEMETRY": "false", "DO_NOT_TRACK": "1",

@@ -12,7 +12,7 @@
     {{ return(context.get(dialect ~ '__' ~ name) or context.get('default__' ~ name)) }}
 {%- endmacro %}
 
-{#- `sql_type(kind)`: a column type by kind (`string`, `timestamp` (naive), `timestamptz`, `boolean`, `bigint`).
+{#- `sql_type(kind)`: a column type by kind (`string`, `timestamp` (naive), `timestamptz`, `boolean`, `bigint`, `integer`).
     DuckDB and PostgreSQL keep the spellings whsync's contracts declare (`varchar`, ...); any other warehouse
     gets dbt's cross-database types (`dbt.type_string()`, ...). -#}
 {% macro sql_type(kind) -%}
@@ -21,12 +21,12 @@
 
 {% macro default__sql_type(kind) -%}
     {{ return({'string': dbt.type_string(), 'timestamp': dbt.type_timestamp(), 'boolean': dbt.type_boolean(),
-               'bigint': dbt.type_bigint(), 'timestamptz': 'timestamp with time zone'}[kind]) }}
+               'bigint': dbt.type_bigint(), 'integer': dbt.type_int(), 'timestamptz': 'timestamp with time zone'}[kind]) }}
 {%- endmacro %}
 
 {% macro postgres__sql_type(kind) -%}
     {{ return({'string': 'varchar', 'timestamp': 'timestamp', 'boolean': 'boolean', 'bigint': 'bigint',
-               'timestamptz': 'timestamp with time zone'}[kind]) }}
+               'integer': 'integer', 'timestamptz': 'timestamp with time zone'}[kind]) }}
 {%- endmacro %}
 
 {% macro duckdb__sql_type(kind) -%}
@@ -38,7 +38,7 @@
 {%- endmacro %}
 
 {% macro bigquery__sql_type(kind) -%}
-    {{ return({'string': 'string', 'timestamp': 'datetime', 'boolean': 'bool', 'bigint': 'int64',
+    {{ return({'string': 'string', 'timestamp': 'datetime', 'boolean': 'bool', 'bigint': 'int64', 'integer': 'int64',
                'timestamptz': 'timestamp'}[kind]) }}
 {%- endmacro %}
 

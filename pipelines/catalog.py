@@ -13,6 +13,7 @@ NAMESPACES = (WAREHOUSE, "paradime", "bencher")
 WAREHOUSE_TABLES = [
     "user", "principal", "team", "team_member", "project", "folder",
     "user$raw", "principal$raw", "team$raw", "team_member$raw", "project$raw", "folder$raw",
+    "user_activity", "user_activity$raw", "access", "person",
 ]
 
 # (namespace, relation) of each source's published warehouse relations (counts, grants)

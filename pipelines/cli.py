@@ -119,6 +119,15 @@ def sync(
         False, "--allow-insecure-http", help="Allow plain-http URLs to non-loopback hosts for any source "
         "(its credentials would cross the network unencrypted).",
     ),
+    activity: str = typer.Option(
+        "budget", "--activity", help="Benchling users' last activity (one request per user): 'budget' checks "
+        "--activity-budget users per sync, never-checked then least recently checked first (suspended users "
+        "once after their suspension); 'all' every user; 'off' none (earlier rows are kept).",
+    ),
+    activity_budget: Optional[int] = typer.Option(
+        None, "--activity-budget", metavar="N", help="Requests the activity pass may spend per sync (default "
+        "500: see the README), at a lower priority than the listings and paced to the same rate limit.",
+    ),
     wait: float = WAIT_OPTION,
     quiet: bool = QUIET_OPTION,
     duckdb_storage_version: str = STORAGE_OPTION,
@@ -131,13 +140,15 @@ def sync(
     The warehouse is built in a copy and published atomically: readers never see a half-built
     warehouse, and a failed sync leaves the previous one as it was.
     """
+    from .benchling.activity import ActivityPolicy, summary
     from .progress import Progress
     from .sync import plans_for, sync as run_sync
 
     try:
         tgt = _target(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
-        plans = plans_for(source, base_url, allow_insecure_http, full_refresh)
+        policy = ActivityPolicy.parse(activity, activity_budget)
+        plans = plans_for(source, base_url, allow_insecure_http, full_refresh, policy)
         with Progress(quiet=quiet) as progress:
             result = run_sync(plans=plans, target=tgt, build=build, progress=progress, wait_seconds=wait)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code
@@ -149,6 +160,8 @@ def sync(
         + (f"; Benchling: {result.requests} requests ({result.rate_limited} rate-limited, "
            f"{result.retries} retried)" if result.requests else "")
     )
+    if summary(progress.activity):
+        print(summary(progress.activity))
     if result.counts:
         _print_counts(result.counts)
 
@@ -200,7 +213,10 @@ def demo(
     from .progress import Progress
     from .sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync as run_sync
 
-    tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400)
+    from datetime import datetime, timezone
+
+    tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400,
+                             present=datetime.now(timezone.utc))  # the default activity budget checks all 200
     workspaces = generate_workspaces(seed=seed)
     try:
         tgt = _target(target, schema, duckdb, duckdb_storage_version)

@@ -7,6 +7,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     """The one-line cause of a failure (dlt wraps our errors; unwrap them), secrets removed, and the
     exit code: 2 bad configuration, 1 anything else."""
     from .bencher.client import BencherError
+    from .benchling.activity import ActivityConfigError
     from .benchling.client import BenchlingError
     from .benchling.source import MalformedRecordError
     from .dbt import DbtBuildError
@@ -19,7 +20,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in {id(c) for c in chain}:
         chain.append(cur)
-        if isinstance(cur, (ConfigError, TargetConfigError)):
+        if isinstance(cur, (ConfigError, TargetConfigError, ActivityConfigError)):
             return redact_configured(str(cur)), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
                             ParadimeError, BencherError)):

@@ -33,6 +33,8 @@ class Progress:
         self.interval = interval
         self.pages: dict[str, int] = defaultdict(int)
         self.rows: dict[str, int] = defaultdict(int)
+        self.planned: dict[str, int] = {}  # resource -> items planned (shown as done/planned)
+        self.activity: Any = None  # the Benchling activity pass's counts, when it ran
         self.stage = ""
         self.stats_fn: Callable[[], dict[str, Any]] | None = None
         self.baseline: Baseline | None = None  # the previous sync, for the total and the time left
@@ -65,6 +67,17 @@ class Progress:
                 self._last_page_at = time.monotonic()
         self._tick()
 
+    def plan(self, resource: str, total: int) -> None:
+        """Announce how many items `resource` will fetch: shown as done/planned."""
+        with self._lock:
+            self.planned[resource] = total
+            self.pages.setdefault(resource, 0)
+            self.rows.setdefault(resource, 0)
+        self._tick(force=True)
+
+    def _count(self, r: str) -> str:
+        return f"{self.rows[r]}/{self.planned[r]}" if r in self.planned else str(self.rows[r])
+
     def resource_done(self, resource: str) -> None:
         """The listing of `resource` ended: it needs no more requests, whatever it needed last time."""
         with self._lock:
@@ -92,6 +105,14 @@ class Progress:
         if not self.tty and not self.quiet:
             self.line(f"{stage}…")
         self._tick(force=True)
+
+    def warn(self, text: str) -> None:
+        """A warning line: printed even with --quiet."""
+        quiet, self.quiet = self.quiet, False
+        try:
+            self.line(text)
+        finally:
+            self.quiet = quiet
 
     def _end_source(self) -> None:
         """Keep the finished source's counters and timings, for the run log."""
@@ -181,7 +202,8 @@ class Progress:
 
     def summary(self) -> str:
         with self._lock:
-            parts = [f"{r}: {self.rows[r]} rows/{self.pages[r]} pages" for r in self.pages]
+            parts = [f"{r}: {self._count(r)} done" if r in self.planned else f"{r}: {self.rows[r]} rows/{self.pages[r]} pages"
+                     for r in self.pages]
         extra = " | ".join(x for x in (self._eta_text(), self._stats_text()) if x)
         return "; ".join(parts) + (f" | {extra}" if extra else "")
 
@@ -213,7 +235,7 @@ class Progress:
         t.add_column("rows", justify="right")
         with self._lock:
             for r in self.pages:
-                t.add_row(r, str(self.pages[r]), str(self.rows[r]))
+                t.add_row(r, str(self.pages[r]), self._count(r))
         extra = "\n".join(x for x in (self._eta_text(), self._stats_text()) if x)
         if extra:
             t.caption = extra

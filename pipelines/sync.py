@@ -20,6 +20,7 @@ from .benchling.client import (
     ClientCredentialsAuth,
     normalize_base_url,
 )
+from .benchling.activity import ActivityCounts, ActivityPolicy
 from .benchling.source import benchling_source
 from . import journal, runlog
 from .dbt import DbtResult, run_dbt
@@ -45,6 +46,7 @@ class BenchlingConfig:
     client_secret: str | None = field(default=None, repr=False)
     allow_insecure_http: bool = False
     timeout_s: float = 60.0  # read timeout per request; a slower answer is retried (bounded)
+    activity: ActivityPolicy = field(default_factory=ActivityPolicy)  # users' last activity: which to check
 
     def client(self) -> BenchlingClient:
         try:
@@ -111,8 +113,10 @@ def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> Sourc
             "retries": client.stats.retries,
             **client.budget.snapshot(),
         }
+        progress.activity = ActivityCounts()
         source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
-                                  done=progress.resource_done)
+                                  done=progress.resource_done, activity=config.activity,
+                                  activity_counts=progress.activity, on_plan=progress.plan, warn=progress.warn)
         return source, client.stats, client.close
 
     return SourcePlan("benchling", make)
@@ -298,7 +302,8 @@ def warehouse_counts(target: Target) -> dict[str, int | None]:
 
 
 def plans_for(
-    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False
+    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False,
+    activity: ActivityPolicy | None = None,
 ) -> list[SourcePlan]:
     """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
     settings.check()
@@ -315,7 +320,10 @@ def plans_for(
     plans = []
     for name in dict.fromkeys(wanted):
         if name == "benchling":
-            plans.append(benchling_plan(benchling_config(base_url, allow_insecure_http), full_refresh))
+            config = benchling_config(base_url, allow_insecure_http)
+            if activity is not None:
+                config = dataclasses.replace(config, activity=activity)
+            plans.append(benchling_plan(config, full_refresh))
         elif name == "paradime":
             plans.append(paradime_plan(allow_insecure_http=allow_insecure_http))
         else:

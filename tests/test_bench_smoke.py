@@ -56,3 +56,19 @@ def test_bench_smoke(capsys):
 
     unthrottled = _table(out, "Unthrottled: rows/s and peak RSS")
     assert unthrottled[0][1] == "ok" and _num(unthrottled[0][7]) > 0 and "MiB" in unthrottled[0][9]
+
+
+def test_bench_activity_smoke(capsys):
+    """Scenario 7 on a tiny tenant: whsync spends exactly the listing floor + one request per user with no
+    429, and the peers (benchling-sdk loop, dlt rest_api) fetch the same users' activity."""
+    assert main(["--smoke", "--no-build", "--scenarios", "7"]) == 0
+    out = capsys.readouterr().out
+    listing, users, floor_r = (int(x.replace(",", "")) for x in re.search(
+        r"R = listing floor ([\d,]+) \(pageSize 100\) \+ ([\d,]+) users = ([\d,]+) requests", out).groups())
+    assert floor_r == listing + users and users > 0
+    runs = {r[0]: r for r in _table(out, "smoke (activity): wall time, requests, 429s")}
+    assert set(runs) == {"whsync", "sdk", "rest_api"}
+    for name, r in runs.items():
+        assert r[1] == "ok" and r[7] == "yes" and _num(r[6]) == users, (name, r)
+    assert _num(runs["whsync"][4]) == floor_r and _num(runs["whsync"][5]) == 0
+    assert _num(runs["sdk"][4]) >= users and _num(runs["rest_api"][9]) > 0  # measured peer ratio

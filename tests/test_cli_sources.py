@@ -92,7 +92,10 @@ def test_sync_one_source_prints_its_tables(source, paradime, bencher, tmp_path):
     p = run(["sync", "--source", source, "--duckdb", "w.duckdb", "--quiet"], tmp_path, env)
     assert p.returncode == 0, p.stderr
     want = PD_COUNTS if source == "paradime" else BC_COUNTS
-    assert printed_counts(p.stdout) == want  # exactly this source's tables: no other source is present
+    counts = printed_counts(p.stdout)
+    # exactly this source's tables (no other source is present), and its accounts in access/person
+    assert {k: v for k, v in counts.items() if k not in ("access", "person")} == want
+    assert counts["access"] > 0 and counts["person"] > 0
     assert PD["api_secret"] not in p.stdout + p.stderr and BC["token"] not in p.stdout + p.stderr
 
 

@@ -2,7 +2,8 @@
 
 Cursor paginator on `nextToken` (an empty string ends the scan), HTTP basic auth with the API key as
 username, `archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED` on projects and folders, memberships as a
-child resource of teams (`teams/{resources.teams.id}/memberships`, team id kept as `_teams_id`).
+child resource of teams (`teams/{resources.teams.id}/memberships`, team id kept as `_teams_id`); with
+`activity`, `users/{resources.users.id}/activity` as a child of users (single page, the body is the record).
 Defaults left alone: no pageSize (the API's default, 50), dlt's default retries (5 attempts,
 exponential backoff, honours Retry-After, which Benchling does not send), the default loader file
 format for DuckDB (insert_values), sequential child requests (no `parallelized`).
@@ -18,7 +19,7 @@ from dlt.sources.rest_api import rest_api_source
 ANY = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
 
 
-def config(base_url: str, api_key: str) -> dict[str, Any]:
+def config(base_url: str, api_key: str, activity: bool = False) -> dict[str, Any]:
     def res(name: str, path: str, key: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         endpoint: dict[str, Any] = {"path": path, "data_selector": key}
         if params:
@@ -27,6 +28,12 @@ def config(base_url: str, api_key: str) -> dict[str, Any]:
 
     members = res("team_memberships", "teams/{resources.teams.id}/memberships", "memberships")
     members["include_from_parent"] = ["id"]
+    extra = []
+    if activity:  # one request per user: a child of users, the whole body is the record
+        act = res("user_activity", "users/{resources.users.id}/activity", "$")
+        act["endpoint"]["paginator"] = {"type": "single_page"}
+        act["include_from_parent"] = ["id"]
+        extra.append(act)
     return {
         "client": {
             "base_url": base_url.rstrip("/") + "/",
@@ -43,11 +50,12 @@ def config(base_url: str, api_key: str) -> dict[str, Any]:
             members,
             res("projects", "projects", "projects", ANY),
             res("folders", "folders", "folders", ANY),
+            *extra,
         ],
     }
 
 
-def run(base_url: str, api_key: str, db_path: str) -> Any:
+def run(base_url: str, api_key: str, db_path: str, activity: bool = False) -> Any:
     with tempfile.TemporaryDirectory(prefix="rest-api-peer-") as pipelines_dir:
         pipeline = dlt.pipeline(
             pipeline_name="rest_api_peer",
@@ -55,4 +63,4 @@ def run(base_url: str, api_key: str, db_path: str) -> Any:
             dataset_name="benchling_raw",
             pipelines_dir=pipelines_dir,
         )
-        return pipeline.run(rest_api_source(config(base_url, api_key)))
+        return pipeline.run(rest_api_source(config(base_url, api_key, activity)))

@@ -3,7 +3,7 @@
 A loop over the SDK's list iterators with its defaults: the default page size (50; memberships send
 no pageSize, so the server's default of 50 applies), the default RetryStrategy (429/502/503/504, 5
 tries, waits of 1, 2, 4, 8 s, no jitter, the reset header ignored), one team's memberships after
-another. Rows are collected per table and inserted into DuckDB with `executemany` into tables shaped
+another; with `activity`, `users.get_user_activity` for each listed user, in a plain loop. Rows are collected per table and inserted into DuckDB with `executemany` into tables shaped
 like whsync's raw tables (schema `benchling_raw`), so the benchmark can compare keys.
 """
 from __future__ import annotations
@@ -30,6 +30,7 @@ DDL = {
                 "owner__name varchar, archive_record__reason varchar, archived boolean",
     "folders": "id varchar primary key, name varchar, parent_folder_id varchar, project_id varchar, "
                "archive_record__reason varchar, archived boolean",
+    "user_activity": "user_id varchar primary key, last_seen timestamptz",
 }
 
 
@@ -45,7 +46,7 @@ def sub(obj: Any, attr: str) -> Any:
     return None if obj is None else v(getattr(obj, attr, None))
 
 
-def fetch(benchling: Benchling) -> dict[str, list[tuple]]:
+def fetch(benchling: Benchling, activity: bool = False) -> dict[str, list[tuple]]:
     rows: dict[str, list[tuple]] = {t: [] for t in DDL}
     for page in benchling.users.list():
         rows["users"] += [(u.id, v(u.name), v(u.handle), v(u.email), v(u.is_suspended),
@@ -69,13 +70,18 @@ def fetch(benchling: Benchling) -> dict[str, list[tuple]]:
     for page in benchling.folders.list(archive_reason=ANY):
         rows["folders"] += [(f.id, v(f.name), v(f.parent_folder_id), v(f.project_id), sub(f.archive_record, "reason"),
                              v(f.archive_record) is not None) for f in page]
+    if activity:  # one call per user, one after another (the SDK has no bulk form either)
+        for (user_id, *_rest) in rows["users"]:
+            # the SDK parses `"lastSeen": null` (never seen) as Unset and its `last_seen` property then raises
+            # NotPresentError: read the field behind it
+            rows["user_activity"].append((user_id, v(benchling.users.get_user_activity(user_id)._last_seen)))
     return rows
 
 
-def run(root_url: str, api_key: str, db_path: str) -> dict[str, int]:
-    """List everything with the SDK and insert it into DuckDB; return rows per table."""
+def run(root_url: str, api_key: str, db_path: str, activity: bool = False) -> dict[str, int]:
+    """List everything with the SDK (and each user's activity) and insert it into DuckDB; rows per table."""
     benchling = Benchling(url=root_url, auth_method=ApiKeyAuth(api_key))
-    rows = fetch(benchling)
+    rows = fetch(benchling, activity)
     con = duckdb.connect(db_path)
     try:
         con.execute("create schema if not exists benchling_raw")

@@ -9,8 +9,8 @@ select
     m.role,
     m.created_at,
     m.modified_at,
-    coalesce(m.last_seen_at >= o.last_seen_at, false) as is_member,
-    m.last_seen_at,
+    coalesce(m.last_listed_at >= o.last_listed_at, false) as is_member,
+    m.last_listed_at,
     m._whsync_synced_at as _synced_at
 from {{ ref('stg_bencher__members') }} as m
 left join {{ ref('stg_bencher__organizations') }} as o

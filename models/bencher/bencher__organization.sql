@@ -15,8 +15,8 @@ select
     o.modified_at,
     o.claimed_at,
     o.has_license,
-    coalesce(o.last_seen_at >= l.listed_at, true) as is_listed,
-    o.last_seen_at,
+    coalesce(o.last_listed_at >= l.listed_at, true) as is_listed,
+    o.last_listed_at,
     o._whsync_synced_at as _synced_at
 from {{ ref('stg_bencher__organizations') }} as o
 cross join latest_full_listing as l

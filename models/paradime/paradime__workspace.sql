@@ -12,8 +12,8 @@ with latest_listing as (
 select
     w.workspace_uid as uid,
     w.name,
-    coalesce(w.last_seen_at >= l.listed_at, false) as is_listed,
-    w.last_seen_at,
+    coalesce(w.last_listed_at >= l.listed_at, false) as is_listed,
+    w.last_listed_at,
     w._whsync_synced_at as _synced_at
 from {{ ref('stg_paradime__workspaces') }} as w
 left join latest_listing as l

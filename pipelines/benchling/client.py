@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import collections
 import logging
+import math
 import random
 import threading
 import time
@@ -49,6 +50,10 @@ class BenchlingUnreachableError(BenchlingError):
 
 class BenchlingResponseError(BenchlingError):
     pass
+
+
+class BenchlingNotFoundError(BenchlingResponseError):
+    """HTTP 404: the object (e.g. a user whose activity is asked) does not exist (any more)."""
 
 
 def normalize_base_url(url: str) -> str:
@@ -98,6 +103,12 @@ class RateBudget:
     is spent, senders sleep until it ends; after that, at most `limit` requests go until a response
     from the new window tells the new count. Another client sharing the tenant shows up as a lower
     `remaining` and is accounted for; a 429 (see `wait_for_reset`) closes the window.
+
+    Low-priority requests (the activity pass) never take what the listings may still need: while
+    `reserve()` (the number of listing streams still running) is above 0, a low-priority request goes
+    only if the window keeps, after it, as many requests as those streams can send before the window
+    ends (one per stream per round trip, the round trip measured). Latency-bound listings (a long
+    `nextToken` chain) leave most of a window unused; the activity pass fills it without delaying them.
     """
 
     def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05) -> None:
@@ -114,6 +125,8 @@ class RateBudget:
         self.window_s: float | None = None  # the window's length: the largest reset header seen
         self._waiters = 0
         self._wait_since = 0.0
+        self.reserve: Any = None  # () -> listing streams still running (see the class docstring)
+        self._rtt = 0.0  # moving average of a request's round trip, seconds
 
     def _wait_begins(self) -> None:  # called with self._cond held
         self._waiters += 1
@@ -154,8 +167,25 @@ class RateBudget:
                 "waited_wall_s": waited,
             }
 
-    def _may_send(self, now: float) -> float:
+    def _held_back(self, now: float) -> int:
+        """Requests of the current window kept for the listings (0 once they are done)."""
+        streams = self.reserve() if self.reserve else 0
+        if not streams:
+            return 0
+        left = (self._window_end - now) if now < self._window_end else (self.window_s or 0.0)
+        return streams * (1 + math.ceil(max(0.0, left) / max(self._rtt, 0.01)))
+
+    def _may_send(self, now: float, low: bool = False) -> float:
         """0 if a request may go now, else how long to wait (a response may shorten it)."""
+        if low and self.limit is not None and not self.unlimited:
+            held = self._held_back(now)
+            if held:
+                if now < self._window_end:
+                    free = self._min_remaining - len(self._inflight)
+                else:
+                    free = self.limit - len(self._sent_after_end) - len(self._inflight)
+                if free <= held:
+                    return max(0.05, min(self._rtt or 0.05, 0.5))
         if self.unlimited:
             return 0.0
         if self.limit is None:
@@ -169,11 +199,11 @@ class RateBudget:
         before_end = sum(1 for t in self._inflight.values() if t < self._window_end)
         return 0.0 if len(self._sent_after_end) + before_end < self.limit else 1.0
 
-    def acquire(self) -> int:
+    def acquire(self, low: bool = False) -> int:
         with self._cond:
             waited = 0.0
             while True:
-                delay = self._may_send(time.monotonic())
+                delay = self._may_send(time.monotonic(), low)
                 if delay <= 0:
                     break
                 if not waited:
@@ -195,6 +225,8 @@ class RateBudget:
     def release(self, seq: int, headers: Any | None) -> None:
         with self._cond:
             sent_at = self._inflight.pop(seq, time.monotonic())
+            rtt = time.monotonic() - sent_at
+            self._rtt = rtt if not self._rtt else 0.8 * self._rtt + 0.2 * rtt
             if headers is not None:
                 self._learn(headers, sent_at)
             self._cond.notify_all()
@@ -204,7 +236,9 @@ class RateBudget:
         remaining = _int_header(headers, "x-rate-limit-remaining", "X-RateLimit-Remaining")
         reset = _float_header(headers, "x-rate-limit-reset", "X-RateLimit-Reset")
         if limit is None or remaining is None or reset is None:
-            if self.limit is None:
+            # no limit announced: before any limit is known, or for a request sent after the known
+            # window ended (e.g. only a 429 carried headers): pace no more, until headers come back
+            if self.limit is None or sent_at >= self._window_end:
                 self.unlimited = True
             return
         self.unlimited = False
@@ -305,11 +339,12 @@ class BenchlingClient:
         timeout: tuple[float, float] = (10.0, 60.0),
         max_tries: int = RetryPolicy.max_tries,
         max_retry_seconds: float = RetryPolicy.max_seconds,
-        pool_size: int = 16,
+        pool_size: int = 32,
         allow_insecure_http: bool = False,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self.host = urlsplit(self.base_url).hostname or ""
+        self.netloc = urlsplit(self.base_url).netloc  # host[:port]: names the tenant (`scope` in `access`)
         refuse_plain_http(self.base_url, "the Benchling credentials", allow_insecure_http)
         self.auth = auth
         self.timeout = timeout
@@ -328,10 +363,11 @@ class BenchlingClient:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def get(self, path: str, params: dict[str, Any] | None = None, low: bool = False) -> dict[str, Any]:
         """GET and parse JSON. A 200 whose body is not JSON (cut off by a proxy, an HTML error
-        page) is retried like a 5xx: it is a transport fault, not data."""
-        return self._send("GET", path, params=params, authorize=True, parse_json=True)
+        page) is retried like a 5xx: it is a transport fault, not data. `low`: low priority (see
+        `RateBudget`)."""
+        return self._send("GET", path, params=params, authorize=True, parse_json=True, low=low)
 
     def paginate(
         self, path: str, key: str, params: dict[str, Any] | None = None
@@ -370,6 +406,7 @@ class BenchlingClient:
         headers: dict[str, str] | None = None,
         authorize: bool = False,
         parse_json: bool = False,
+        low: bool = False,
     ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
@@ -378,7 +415,7 @@ class BenchlingClient:
             hdrs = dict(headers or {})
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)
-            seq = self.budget.acquire()
+            seq = self.budget.acquire(low)
             resp_headers = None
             try:
                 resp = self.session.request(
@@ -423,7 +460,7 @@ class BenchlingClient:
                         f"{_error_message(resp)}"
                     )
                 if status >= 400:
-                    raise BenchlingResponseError(
+                    raise (BenchlingNotFoundError if status == 404 else BenchlingResponseError)(
                         f"Benchling at {self.host} answered {method} {template} with HTTP {status}: "
                         f"{_error_message(resp)}"
                     )

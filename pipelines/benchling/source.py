@@ -16,11 +16,14 @@ Raw tables (dataset `benchling_raw`), one row per API object, API fields flatten
 | team_memberships | GET /teams/{team_id}/memberships, one scan per team      | team_id, user__id |
 | projects         | GET /projects?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED | id                |
 | folders          | GET /folders?archiveReason=ANY_ARCHIVED_OR_NOT_ARCHIVED  | id                |
+| user_activity    | GET /users/{user_id}/activity, within a budget (activity.py) | user_id       |
+| tenant           | none: the tenant's host (base URL's host[:port]), the Benchling `scope` | host |
 
 Users and apps are synced incrementally (`modifiedAt` since the last sync, merged by id; see
 `INCREMENTAL`). Teams, memberships, projects and folders are replaced in full on each sync: projects,
 folders and memberships have no `modifiedAt` filter and deletions are never signalled, so only a full
 listing is correct for them (and teams are needed in full to scan every team's memberships).
+`user_activity` is merged by user id (a user not re-checked keeps its row); `tenant` is replaced.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import dlt
 import pyarrow as pa
 
 from ..records import MalformedRecordError, describe as _describe
+from . import activity as act
 from .client import BenchlingClient
 
 ALL_ARCHIVED = {"archiveReason": "ANY_ARCHIVED_OR_NOT_ARCHIVED"}
@@ -125,6 +129,7 @@ INCREMENTAL = {"users", "apps"}
 INCREMENTAL_OVERLAP = timedelta(minutes=5)
 
 ProgressFn = Callable[[str, int, int], None]  # (resource, pages, rows) increments
+TENANT_SCHEMA = pa.schema([pa.field("host", S, nullable=False), pa.field("_synced_at", TS, nullable=False)])
 
 
 def _key_columns(table: str) -> set[str]:
@@ -260,6 +265,10 @@ def benchling_source(
     membership_workers: int = 8,
     full_refresh: bool = False,
     done: Callable[[str], None] | None = None,
+    activity: act.ActivityPolicy | None = None,
+    activity_counts: act.ActivityCounts | None = None,
+    on_plan: Callable[[str, int], None] | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> Any:
     """All six Benchling resources, sharing one client (one session, one rate budget).
 
@@ -268,16 +277,30 @@ def benchling_source(
     by id. The cursor is the *request* time, kept in dlt's state inside the warehouse, because users
     carry no timestamp of their own. `full_refresh` ignores it and replaces the tables.
     `done(table)` is called when a table's listing has ended (for the time-left estimate).
+
+    The activity pass (`activity`, see activity.py) starts once the users are listed, at low priority, and
+    fills `activity_counts`; `on_plan(resource, n)` announces its size, `warn(line)` its warning.
     """
     synced_at = synced_at or datetime.now(timezone.utc)
     report: ProgressFn = progress or (lambda *_: None)
     ended: Callable[[str], None] = done or (lambda _: None)
     teams_cache = _TeamIds()
+    roster = act.Roster(listings={"users", "apps", "teams", "team_memberships", "projects", "folders"},
+                        weights={"team_memberships": membership_workers})
+    client.budget.reserve = roster.streams  # the activity pass takes only what the listings leave
+    policy = activity or act.ActivityPolicy()
+    counts = activity_counts if activity_counts is not None else act.ActivityCounts()
 
     def listed(table: str) -> Any:
         path, key, params = ENDPOINTS[table]
 
         def scan() -> Iterator[pa.Table]:
+            try:
+                yield from scan_once()
+            finally:
+                roster.finish(table)
+
+        def scan_once() -> Iterator[pa.Table]:
             if table == "teams":
                 pages: Iterable[list[dict[str, Any]]] = teams_cache.pages(client)
                 yield from _batched(table, pages, synced_at, report)
@@ -295,7 +318,11 @@ def benchling_source(
                 query["modifiedAt"] = "> " + start.strftime("%Y-%m-%dT%H:%M:%SZ")
             # first sync or --full-refresh: replace the table; afterwards merge the changed rows
             hints = dlt.mark.make_hints(write_disposition="merge" if since else "replace")
-            for batch in _batched(table, client.paginate(path, key, query), synced_at, report):
+            pages = client.paginate(path, key, query)
+            if table == "users":
+                roster.complete = not since  # a full listing: the listed users are all the users
+                pages = roster.watch(pages)
+            for batch in _batched(table, pages, synced_at, report):
                 yield dlt.mark.with_hints(batch, hints)
             ended(table)
             state["modified_since"] = synced_at.isoformat()  # committed only with the load
@@ -312,9 +339,39 @@ def benchling_source(
         )
 
     def memberships() -> Iterator[pa.Table]:
-        team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
-        yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
-        ended("team_memberships")
+        try:
+            team_ids = [t["id"] for page in teams_cache.pages(client) for t in page]
+            yield from _membership_batches(client, team_ids, synced_at, report, membership_workers)
+            ended("team_memberships")
+        finally:
+            roster.finish("team_memberships")
+
+    def user_activity() -> Iterator[pa.Table | None]:
+        if policy.mode == "off":
+            return
+        while not roster.users_listed(0.2):
+            yield None  # frees dlt's worker meanwhile; a failing sync closes the generator here
+        previous, checks = act.read_previous(dlt.current.pipeline())
+        users = dict(roster.users) if roster.complete else {**previous, **roster.users}
+        order = act.plan(users, checks, policy)
+        counts.planned = len(order)
+        if on_plan:
+            on_plan("user_activity", len(order))
+        yield from act.fetch(client, order, users, synced_at, counts,
+                             on_done=lambda: report("user_activity", 1, 1), warn=warn or (lambda _: None))
+
+    activity_resource = dlt.resource(
+        user_activity, name="user_activity", write_disposition="merge", primary_key="user_id",
+        columns=act.COLUMNS, parallelized=True,
+    )
+    def tenant_row() -> Iterator[pa.Table]:
+        yield pa.Table.from_pylist([{"host": client.netloc, "_synced_at": synced_at}], schema=TENANT_SCHEMA)
+
+    tenant = dlt.resource(
+        tenant_row, name="tenant", write_disposition="replace", primary_key="host",
+        columns={"host": {"data_type": "text", "nullable": False, "primary_key": True},
+                 "_synced_at": {"data_type": "timestamp", "nullable": False}},
+    )
 
     members = dlt.resource(
         memberships,
@@ -326,7 +383,7 @@ def benchling_source(
     )
     return [listed(t) for t in ("users", "apps", "teams")] + [members] + [
         listed(t) for t in ("projects", "folders")
-    ]
+    ] + [tenant, activity_resource]
 
 
 def _membership_batches(

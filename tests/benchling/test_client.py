@@ -136,3 +136,52 @@ def test_oauth_client_credentials(tenant):
 def test_plain_http_to_remote_host_refused():
     with pytest.raises(ValueError, match="plain http"):
         BenchlingClient("http://acme.benchling.com", ApiKeyAuth("k"))
+
+
+def test_low_priority_requests_leave_the_listings_what_they_can_still_use():
+    from pipelines.benchling.client import RateBudget
+
+    b = RateBudget()
+    now = time.monotonic()
+    b.limit, b._window_end, b._min_remaining, b._rtt = 10, now + 10, 10, 1.0
+    streams = [1]
+    b.reserve = lambda: streams[0]
+    # one listing stream can send ~11 requests in the 10 s left at 1 s a round trip: all 10 are kept for it
+    assert b._may_send(now) == 0 and b._may_send(now, low=True) > 0
+    b._rtt = 5.0  # a slow stream can use only 3 of them: the other 7 are free for low priority
+    assert b._may_send(now, low=True) == 0
+    b._min_remaining = 3
+    assert b._may_send(now, low=True) > 0 and b._may_send(now) == 0
+    streams[0] = 0  # the listings are done: everything is free
+    assert b._may_send(now, low=True) == 0
+
+
+def test_activity_requests_wait_for_rate_bound_listings(tmp_path):
+    """At a rate-bound limit (no latency), not one activity request goes while a listing is running."""
+    from pipelines.benchling.activity import ActivityPolicy
+    from pipelines.progress import Progress
+    from pipelines.sync import BenchlingConfig, sync
+
+    order: list[str] = []
+    t = generate_tenant(seed=2, users=40, apps=1, teams=4, projects=3, folders=250)
+    with BenchlingSimulator(t, rate_limit="30/2", request_hook=lambda req: order.append(req.path)) as sim:
+        sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=ActivityPolicy.parse("all", None)),
+             warehouse=tmp_path / "w.duckdb", progress=Progress(quiet=True), build=False)
+        assert sim.stats()["rate_limited"] == 0
+    kinds = ["activity" if p.endswith("/activity") else "listing" for p in order]
+    assert kinds.count("activity") == 40 and kinds.count("listing") >= 8
+    assert kinds.index("activity") > max(i for i, k in enumerate(kinds) if k == "listing")
+
+
+def test_responses_without_rate_headers_after_the_window_stop_the_pacing():
+    """Limit headers only on a (fault-injected) 429: once its window is over and answers carry none, the
+    budget must not keep counting against a limit nobody announces any more (it used to stall forever)."""
+    from pipelines.benchling.client import RateBudget
+
+    b = RateBudget()
+    seq = b.acquire()
+    b.release(seq, {"x-rate-limit-limit": "3", "x-rate-limit-remaining": "0", "x-rate-limit-reset": "0"})
+    t0 = time.monotonic()
+    for _ in range(10):
+        b.release(b.acquire(), {})
+    assert b.unlimited and time.monotonic() - t0 < 1.0

@@ -80,7 +80,8 @@ def test_dbt_source_freshness_on_the_sync_time(wh, tmp_path):
     shutil.copyfile(wh.sync_kwargs["warehouse"], db)
     select = ["--select", "source:benchling", "source:whsync"]
     seen: dict[str, str] = {}
-    tables = ("users", "apps", "teams", "team_memberships", "projects", "folders", "sync_run")
+    tables = ("users", "apps", "teams", "team_memberships", "projects", "folders", "user_activity", "tenant",
+              "sync_run")
 
     def freshness() -> None:
         run_dbt("source freshness", duckdb_env(db), key=str(db), extra_args=select,
@@ -90,7 +91,7 @@ def test_dbt_source_freshness_on_the_sync_time(wh, tmp_path):
     assert seen == {t: "pass" for t in tables}
     con = duckdb.connect(str(db))
     try:  # three days pass without a sync
-        for t in ("teams", "team_memberships", "projects", "folders"):
+        for t in ("teams", "team_memberships", "projects", "folders", "tenant"):
             con.execute(f"update benchling_raw.{t} set _synced_at = _synced_at - interval 3 day")
         con.execute("update benchling_raw._dlt_loads set inserted_at = inserted_at - interval 3 day")
         con.execute("update sync_run set finished_at = finished_at - interval 3 day")

@@ -63,7 +63,8 @@ def test_generated_tenant_lands_row_for_row(serve, run_sync):
     sim = serve(tenant)
     result = run_sync(sim)
     assert_warehouse_matches(result.warehouse, tenant_dict(tenant))
-    # pageSize 100: the least number of requests for this tenant
+    # pageSize 100: the least number of requests for this tenant's listings, then one activity request
+    # per user (450 users, within the default activity budget)
     t = tenant_dict(tenant)
     pages = lambda n: max(1, -(-n // 100))  # noqa: E731
     per_team: dict[str, int] = {}
@@ -72,7 +73,9 @@ def test_generated_tenant_lands_row_for_row(serve, run_sync):
     floor = (pages(len(t["users"])) + pages(len(t["apps"])) + pages(len(t["teams"]))
              + pages(len(t["projects"])) + pages(len(t["folders"]))
              + sum(pages(per_team.get(team["id"], 0)) for team in t["teams"]))
-    assert sim.stats()["total"] == floor == result.requests
+    stats = sim.stats()
+    assert stats["by_path"]["GET /api/v2/users/{user_id}/activity"] == len(t["users"]) == 450
+    assert stats["total"] == floor + len(t["users"]) == result.requests
 
 
 def _snapshot(path):

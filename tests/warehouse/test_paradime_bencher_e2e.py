@@ -4,7 +4,7 @@ by `sync(plans=[paradime_plan, bencher_plan])`, and the warehouse tables `paradi
 by row with what the fixture (and the changes made through the simulators' APIs) implies.
 
 Expectations are computed here in Python from the fixture JSON, never by running the models' SQL.
-Sync-time columns (excluded from "unchanged" comparisons): `last_seen_at` and `_synced_at`.
+Sync-time columns (excluded from "unchanged" comparisons): `last_listed_at` and `_synced_at`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PD_FIXTURE = json.loads((FIXTURES / "paradime_tricky.json").read_text(encoding="utf-8"))
 BC_FIXTURE = json.loads((FIXTURES / "bencher_tricky.json").read_text(encoding="utf-8"))
 
-SYNC_TIME_COLUMNS = ("last_seen_at", "_synced_at")
+SYNC_TIME_COLUMNS = ("last_listed_at", "_synced_at")
 # (table, key columns, compared columns in order)
 TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "paradime.user": (("workspace", "uid"),

@@ -15,17 +15,17 @@ SELECT = ["--select", "path:models/staging/paradime+", "path:models/staging/benc
 # relation -> its columns and their DuckDB types, in order
 COLUMNS: dict[str, list[tuple[str, str]]] = {
     "staging.stg_paradime__workspaces": [
-        ("workspace_uid", "VARCHAR"), ("name", "VARCHAR"), ("listed_by", "VARCHAR"), ("last_seen_at", "TIMESTAMP"),
+        ("workspace_uid", "VARCHAR"), ("name", "VARCHAR"), ("listed_by", "VARCHAR"), ("last_listed_at", "TIMESTAMP"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_paradime__active_users": [
         ("workspace", "VARCHAR"), ("workspace_uid", "VARCHAR"), ("user_uid", "VARCHAR"), ("email", "VARCHAR"),
-        ("name", "VARCHAR"), ("account_type", "VARCHAR"), ("last_seen_at", "TIMESTAMP"),
+        ("name", "VARCHAR"), ("account_type", "VARCHAR"), ("last_listed_at", "TIMESTAMP"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_paradime__invited_users": [
         ("workspace", "VARCHAR"), ("workspace_uid", "VARCHAR"), ("email", "VARCHAR"), ("account_type", "VARCHAR"),
-        ("invite_status", "VARCHAR"), ("last_seen_at", "TIMESTAMP"), ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
+        ("invite_status", "VARCHAR"), ("last_listed_at", "TIMESTAMP"), ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_paradime__workspace_syncs": [
         ("workspace", "VARCHAR"), ("workspace_uid", "VARCHAR"), ("synced_at", "TIMESTAMP"),
@@ -35,12 +35,12 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
     "staging.stg_bencher__organizations": [
         ("organization_uuid", "VARCHAR"), ("name", "VARCHAR"), ("slug", "VARCHAR"), ("created_at", "TIMESTAMP"),
         ("modified_at", "TIMESTAMP"), ("claimed_at", "TIMESTAMP"), ("has_license", "BOOLEAN"),
-        ("last_seen_at", "TIMESTAMP"), ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
+        ("last_listed_at", "TIMESTAMP"), ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_bencher__members": [
         ("organization_uuid", "VARCHAR"), ("organization_slug", "VARCHAR"), ("user_uuid", "VARCHAR"),
         ("name", "VARCHAR"), ("slug", "VARCHAR"), ("email", "VARCHAR"), ("role", "VARCHAR"),
-        ("created_at", "TIMESTAMP"), ("modified_at", "TIMESTAMP"), ("last_seen_at", "TIMESTAMP"),
+        ("created_at", "TIMESTAMP"), ("modified_at", "TIMESTAMP"), ("last_listed_at", "TIMESTAMP"),
         ("_whsync_synced_at", "TIMESTAMP WITH TIME ZONE"),
     ],
     "staging.stg_bencher__listings": [

@@ -10,6 +10,6 @@
     ('role', 'string'),
     ('created', 'utc_timestamp', 'created_at'),
     ('modified', 'utc_timestamp', 'modified_at'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -8,6 +8,6 @@
     ('modified', 'utc_timestamp', 'modified_at'),
     ('claimed', 'utc_timestamp', 'claimed_at'),
     ('has_license', 'boolean'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -7,6 +7,6 @@
     ('email', 'string'),
     ('name', 'string'),
     ('account_type', 'string'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -6,6 +6,6 @@
     ('email', 'string'),
     ('account_type', 'string'),
     ('invite_status', 'string'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -4,6 +4,6 @@
     ('uid', 'string', 'workspace_uid'),
     ('name', 'string'),
     ('listed_by', 'string'),
-    ('last_seen_at', 'utc_timestamp'),
+    ('last_seen_at', 'utc_timestamp', 'last_listed_at'),
     ('_whsync_synced_at', 'timestamptz'),
 ]) }}

@@ -49,6 +49,9 @@ def simulate_benchling(
         "duplicate, extra_field and missing_optional are fixed per page/object (a retry sees the same). "
         "Counts in GET /_simulator/stats under 'faults'."),
     slow_seconds: float = typer.Option(5.0, "--slow-seconds", help="How long a 'slow' fault delays the response."),
+    forbid_activity: bool = typer.Option(
+        False, "--forbid-activity", help="Answer GET /users/{id}/activity with 403, as for a key that may not "
+        "read user activity (everything else works)."),
 ) -> None:
     """Run a local Benchling API v2 simulator on 127.0.0.1 and print its base URL.
 
@@ -91,7 +94,8 @@ def simulate_benchling(
             _fail(f"--dump-fixture: cannot write {dump_fixture}: {e}")
 
     sim = BenchlingSimulator(tenant, api_key=api_key, rate_limit=rl or "off", latency_ms=latency_ms, port=port,
-                             faults=fault_rates, fault_seed=seed, slow_seconds=slow_seconds)
+                             faults=fault_rates, fault_seed=seed, slow_seconds=slow_seconds,
+                             activity_forbidden=forbid_activity)
     try:
         sim.start()
     except OSError as e:

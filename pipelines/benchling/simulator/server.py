@@ -159,8 +159,11 @@ class BenchlingSimulator(LoopbackServer):
                  latency_ms: float = 0, port: int = 0, host: str = "127.0.0.1",
                  client_id: str = DEMO_CLIENT_ID,
                  request_hook: Optional[Callable[[Request], Optional[Response]]] = None,
-                 faults: Any = None, fault_seed: int = 0, slow_seconds: float = 5.0):
+                 faults: Any = None, fault_seed: int = 0, slow_seconds: float = 5.0,
+                 activity_forbidden: bool = False):
         self.tenant = tenant
+        # the key may not read user activity (`GET /users/{id}/activity` answers 403, all else works)
+        self.activity_forbidden = activity_forbidden
         self.api_key = api_key
         self.client_id = client_id
         rl = parse_rate_limit(rate_limit)
@@ -570,6 +573,8 @@ class BenchlingSimulator(LoopbackServer):
 
     @_route("GET", "/users/{user_id}/activity")
     def get_user_activity(self, req: Request, user_id: str) -> Response:
+        if self.activity_forbidden:
+            raise ApiError(403, "You do not have permission to read user activity.", type_="invalid_request_error")
         u = self._get("users", "User", user_id)
         return Response(200, {"userId": u["id"], "lastSeen": u.get("_lastSeen")})
 

@@ -222,8 +222,14 @@ def generate_tenant(
     projects: int = 50,
     folders: int = 400,
     organizations: int | None = None,
+    present: datetime | None = None,
 ) -> Tenant:
-    """Generate a realistic tenant, deterministic for ``seed`` and the sizes.
+    """Generate a realistic tenant, deterministic for ``seed``, the sizes and ``present``.
+
+    ``present`` is "now" for the users' `_lastSeen` (default: a fixed day after every generated time):
+    about 20% never logged in; suspended users were last seen before their suspension (`_modifiedAt`);
+    the others mostly within the last 30 days of ``present``, some 30-180 days and a few 180-720 days
+    before it, never before their creation. `whsync demo` passes the current time.
 
     Shapes: some suspended users, users in no team, unicode names (accents, CJK, emoji), teams of skewed
     sizes (the first team is as large as the tenant allows up to 400 members, one team has a single member),
@@ -251,6 +257,17 @@ def generate_tenant(
         m = c + timedelta(seconds=rng.randrange(span // 4 + 1))
         return iso(c), iso(m)
 
+    present = present or base + timedelta(days=730 + 183)
+    seen_rng = random.Random(f"lastSeen-{seed}")  # its own stream: the other objects stay as they were
+
+    def last_seen(created: str, modified: str, suspended: bool) -> str:
+        c, m = parse_time(created), parse_time(modified)
+        if suspended:
+            return iso(c + (m - c) * seen_rng.random())
+        r = seen_rng.random()
+        days = seen_rng.uniform(0, 30) if r < 0.75 else seen_rng.uniform(30, 180) if r < 0.92 else seen_rng.uniform(180, 720)
+        return iso(max(c, present - timedelta(days=days)))
+
     t = Tenant()
     n_orgs = organizations if organizations is not None else max(1, min(5, teams // 20 + 1))
     for i in range(n_orgs):
@@ -275,7 +292,7 @@ def generate_tenant(
             handle = f"{ascii_base}{rng.randrange(10, 10000)}"
         handles.add(handle)
         c, m = times()
-        t.users.append({
+        user = {
             "id": new_id("ent_"),
             "name": name,
             "handle": handle,
@@ -285,8 +302,10 @@ def generate_tenant(
             "passwordLastChangedAt": c if rng.random() < 0.7 else None,
             "_createdAt": c,
             "_modifiedAt": m,
-            "_lastSeen": m if rng.random() < 0.8 else None,
-        })
+        }
+        seen = rng.random() < 0.8
+        user["_lastSeen"] = last_seen(c, m, user["isSuspended"]) if seen else None
+        t.users.append(user)
 
     for i in range(apps):
         c, m = times()
