@@ -58,7 +58,7 @@ def test_a_list_whose_query_fails_is_marked_and_the_others_still_render(empty, t
     p = whsync(["report", "--duckdb", str(empty), "--out", str(tmp_path / "r.html")], tmp_path)
     assert p.returncode == 1
     lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("whsync: error: 2 list(s) failed: sources (access_review/sources.sql)")
+    assert len(lines) == 1 and lines[0].startswith("whsync: error: 3 list(s) failed: sources (access_review/sources.sql)")
     page = (tmp_path / "r.html").read_text()
-    assert page.count('data-status="error"') == 2 and "This list failed:" in page
-    assert page.count('data-status="missing"') == len(LISTS) - 2
+    assert page.count('data-status="error"') == 3 and "This list failed:" in page  # sources, accounts, privileged
+    assert page.count('data-status="missing"') == len(LISTS) - 3
