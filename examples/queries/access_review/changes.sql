@@ -4,6 +4,11 @@
 -- reverted between two syncs is invisible. What existed when history started is not a change.
 -- requires: "team_member$history", "user$history", "project$history", "folder$history", "team$history", "principal$history"
 with
+archivable as (
+    select 'project' as kind, id, name, "archived$", "archive_purpose$", valid_from, valid_to from "project$history"
+    union all
+    select 'folder', id, name, "archived$", "archive_purpose$", valid_from, valid_to from "folder$history"
+),
 team_name as (
     select h.id, h.name from "team$history" h
     where not exists (select 1 from "team$history" l where l.id = h.id and l.valid_from > h.valid_from)
@@ -47,15 +52,9 @@ changes as (
     where coalesce(p.is_suspended, false) <> coalesce(n.is_suspended, false)
     union all
     select n.valid_from, case when n."archived$" then 'archived' else 'unarchived' end,
-           null, 'project ' || coalesce(n.name, n.id), n."archive_purpose$"
-    from "project$history" p
-    join "project$history" n on n.id = p.id and n.valid_from = p.valid_to
-    where coalesce(p."archived$", false) <> coalesce(n."archived$", false)
-    union all
-    select n.valid_from, case when n."archived$" then 'archived' else 'unarchived' end,
-           null, 'folder ' || coalesce(n.name, n.id), n."archive_purpose$"
-    from "folder$history" p
-    join "folder$history" n on n.id = p.id and n.valid_from = p.valid_to
+           null, n.kind || ' ' || coalesce(n.name, n.id), n."archive_purpose$"
+    from archivable p
+    join archivable n on n.kind = p.kind and n.id = p.id and n.valid_from = p.valid_to
     where coalesce(p."archived$", false) <> coalesce(n."archived$", false)
 )
 select changed_at, change, who, what, detail
