@@ -236,10 +236,12 @@ def demo(
             ]
             with Progress(quiet=quiet) as progress:
                 result = run_sync(plans=plans, target=tgt, progress=progress)
+        report_path = _demo_report(tgt, result.warehouse)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)
         return
+    print(f"\naccess review: {report_path}  (open it in a browser; CSVs beside it)")
     print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
     print("rows per table:")
     _print_counts(result.counts)
@@ -258,6 +260,14 @@ def demo(
         f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
+
+
+def _demo_report(tgt, warehouse) -> Path:  # noqa: ANN001 - a targets.Target
+    """The demo's access review: beside the DuckDB file, or in the working directory for PostgreSQL."""
+    from .report.cli import make_report
+
+    out = Path(warehouse).parent / "access-review.html" if tgt.name == "duckdb" else Path("access-review.html")
+    return make_report(tgt, out=out, since=None, inactive_days=90)[1][0]
 
 
 @app.command("grant-reader")
@@ -284,10 +294,12 @@ def _register() -> None:
     from pipelines.benchling.simulator.cli import simulate_benchling
     from pipelines.paradime.simulator.cli import simulate_paradime
     from pipelines.docs import docs as docs_command
+    from pipelines.report.cli import report
     from pipelines.sqlcmd import sql as sql_command
 
     app.command("sql")(sql_command)
     app.command("docs")(docs_command)
+    app.command("report")(report)
 
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)

@@ -1,8 +1,12 @@
 """Headless Chromium for tests: Playwright drives Debian's `chromium` (no browser download).
 
-`offline_page()` yields a page and the list of every request the browser made; requests for anything
-but file: and data: URLs are aborted (and stay in the list), so a test asserts "no network request" by
-checking that list.
+    with offline_page() as (page, requests): ...            # its own browser
+    with offline_page(browser, viewport=...) as (page, requests): ...   # a shared one (chromium())
+    errors = console_errors(page)                            # before page.goto(...)
+
+`requests` is every URL the page requested; requests for anything but file:, data:, blob: and about:
+URLs are aborted (and stay in the list), so a test asserts "no network request" with
+`network_requests(requests) == []`.
 """
 from __future__ import annotations
 
@@ -34,10 +38,13 @@ def chromium() -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def offline_page() -> Iterator[tuple[Any, list[str]]]:
-    """(page, requests): every URL the page requested; non-local ones were aborted."""
-    with chromium() as browser:
-        context = browser.new_context(service_workers="block")
+def offline_page(browser: Any = None, **context_options: Any) -> Iterator[tuple[Any, list[str]]]:
+    """(page, requests) in a fresh context of `browser` (or of a browser of its own)."""
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            browser = stack.enter_context(chromium())
+        context = browser.new_context(service_workers="block", **context_options)
+        stack.callback(context.close)
         requests: list[str] = []
         context.on("request", lambda r: requests.append(r.url))
 
@@ -46,11 +53,16 @@ def offline_page() -> Iterator[tuple[Any, list[str]]]:
 
         context.route("**/*", route)
         context.on("websocket", lambda ws: requests.append(ws.url))
-        try:
-            yield context.new_page(), requests
-        finally:
-            context.close()
+        yield context.new_page(), requests
 
 
 def network_requests(requests: list[str]) -> list[str]:
     return [u for u in requests if not u.startswith(LOCAL)]
+
+
+def console_errors(page: Any) -> list[str]:
+    """The console errors and uncaught page errors `page` shows from now on (a live list)."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    return errors

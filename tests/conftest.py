@@ -38,4 +38,5 @@ def demo_warehouse(tmp_path_factory) -> Path:
     p = subprocess.run([str(Path(sys.executable).with_name("whsync")), "demo", "--quiet"], cwd=cwd, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
+    (cwd / "demo.stdout").write_text(p.stdout)  # what it printed (the report's path)
     return cwd / "warehouse.duckdb"
