@@ -195,7 +195,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
-                dataset_name=build.dataset(plan.name),
+                dataset_name=build.load_dataset(plan.name),
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))

@@ -87,6 +87,11 @@ class Build(abc.ABC):
         """The dlt dataset (schema) of a source's raw data."""
         return self.target.schema_name(RAW_DATASETS[source])
 
+    def load_dataset(self, source: str) -> str:
+        """The dlt dataset this sync loads the source into (call once, before loading it): where a
+        target's raw data is not already inside the build, a private copy published with the build."""
+        return self.dataset(source)
+
     @abc.abstractmethod
     def loader_file_format(self, source: str) -> str | None:
         """dlt's loader file format for a source on this target (None: dlt's default)."""
