@@ -28,7 +28,7 @@ from .http import CountingSession
 from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
 from .history import history_env
 from .progress import Progress
-from .targets import Build, Target, resolve_target
+from .targets import Build, Target, TargetBusyError, resolve_target
 from .targets.duckdb import duckdb_env
 from . import settings
 from .settings import ConfigError
@@ -275,7 +275,8 @@ def sync(
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
-        journal.journal_failure(target, rec.failure(e))
+        if not isinstance(e, TargetBusyError):  # refused by the lock: the other run is not failing
+            journal.journal_failure(target, rec.failure(e))
         raise
     counts = warehouse_counts(target) if build else {}
     return SyncResult(
