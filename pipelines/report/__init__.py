@@ -34,7 +34,8 @@ class ListSpec:
 LISTS: tuple[ListSpec, ...] = (
     ListSpec("sources", "Sources and scopes", "header", ("access_review/sources.sql",)),
     ListSpec("last_synced", "Last synced", "header",
-             ("access_review/last_synced.sql", "access_review/last_synced_benchling.sql")),
+             ("access_review/last_synced_runs.sql", "access_review/last_synced.sql",
+              "access_review/last_synced_benchling.sql")),
     ListSpec("accounts", "Accounts", "accounts",
              ("access_review/accounts_by_system_status.sql", "access_review/accounts_by_system_status_snapshot.sql")),
     ListSpec("dormant", "Active accounts unused for {inactive_days} days or more", "act",
