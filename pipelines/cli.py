@@ -13,6 +13,8 @@ from typing import Optional
 
 import typer
 
+from .bounds import wait_option
+
 from .errors import explain as _explain  # the one-line cause and exit code of a failure
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -39,7 +41,7 @@ DUCKDB_OPTION = typer.Option(
 )
 WAIT_OPTION = typer.Option(
     0.0, "--wait", help="Seconds to wait for another whsync run writing the same warehouse before "
-    "giving up (0: give up at once).",
+    "giving up (0: give up at once).", callback=wait_option,
 )
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(
@@ -282,6 +284,9 @@ def grant_reader(
     try:
         tgt = _target("postgres", schema)
         granted = tgt.grant_reader(role, tgt.published_relations())
+        from .journal import grant_journal
+
+        granted.append(grant_journal(tgt, role))  # the failure journal: `status` as this role sees failures
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
         _err(msg, code)

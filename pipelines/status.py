@@ -27,6 +27,10 @@ def parse_duration(text: str) -> float:
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"--max-age {text!r} must be more than zero")
+    from .bounds import MAX_AGE_SECONDS
+
+    if not seconds <= MAX_AGE_SECONDS[1]:
+        raise ValueError(f"--max-age {text!r}: give a duration up to {MAX_AGE_SECONDS[1] / 86400:g}d")
     return seconds
 
 

@@ -80,8 +80,13 @@ class ActivityPolicy:
         if mode not in ("budget", "all", "off"):
             raise ActivityConfigError(f"--activity {activity!r}: choose all, off or budget (the default)")
         if budget is not None:
+            from ..bounds import ACTIVITY_BUDGET, check
+
             if budget < 0:
                 raise ActivityConfigError(f"--activity-budget {budget}: must be 0 or more requests")
+            message = check("--activity-budget", budget, ACTIVITY_BUDGET, "a number of requests")
+            if message:
+                raise ActivityConfigError(message)
             if mode != "budget":
                 raise ActivityConfigError(f"--activity-budget {budget} contradicts --activity {mode}: give one")
             return cls("budget", budget)
