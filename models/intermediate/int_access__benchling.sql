@@ -2,7 +2,7 @@
     (API `isSuspended`) or `active`, `removed` when its activity check answered 404 (deleted since listed); role `ADMIN` when admin of at least one team, else `MEMBER`; `scope` is
     the synced tenant's host; `last_seen` from `user_activity` (NULL: never seen, or not checked yet). -#}
 select
-    lower(trim(u.email)) as email,
+    {{ normalize_email('u.email') }} as email,
     'benchling' as system,
     t.host as scope,
     u.id as account_id,
