@@ -178,7 +178,8 @@ def test_the_prompt_in_a_terminal_runs_statements_and_survives_an_error(demo_war
 
 
 @pytest.mark.parametrize("query", [
-    "copy (select 1 as a) to '{db}' (format csv)",  # the issue's escape: the warehouse became 4 bytes
+    "copy (select 1 as a) to 'w2.duckdb' (format csv)",  # issue 25, verbatim: the warehouse became 4 bytes
+    "copy (select 1 as a) to '{db}' (format csv)",
     "copy (select 1 as a) to '{out}' (format csv)",
     "attach '{out}' as other",
     "install httpfs",
@@ -194,7 +195,7 @@ def test_sql_cannot_write_files_or_change_its_configuration(demo_warehouse, tmp_
     before = db.read_bytes()
     tables = expected(db, "select table_name, estimated_size from duckdb_tables() order by 1")
     out = tmp_path / "out.csv"
-    p = whsync("sql", "--duckdb", str(db), query.format(db=db, out=out, dir=tmp_path / "exp"))
+    p = whsync("sql", "--duckdb", "w2.duckdb", query.format(db=db, out=out, dir=tmp_path / "exp"), cwd=tmp_path)
     assert p.returncode == 1 and p.stdout == "", p.stderr
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert db.read_bytes() == before and not out.exists() and not (tmp_path / "exp").exists()
