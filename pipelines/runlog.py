@@ -209,15 +209,3 @@ class Recorder:
         return RunRecord(self.run_id, self.started_at, datetime.now(timezone.utc), self.target,
                          source_details(self.progress, counts), extract_seconds, build_seconds)
 
-    def failure(self, exc: BaseException) -> Any:
-        """The failure journal's entry for this sync (`journal.Failure`)."""
-        if isinstance(exc, KeyboardInterrupt):
-            cause, code = "interrupted (Ctrl-C or SIGINT) before the sync was published", 1
-        else:
-            from .errors import explain
-
-            cause, code = explain(exc)
-        from .journal import Failure
-
-        return Failure.now(self.run_id, self.started_at, self.target, list(self.progress.sources), cause, code)
-

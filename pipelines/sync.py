@@ -275,7 +275,7 @@ def sync(
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
-        journal.journal_failure(target, rec.failure(e))
+        journal.journal_failure(target, journal.failure_of(rec, e))
         raise
     counts = warehouse_counts(target) if build else {}
     return SyncResult(

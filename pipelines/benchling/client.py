@@ -29,6 +29,7 @@ import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
+from ..errors import WhsyncError
 from ..http import RETRY_STATUSES, Retries, RetryPolicy, refuse_plain_http, transport_failure
 
 log = logging.getLogger("whsync.benchling")
@@ -36,7 +37,7 @@ log = logging.getLogger("whsync.benchling")
 PAGE_SIZE = 100  # the documented maximum; fewer, fuller pages spend the rate limit best
 
 
-class BenchlingError(RuntimeError):
+class BenchlingError(WhsyncError, RuntimeError):
     """A failure talking to Benchling, with a one-line message safe to print (no secrets)."""
 
 

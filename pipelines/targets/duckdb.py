@@ -21,7 +21,7 @@ import duckdb
 
 from ..duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
 from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError, TargetConfigError
+from .base import Build, Reader, Target, TargetBusyError, TargetConfigError
 
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 

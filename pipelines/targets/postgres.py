@@ -25,7 +25,7 @@ import time
 from typing import Any, Callable, Iterator, Sequence
 
 from ..catalog import NAMESPACES, SOURCES, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError
+from .base import Build, Reader, Target, TargetBusyError
 from .pgconn import PgConfig, PostgresConfigError, PostgresError, _first_line
 
 _LOCK_KEY = 0x77687379  # "whsy": pg_advisory_lock key space for whsync, one lock per warehouse schema

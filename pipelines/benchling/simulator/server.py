@@ -27,12 +27,12 @@ import struct
 import threading
 import time
 import urllib.parse
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable, Optional
 
 from ...loopback import LoopbackServer
+from ...simkit.wire import Request, Response
 from .faults import FaultInjector
 from .tenant import ARCHIVE_REASONS, Tenant, now_iso, parse_time
 
@@ -47,29 +47,6 @@ SORTS = ("createdAt", "createdAt:asc", "createdAt:desc", "modifiedAt", "modified
 _MIN_TIME = datetime.min.replace(tzinfo=timezone.utc)
 _ARCHIVAL_KEYS = ("aaSequenceIds", "customEntityIds", "dnaSequenceIds", "entryIds", "folderIds", "mixtureIds",
                   "oligoIds", "protocolIds")
-
-
-@dataclass
-class Request:
-    method: str
-    path: str                      # path without the query string
-    query: dict[str, list[str]]    # parse_qs result ('+' already decoded to a space)
-    headers: dict[str, str]        # lower-cased names
-    body: bytes = b""
-    route: Optional[str] = None    # path template, e.g. /api/v2/teams/{team_id}/memberships
-    params: dict[str, str] = field(default_factory=dict)
-
-    def arg(self, name: str) -> Optional[str]:
-        v = self.query.get(name)
-        return v[-1] if v else None
-
-
-@dataclass
-class Response:
-    status: int
-    body: Any = None               # dict/list -> JSON; bytes -> as is; None -> empty
-    headers: dict[str, str] = field(default_factory=dict)
-    fault: Optional[str] = None    # "reset": the handler closes the connection without answering
 
 
 class ApiError(Exception):
