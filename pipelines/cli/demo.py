@@ -23,37 +23,22 @@ def demo(
     No credentials needed: the simulators' demo keys are used."""
     import contextlib
 
-    from ..bencher.simulator import DEMO_TOKEN, BencherSimulator, generate_fixture
-    from ..bencher.source import BencherConfig
-    from ..benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
-    from ..paradime.simulator import DEMO_API_KEY as PD_KEY
-    from ..paradime.simulator import DEMO_API_SECRET as PD_SECRET
-    from ..paradime.simulator import ParadimeSimulator, generate_workspaces
-    from ..paradime.source import ParadimeWorkspaceConfig
+    from .. import sources
     from ..progress import Progress
-    from ..sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync as run_sync
+    from ..sync import sync as run_sync
 
-    from datetime import datetime, timezone
-
-    tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400,
-                             present=datetime.now(timezone.utc))  # the default activity budget checks all 200
-    workspaces = generate_workspaces(seed=seed)
     try:
         tgt = target_of(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         with contextlib.ExitStack() as stack:
-            bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
-            pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
-            bc = stack.enter_context(BencherSimulator(generate_fixture(seed=seed), token=DEMO_TOKEN))
+            plans, urls = [], []
+            for spec in sources.specs():  # every source with a demo: its simulator, generated data
+                if spec.demo is not None:
+                    plan, url = spec.demo(seed, stack)
+                    plans.append(plan)
+                    urls.append(f"{spec.title} at {url}")
             if not quiet:
-                print(f"demo Benchling tenant at {bl.base_url}; Paradime at {pd.base_url}; Bencher at {bc.base_url}",
-                      flush=True)
-            plans = [
-                benchling_plan(BenchlingConfig(bl.base_url, api_key=DEMO_API_KEY)),
-                paradime_plan([ParadimeWorkspaceConfig(ws.name, pd.endpoint_for(ws.name), PD_KEY, PD_SECRET, None, None)
-                               for ws in workspaces]),
-                bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
-            ]
+                print(f"demo {'; '.join(urls)}", flush=True)
             with Progress(quiet=quiet) as progress:
                 result = run_sync(plans=plans, target=tgt, progress=progress)
         report_path = _demo_report(tgt, result.warehouse)

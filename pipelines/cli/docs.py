@@ -80,12 +80,12 @@ def _site(tgt, key: str, tmp: Path, out: Path) -> Path:  # noqa: ANN001 - a targ
     """The docs site of the sources whose raw data is in the published warehouse `tgt`."""
     import json
 
-    from ..catalog import RAW_DATASETS, SOURCES
+    from .. import catalog
     from ..targets import TargetConfigError
 
     with tgt.reader() as con:
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-    present = [src for src in SOURCES if tgt.schema_name(RAW_DATASETS[src]) in schemas]
+    present = [src for src, raw in catalog.raw_datasets().items() if tgt.schema_name(raw) in schemas]
     if not present:
         raise TargetConfigError(f"no warehouse in {tgt.label()}: run `whsync sync` first")
     select = [f"path:models/staging/{name}+" for name in present]

@@ -6,19 +6,22 @@ from typing import Optional
 
 import typer
 
+from .. import sources
 from .common import (DUCKDB_OPTION, QUIET_OPTION, SCHEMA_OPTION, STORAGE_OPTION, TARGET_OPTION, WAIT_OPTION, app,
                      fail, print_counts, target_of)
 
 
+def _source_help() -> str:
+    """--source's help, from the source registry."""
+    specs = sources.specs()
+    return (f"Which source to sync: {', '.join(s.name for s in specs)} or all (repeat or comma-separate for "
+            f"several). Credentials per source: {'; '.join(s.credentials for s in specs if s.credentials)}; "
+            "or the same under [sources.<name>] in .dlt/secrets.toml.")
+
+
 @app.command()
 def sync(
-    source: list[str] = typer.Option(
-        ["benchling"], "--source", "-s", help="Which source to sync: benchling, paradime, bencher or all "
-        "(repeat or comma-separate for several). Credentials per source: BENCHLING_API_KEY; "
-        "PARADIME_API_ENDPOINT + PARADIME_API_KEY + PARADIME_API_SECRET (or PARADIME_BEARER_TOKEN; "
-        "PARADIME_WORKSPACES for several); BENCHER_API_TOKEN (+ BENCHER_API_URL, BENCHER_ORGANIZATIONS); "
-        "or the same under [sources.<name>] in .dlt/secrets.toml.",
-    ),
+    source: list[str] = typer.Option(sources.names()[:1], "--source", "-s", help=_source_help()),
     base_url: Optional[str] = typer.Option(
         None, "--base-url", help="The Benchling tenant, e.g. https://acme.benchling.com (or a simulator's "
         "URL). Default: BENCHLING_BASE_URL or sources.benchling.base_url in .dlt/config.toml.",
@@ -64,7 +67,7 @@ def sync(
         tgt = target_of(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
         policy = ActivityPolicy.parse(activity, activity_budget)
-        plans = plans_for(source, base_url, allow_insecure_http, full_refresh, policy)
+        plans = plans_for(source, sources.SyncOptions(base_url, allow_insecure_http, full_refresh, policy))
         with Progress(quiet=quiet) as progress:
             result = run_sync(plans=plans, target=tgt, build=build, progress=progress, wait_seconds=wait)
     except Exception as e:  # noqa: BLE001 - every failure becomes one line and an exit code

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
-from ..catalog import NAMESPACES, WAREHOUSE
+from .. import catalog
+from ..catalog import WAREHOUSE
 from .queries import QueryFile, relation_key
 
 
@@ -126,7 +127,7 @@ class WarehouseReader:
     def relations(self) -> dict[tuple[str, str], bool]:
         """{(namespace, name): readable}: namespaces as the SQL files name them (`paradime`, not the
         real schema of a non-public PostgreSQL warehouse)."""
-        real = {self.con.schema(ns): ns for ns in NAMESPACES}
+        real = {self.con.schema(ns): ns for ns in catalog.namespaces()}
         if self.postgres:
             rows = self.con.execute(
                 "select n.nspname, c.relname, has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, "

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .base import (NAMESPACES, WAREHOUSE, Build, Reader, Target, TargetBusyError, TargetConfigError,  # noqa: F401
+from .base import (WAREHOUSE, Build, Reader, Target, TargetBusyError, TargetConfigError,  # noqa: F401
                    TargetError)
 
 __all__ = [
     "Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "resolve_target",
-    "WAREHOUSE", "NAMESPACES",
+    "WAREHOUSE",
 ]
 
 

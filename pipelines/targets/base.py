@@ -38,10 +38,10 @@ import contextlib
 from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import ConfigError, WhsyncError
-from ..catalog import (HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
-                       relation_label)
+from .. import catalog
+from ..catalog import STAGING, WAREHOUSE, relation_label
 
-__all__ = ["Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "WAREHOUSE", "NAMESPACES"]
+__all__ = ["Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "WAREHOUSE"]
 
 
 class TargetConfigError(ConfigError):
@@ -82,7 +82,7 @@ class Build(abc.ABC):
 
     def dataset(self, source: str) -> str:
         """The dlt dataset (schema) of a source's raw data."""
-        return self.target.schema_name(RAW_DATASETS[source])
+        return self.target.schema_name(catalog.raw_datasets()[source])
 
     @abc.abstractmethod
     def loader_file_format(self, source: str) -> str | None:
@@ -95,9 +95,9 @@ class Build(abc.ABC):
 
     def dbt_vars(self) -> dict[str, str]:
         """Where every model goes and every source is read, for `dbt --vars`."""
-        out = {f"{ns}_schema": self.schema(ns) for ns in NAMESPACES}
+        out = {f"{ns}_schema": self.schema(ns) for ns in catalog.namespaces()}
         out["staging_schema"] = self.target.schema_name("staging")
-        out.update({f"{src}_raw_schema": self.dataset(src) for src in SOURCES})
+        out.update({f"{src}_raw_schema": self.dataset(src) for src in catalog.sources()})
         return out
 
     # -- what is in the build --------------------------------------------------------------------
@@ -178,9 +178,9 @@ class Target(abc.ABC):
 
     def dbt_vars(self) -> dict[str, str]:
         """Where the published warehouse's relations and sources are, for `dbt --vars` (docs)."""
-        out = {f"{ns}_schema": self.schema(ns) for ns in NAMESPACES}
+        out = {f"{ns}_schema": self.schema(ns) for ns in catalog.namespaces()}
         out["staging_schema"] = self.schema_name(STAGING)
-        out.update({f"{src}_raw_schema": self.schema_name(RAW_DATASETS[src]) for src in SOURCES})
+        out.update({f"{src}_raw_schema": self.schema_name(raw) for src, raw in catalog.raw_datasets().items()})
         return out
 
     def redact(self, text: str) -> str:
@@ -207,6 +207,7 @@ class Target(abc.ABC):
     def published_relations(self) -> list[tuple[str, str]]:
         """The catalog relations (tables and their history) of every source present in the published
         warehouse, and the run log `sync_run` (for freshness tiles)."""
-        rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]] + [(WAREHOUSE, "sync_run")]
+        history = catalog.history_relations()
+        rels = [r for src, rs in catalog.source_relations().items() for r in rs + history[src]] + [(WAREHOUSE, "sync_run")]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]
