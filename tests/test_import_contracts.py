@@ -71,3 +71,11 @@ def test_a_new_module_must_be_placed_in_a_layer(copy):
     p = lint(copy)
     assert p.returncode == 1, p.stdout
     assert "pipelines.newthing" in p.stdout
+
+
+def test_no_module_is_over_about_400_lines():
+    """The floor plan's size rule: a module over ~400 lines is split (declarations such as schemas excepted:
+    `benchling/source.py` is mostly its tables' Arrow schemas)."""
+    declarations = {"pipelines/benchling/source.py"}
+    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in (ROOT / "pipelines").rglob("*.py")}
+    assert not {p: n for p, n in sizes.items() if n > 450 and p not in declarations}

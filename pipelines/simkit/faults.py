@@ -1,4 +1,4 @@
-"""Fault injection for the Benchling simulator (`--faults`, `BenchlingSimulator(faults=...)`).
+"""Fault injection for the simulators (`whsync simulate benchling --faults`, `BenchlingSimulator(faults=...)`).
 
 A spec is ``kind:rate`` pairs joined by commas, e.g. ``429:0.1,503:0.05,reset:0.1``; a rate is the share of
 eligible requests (0..1) that get the fault. Only ``GET /api/v2/...`` requests are eligible (never writes,
@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any, Optional, Union
 
-from ...simkit.wire import Response
+from .wire import Response
 
 # kind -> one-line description (used by `--help` and kept in step with the README).
 KINDS: dict[str, str] = {
