@@ -250,9 +250,9 @@ def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
 
         marks: list[tuple[str, float]]
 
-        def set_stage(self, stage: str) -> None:
+        def set_stage(self, stage: str, kind: str | None = None, source: str | None = None) -> None:
             self.marks.append((stage, time.monotonic()))
-            super().set_stage(stage)
+            super().set_stage(stage, kind, source)
 
     from pipelines.benchling.activity import ActivityPolicy
 

@@ -59,11 +59,11 @@ class SourceSpec:
     title: str  # how messages name it: "extracting from Benchling"
     namespace: str  # the namespace of its warehouse relations: WAREHOUSE, or its own (a schema: `paradime`)
     relations: tuple[str, ...]  # its published warehouse relations, in `namespace` (counts, grants, sync_run)
-    history: tuple[str, ...] = ()  # its relations with a `<relation>$history` (versions, `macros/history.sql`)
-    credentials: str = ""  # how its configuration and secrets are given (env, .dlt/secrets.toml): --source's help
     # the plan of a sync from configuration (env, .dlt/config.toml, .dlt/secrets.toml) and the command line's
     # options; checks the configuration's shape and raises ConfigError naming what to set, before any work
-    configure: Callable[[SyncOptions], SourcePlan] = field(default=None, repr=False)  # type: ignore[assignment]
+    configure: Callable[[SyncOptions], SourcePlan] = field(repr=False)
+    history: tuple[str, ...] = ()  # its relations with a `<relation>$history` (versions, `macros/history.sql`)
+    credentials: str = ""  # how its configuration and secrets are given (env, .dlt/secrets.toml): --source's help
     # `whsync demo`: start its simulator with generated data (seed) in the ExitStack; return (plan, base URL)
     demo: Optional[Callable[[int, Any], tuple[SourcePlan, str]]] = field(default=None, repr=False)
     live_counts: bool = False  # reports its own pages to the progress (else: the rows dlt normalized, per table)
