@@ -31,8 +31,9 @@ import contextlib
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, STAGING, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError
+from .. import catalog
+from ..catalog import STAGING, WAREHOUSE, relation_label
+from .base import Build, Reader, Target, TargetBusyError
 from .pgconn import PgConfig, PostgresConfigError, PostgresError, _first_line
 
 _LOCK_KEY = 0x77687379  # "whsy": pg_advisory_lock key space for whsync, one lock per warehouse schema
@@ -53,7 +54,7 @@ class PostgresBuild(Build):
                                          enable_dataset_name_normalization=False)
 
     def loader_file_format(self, source: str) -> str | None:
-        return "csv" if source == "benchling" else None  # Arrow pages load as csv; rows with dlt's default
+        return "csv" if catalog.arrow(source) else None  # Arrow pages load as csv; rows with dlt's default
 
     def dbt_env(self) -> dict[str, str]:
         return self.cfg.dbt_env(self.schema(WAREHOUSE))
@@ -92,7 +93,7 @@ class PostgresBuild(Build):
     def present_sources(self) -> list[str]:
         rows = self.execute("select schema_name from information_schema.schemata")
         schemas = {r[0] for r in rows}
-        return [s for s in SOURCES if self.dataset(s) in schemas]
+        return [s for s in catalog.sources() if self.dataset(s) in schemas]
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         with self.cfg.connect() as con:
@@ -171,13 +172,14 @@ class PostgresTarget(Target):
 
     def _internal(self) -> list[str]:
         """The live schemas of staging and raw data whose build copies a sync publishes with the rest."""
-        return [self.schema_name(STAGING)] + [self.schema_name(RAW_DATASETS[s]) for s in SOURCES]
+        raw = catalog.raw_datasets()
+        return [self.schema_name(STAGING)] + [self.schema_name(raw[s]) for s in catalog.sources()]
 
     def _drop_builds(self, create: bool = False) -> None:
         from psycopg2 import sql
 
         with self.cfg.connect(autocommit=True) as con:
-            for ns in NAMESPACES:
+            for ns in catalog.namespaces():
                 name = sql.Identifier(f"{self.schema(ns)}__build")
                 con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(name))
                 if create:
@@ -228,7 +230,7 @@ class PostgresTarget(Target):
                 cur = con.cursor()
                 moves = []  # (build schema, published schema, built relations, old relations)
                 # the warehouse namespaces, then staging (views over raw), then the raw data loaded now
-                for dest in [self.schema(ns) for ns in NAMESPACES] + self._internal():
+                for dest in [self.schema(ns) for ns in catalog.namespaces()] + self._internal():
                     built = _relations(cur, _build_name(dest), None)
                     if built:
                         moves.append((_build_name(dest), dest, built, _relations(cur, dest, list(built))))

@@ -8,7 +8,7 @@ import subprocess
 
 import psycopg2
 
-from pipelines.sync import WAREHOUSE_TABLES
+from pipelines.catalog import WAREHOUSE_TABLES
 
 from .conftest import WHSYNC, whsync
 

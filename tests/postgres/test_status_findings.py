@@ -13,7 +13,8 @@ import pytest
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.journal import last_failure_of
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.sync import sync
 from pipelines.targets import TargetBusyError, resolve_target
 from pipelines.targets.pgconn import PgConfig
 
@@ -42,10 +43,10 @@ def test_a_sync_refused_by_the_lock_is_not_journaled_as_a_failure(target):
     tenant = generate_tenant(seed=3, users=4, apps=1, teams=2, projects=2, folders=3)
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
-        sync(benchling=cfg, target=target, progress=Progress(quiet=True))
+        sync(plans=[benchling_plan(cfg)], target=target, progress=Progress(quiet=True))
         with target.lock(0):  # another whsync run holds the warehouse
             with pytest.raises(TargetBusyError, match="another whsync run is writing"):
-                sync(benchling=cfg, target=target, progress=Progress(quiet=True), wait_seconds=0)
+                sync(plans=[benchling_plan(cfg)], target=target, progress=Progress(quiet=True), wait_seconds=0)
             p = status(target, "--max-age", "1h")
     assert last_failure_of(target) is None
     assert p.returncode == 0 and "FRESH" in p.stdout, p.stdout + p.stderr

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
 from pipelines.report import collect, open_warehouse
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.sync import sync
 from pipelines.targets import resolve_target
 
 
@@ -21,8 +22,8 @@ def test_last_synced_moves_with_a_sync_that_changed_nothing(tmp_path):
     tenant = generate_tenant(seed=4, users=4, apps=1, teams=2, projects=2, folders=3)
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
-        first = sync(benchling=cfg, target=target, progress=Progress(quiet=True))
-        second = sync(benchling=cfg, target=target, progress=Progress(quiet=True))
+        first = sync(plans=[benchling_plan(cfg)], target=target, progress=Progress(quiet=True))
+        second = sync(plans=[benchling_plan(cfg)], target=target, progress=Progress(quiet=True))
     with open_warehouse(target) as reader:
         report = collect(reader, since=utc(first.synced_at), inactive_days=90)
         users_synced = utc(reader.con.execute('select max(_synced_at) from "user$raw"').fetchone()[0])

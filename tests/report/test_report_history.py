@@ -17,7 +17,8 @@ import pytest
 from pipelines.benchling.activity import ActivityPolicy
 from pipelines.benchling.simulator import DEMO_API_KEY, Tenant
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, benchling_plan, sync
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.sync import sync
 from pipelines.report import LISTS
 from pipelines.targets import resolve_target
 
