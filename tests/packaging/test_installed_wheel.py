@@ -139,6 +139,7 @@ def test_report_status_sql_and_docs_read_the_installed_demo(installed_demo, tmp_
         assert counts[rel if "." in rel else f"main.{rel}"] == n, rel
 
     out = tmp_path / "review" / "access.html"
+    out.parent.mkdir()
     p = d.inst.run("report", "--out", str(out), cwd=d.cwd)
     assert p.returncode == 0, p.stderr
     html = out.read_text()
