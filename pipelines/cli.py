@@ -50,6 +50,7 @@ def _main(
 ) -> None:
     pass
 
+
 DUCKDB_OPTION = typer.Option(
     Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to create or update."
 )

@@ -161,9 +161,9 @@ def test_report_status_sql_and_docs_read_the_installed_demo(installed_demo, tmp_
     assert (site / "index.html").stat().st_size > 10_000
 
 
-def test_an_unwritable_cache_directory_is_a_configuration_error(installed_demo, tmp_path):
+def test_build_needs_a_writable_cache_and_then_rebuilds_the_same_tables(installed_demo, tmp_path):
     """dbt's work directory must be writable; the error names it and the variable to set (exit 2), and the
-    warehouse is left as it was."""
+    warehouse is left as it was. With the default cache, `build` works from any directory."""
     d = installed_demo
     assert d.demo.returncode == 0, d.demo.stderr[-3000:]
     warehouse = tmp_path / "w.duckdb"
@@ -178,3 +178,10 @@ def test_an_unwritable_cache_directory_is_a_configuration_error(installed_demo, 
     assert str(blocker / "whsync" / "dbt") in p.stderr and "set WHSYNC_CACHE_DIR" in p.stderr
     assert len(p.stderr.strip().splitlines()) == 1
     assert relation_counts(warehouse) == relation_counts(d.warehouse)
+    # with the default cache, `whsync build` rebuilds the same tables from the raw data, from anywhere
+    p = d.inst.run("build", "--quiet", "--duckdb", str(warehouse), cwd=d.inst.home)
+    assert p.returncode == 0, p.stderr
+    assert re.match(r"built \d+ models, passed \d+ tests", p.stdout)
+    rebuilt, demo = relation_counts(warehouse), relation_counts(d.warehouse)
+    assert {k: v for k, v in rebuilt.items() if k.startswith("main.") and "$history" not in k and k != "main.sync_run"} \
+        == {k: v for k, v in demo.items() if k.startswith("main.") and "$history" not in k and k != "main.sync_run"}
