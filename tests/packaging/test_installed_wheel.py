@@ -19,6 +19,8 @@ import pytest
 
 from .conftest import REPO, Installed
 
+# one worker installs the wheel and runs the demo once for every test here (make test runs xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("installed-wheel")
 VERSION = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
