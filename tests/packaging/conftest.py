@@ -1,8 +1,10 @@
-"""The wheel as an operator gets it: built with `uv build --wheel`, installed into a fresh virtualenv
-outside the checkout the way the Dockerfile installs it (the runtime dependencies exactly as uv.lock pins
-them, no dev or dagster group, then the wheel with --no-deps), and run from an empty directory."""
+"""The wheel as an operator gets it, made the way the Dockerfile makes it: built with `uv build --wheel`
+from the files the image's build context holds (.dockerignore), installed into a fresh virtualenv outside
+the checkout (the runtime dependencies exactly as uv.lock pins them, no dev or dagster group, from a folder
+holding only pyproject.toml and uv.lock; then the wheel with --no-deps), and run from an empty directory."""
 from __future__ import annotations
 
+import fnmatch
 import os
 import shutil
 import subprocess
@@ -46,11 +48,44 @@ def run_uv(args: list[str], env: dict[str, str], cwd: Path, timeout: int = 600) 
     return p
 
 
+def tracked_files() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, text=True, check=True)
+    return [f for f in out.stdout.split("\0") if f and (REPO / f).is_file()]
+
+
+def docker_context(dest: Path, files: list[str]) -> list[str]:
+    """Copy into `dest` the files of `files` that .dockerignore lets into the image's build context (its
+    rules, last match wins: `*`, `!path` and `!dir/`, and `**/pattern`); return them."""
+    rules = [ln.strip() for ln in (REPO / ".dockerignore").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+
+    def matches(pattern: str, path: str) -> bool:
+        pattern = pattern.rstrip("/")
+        if pattern.startswith("**/"):
+            return any(fnmatch.fnmatch(part, pattern[3:]) for part in path.split("/")) or fnmatch.fnmatch(path, pattern[3:])
+        return fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/")
+
+    kept = []
+    for f in files:
+        included = True
+        for rule in rules:
+            negated = rule.startswith("!")
+            if matches(rule.lstrip("!"), f):
+                included = negated
+        if included:
+            (dest / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / f, dest / f)
+            kept.append(f)
+    return kept
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
-    """`uv build --wheel` of the checkout."""
+    """`uv build --wheel` of the image's build context: the checkout's files that .dockerignore keeps."""
+    context = tmp_path_factory.mktemp("context")
+    docker_context(context, tracked_files())
     out = tmp_path_factory.mktemp("dist")
-    run_uv(["build", "--wheel", "--out-dir", str(out), str(REPO)], clean_env(), cwd=out)
+    run_uv(["build", "--wheel", "--out-dir", str(out), str(context)], clean_env(), cwd=out)
     (whl,) = out.glob("whsync-*.whl")
     return whl
 
@@ -83,10 +118,15 @@ class Installed:
 
 def install(wheel: Path, venv: Path) -> None:
     """What the Dockerfile's build stage does: `uv sync` of the locked runtime dependencies into VENV
-    (no dev or dagster group, not the project itself), then the wheel without re-resolving anything."""
-    env = clean_env(UV_PROJECT_ENVIRONMENT=str(venv), UV_PYTHON_DOWNLOADS="never")
-    run_uv(["sync", "--project", str(REPO), "--frozen", "--no-default-groups", "--no-install-project",
-            "--no-editable", "--quiet"], env, cwd=venv.parent)
+    (no dev or dagster group, not the project itself) from a folder with only pyproject.toml and uv.lock,
+    then the wheel without re-resolving anything."""
+    lock_only = venv.parent / "lock"
+    lock_only.mkdir()
+    for name in ("pyproject.toml", "uv.lock"):
+        shutil.copy2(REPO / name, lock_only / name)
+    env = clean_env(UV_PROJECT_ENVIRONMENT=str(venv), UV_PYTHON_DOWNLOADS="never", UV_COMPILE_BYTECODE="1")
+    run_uv(["sync", "--frozen", "--no-default-groups", "--no-install-project", "--no-editable", "--quiet"],
+           env, cwd=lock_only)
     run_uv(["pip", "install", "--python", str(venv / "bin" / "python"), "--no-deps", "--quiet", str(wheel)],
            clean_env(UV_PYTHON_DOWNLOADS="never"), cwd=venv.parent)
 

@@ -78,3 +78,15 @@ def test_the_wheel_metadata_names_the_version_the_command_and_only_runtime_depen
     assert shipped == {Requirement(r).name for r in PYPROJECT["project"]["dependencies"]}
     dev_only = {Requirement(r).name for group in PYPROJECT["dependency-groups"].values() for r in group}
     assert dev_only and not shipped & dev_only
+
+
+def test_the_image_build_context_holds_what_the_wheel_needs_and_no_tests(tmp_path):
+    """The wheel above was built from this context (conftest `wheel`); here: nothing else goes in."""
+    from .conftest import docker_context, tracked_files
+
+    kept = docker_context(tmp_path, tracked_files())
+    assert {"pyproject.toml", "uv.lock", "README.md", "dbt_project.yml"} <= set(kept)
+    tops = {PurePosixPath(f).parts[0] for f in kept}
+    assert tops == {"pyproject.toml", "uv.lock", "README.md", "dbt_project.yml", "pipelines", "models", "macros",
+                    "profiles", "examples"}
+    assert all(f.startswith("examples/queries/") for f in kept if f.startswith("examples/"))
