@@ -7,8 +7,9 @@
 # The build stage installs the runtime dependencies exactly as uv.lock pins them (no dev or dagster group)
 # and then the wheel built from this checkout, without re-resolving anything. tests/packaging/ builds and
 # installs the wheel the same way (from the files .dockerignore lets in; `uv sync` from a folder holding
-# only pyproject.toml and uv.lock) on machines without a container engine. The runtime image holds only that virtualenv, runs as an
-# unprivileged user, and keeps the warehouse (and a --duckdb file's lock and journal) under the /data volume.
+# only pyproject.toml and uv.lock) on machines without a container engine. The runtime image holds only
+# that virtualenv, runs as an unprivileged user, and keeps the warehouse (and a --duckdb file's lock and
+# journal) under the /data volume.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
