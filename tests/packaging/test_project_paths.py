@@ -67,3 +67,23 @@ def test_whsync_version_prints_it(tmp_path):
     p = subprocess.run([str(Path(sys.executable).with_name("whsync")), "--version"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
     assert (p.returncode, p.stdout) == (0, f"whsync {project.version()}\n"), p.stderr
+
+
+def test_the_demos_hint_names_the_command_that_ran_it(tmp_path, monkeypatch):
+    """`whsync` when it is the one on PATH (installed as a tool), else the path it was started by."""
+    from pipelines.cli import _self_command
+
+    exe = tmp_path / "venv" / "bin" / "whsync"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["venv/bin/whsync"])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert _self_command() == "venv/bin/whsync"
+    monkeypatch.setenv("PATH", f"{exe.parent}:/usr/bin:/bin")
+    assert _self_command() == "whsync"
+    monkeypatch.chdir(tmp_path / "venv")
+    monkeypatch.setattr("sys.argv", [str(exe)])
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    assert _self_command() == "bin/whsync"
