@@ -3,7 +3,7 @@
 In a clone the dbt project (`dbt_project.yml`, `models/`, `macros/`, `profiles/`) and the example queries
 the access review runs (`examples/queries/`) sit at the repository's top level, where developers run dbt
 directly. A wheel carries copies inside the package (`pipelines/dbt_project/`, `pipelines/report/queries/`,
-mapped by `[tool.hatch.build.targets.wheel.force-include]` in pyproject.toml). Both are found from the
+mapped by `[tool.hatch.build.targets.wheel]` `sources` and `force-include` in pyproject.toml). Both are found from the
 installed location of the package, never from the current directory: the only things whsync reads
 relative to the current directory are the user's `.dlt/` and the warehouse path.
 
