@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .errors import WhsyncError
 from .project import dbt_project_dir, dbt_work_dir, profiles_dir
 
 _lock = threading.Lock()
 
 
-class DbtBuildError(RuntimeError):
+class DbtBuildError(WhsyncError, RuntimeError):
     pass
 
 

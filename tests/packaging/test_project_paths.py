@@ -71,7 +71,7 @@ def test_whsync_version_prints_it(tmp_path):
 
 def test_the_demos_hint_names_the_command_that_ran_it(tmp_path, monkeypatch):
     """`whsync` when it is the one on PATH (installed as a tool), else the path it was started by."""
-    from pipelines.cli import _self_command
+    from pipelines.cli.demo import _self_command
 
     exe = tmp_path / "venv" / "bin" / "whsync"
     exe.parent.mkdir(parents=True)
