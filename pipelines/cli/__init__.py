@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .common import app, simulate_app
 
+from . import version  # noqa: E402,F401 - whsync --version
 from . import sync  # noqa: E402,F401 - sync, build
 from . import demo  # noqa: E402,F401
 from . import grant  # noqa: E402,F401 - grant-reader
