@@ -31,12 +31,17 @@ HISTORY_RELATIONS: dict[str, list[tuple[str, str]]] = {
     "bencher": [("bencher", f"{t}$history") for t in ("organization", "member")],
 }
 
+# The access review campaigns (pipelines/review/model.py), written by `whsync review`, never by a sync:
+# tables first, then the view over them (a target carries them in this order).
+REVIEW_RELATIONS: list[tuple[str, str]] = [
+    (WAREHOUSE, r) for r in ("review_campaign", "review_item", "review_decision", "review_decision_current")]
+
 # (namespace, relation) kept across syncs: each is carried from the published warehouse into every
 # build before dbt runs (`Build.carry`), extended there (e.g. a dbt incremental `<table>$history`
 # model, the `sync_run` log) and published atomically with the rest. Append yours here.
 PERSISTENT_RELATIONS: list[tuple[str, str]] = [r for rels in HISTORY_RELATIONS.values() for r in rels] + [
     (WAREHOUSE, "sync_run"),  # the run log (pipelines/runlog.py), appended to inside each publish
-]
+] + REVIEW_RELATIONS
 
 # Internal schemas of one warehouse, by their names in the `public` warehouse (and in DuckDB)
 RAW_DATASETS = {name: f"{name}_raw" for name in SOURCES}

@@ -309,6 +309,10 @@ def _register() -> None:
 
     app.command("status")(status)
 
+    from pipelines.review.cli import review_app
+
+    app.add_typer(review_app, name="review")
+
 
 _register()
 logging.getLogger("dlt").setLevel(logging.WARNING)

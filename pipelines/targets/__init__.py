@@ -38,8 +38,8 @@ import contextlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import (HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
-                       relation_label)
+from ..catalog import (HISTORY_RELATIONS, NAMESPACES, PERSISTENT_RELATIONS, RAW_DATASETS, SOURCE_RELATIONS, SOURCES,
+                       STAGING, WAREHOUSE, relation_label)
 
 __all__ = [
     "Build", "Reader", "Target", "TargetBusyError", "TargetConfigError", "TargetError", "resolve_target",
@@ -209,8 +209,10 @@ class Target(abc.ABC):
 
     def published_relations(self) -> list[tuple[str, str]]:
         """The catalog relations (tables and their history) of every source present in the published
-        warehouse, and the run log `sync_run` (for freshness tiles)."""
+        warehouse, the run log `sync_run` (for freshness tiles) and every other persistent relation (the
+        review campaigns)."""
         rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]] + [(WAREHOUSE, "sync_run")]
+        rels += [r for r in PERSISTENT_RELATIONS if r not in rels]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]
 

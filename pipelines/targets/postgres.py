@@ -72,9 +72,14 @@ class PostgresBuild(Build):
         src, dst = self.target.schema(namespace), self.schema(namespace)
         with self.cfg.connect() as con:
             cur = con.cursor()
-            if not _relations(cur, src, [name]):
+            kind = _relations(cur, src, [name]).get(name)
+            if not kind:
                 return False
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(dst)))
+            if kind == "v":  # a view over carried tables: its definition, re-bound to the build's relations
+                _carry_view(cur, src, dst, name)
+                con.commit()
+                return True
             cur.execute(sql.SQL("create table {} (like {} including all)").format(
                 sql.Identifier(dst, name), sql.Identifier(src, name)))
             cur.execute(sql.SQL("insert into {} select * from {}").format(
@@ -288,6 +293,21 @@ def _relations(cur: Any, schema: str, names: Sequence[str] | None) -> dict[str, 
         (schema, names is None, list(names or [])),
     )
     return {name: kind for name, kind in cur.fetchall()}
+
+
+def _carry_view(cur: Any, src: str, dst: str, name: str) -> None:
+    """Recreate view `src.name` in `dst`: its definition printed with `src` as the search path (so the
+    relations it reads in `src` are unqualified), created with `dst` as the search path (so they are the
+    build's). Carry the relations it reads first."""
+    from psycopg2 import sql
+
+    cur.execute("select set_config('search_path', %s, true)", (f'"{src}"',))
+    cur.execute("select pg_get_viewdef(c.oid) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = %s and c.relname = %s", (src, name))
+    definition = cur.fetchone()[0]
+    cur.execute("select set_config('search_path', %s, true)", (f'"{dst}"',))
+    cur.execute(sql.SQL("create view {} as ").format(sql.Identifier(dst, name)) + sql.SQL(definition))
+    cur.execute("select set_config('search_path', '', true)")
 
 
 def _select_grantees(cur: Any, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
