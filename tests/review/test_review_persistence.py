@@ -47,8 +47,8 @@ def test_a_sync_after_start_and_a_failing_sync_change_nothing_in_the_campaign(de
     # a published sync of a changed tenant: the warehouse moves on, the campaign does not
     tenant = generate_tenant(seed=11, users=6, apps=1, teams=2, projects=1, folders=2)
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
-        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], warehouse=wh,
-             progress=Progress(quiet=True))
+        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY), full_refresh=True)],
+             warehouse=wh, progress=Progress(quiet=True))
         host = urlparse(sim.base_url).netloc
     after = snapshot(wh)
     assert len(after["sync_run"]) == len(before["sync_run"]) + 1
