@@ -76,8 +76,10 @@ def test_campaign_on_postgres_read_by_a_grant_reader_role(synced_pg, tricky, tmp
     assert [(r["name"], int(r["accounts"]), int(r["decided"])) for r in read_csv(tmp_path / "r-review_campaigns.csv")] \
         == [("pg-q4", len(items), 2)]
     # the reader cannot write a campaign
-    p = whsync(["review", "import", "good.csv", "--reviewer", OWNER, *pg], tmp_path, reader_env)
+    _write(tmp_path / "more.csv", [rows[2] | {"decision": "keep"}])
+    p = whsync(["review", "import", "more.csv", "--reviewer", OWNER, *pg], tmp_path, reader_env)
     assert p.returncode == 1 and "permission denied" in p.stderr, p.stderr
+    assert _table(admin, "select count(*) as n from review_decision")[0]["n"] == 2
 
     # a sync after start: every review relation and its grants carried unchanged
     before = _snapshot(admin)
