@@ -72,7 +72,7 @@ def load_rules(path: Path) -> list[Rule]:
     for n, row in zip(numbers[1:], rows[1:]):
         where = f"--reviewers {path} line {n}"
         cells = [c.split("#", 1)[0].strip() for c in row] + [""] * 4
-        if len([c for c in row if c.strip()]) and len(row) > 4 and any(c.strip() for c in row[4:]):
+        if len(row) > 4 and any(c.strip() for c in row[4:]):
             raise ReviewError(f"{where}: {len(row)} columns, expected {','.join(HEADER)}")
         system, scope, team, reviewer = cells[:4]
         if system.lower() not in SYSTEMS:
