@@ -117,7 +117,7 @@ def start(target: Any, *, name: str | None, owner: str | None, systems: str | No
             run = _last_run(r)
             names = {c["name"] for c in r.campaigns()}
             if name is None:
-                base = f"review-{created:%Y-%m-%d}"
+                base = f"{created:%Y-%m-%d}"
                 name = next(n for n in [base, *(f"{base}-{i}" for i in range(2, 1000))] if n not in names)
             elif name in names:
                 raise ReviewError(f"a campaign named {name!r} already exists in {target.label()}: choose another --name")
@@ -139,6 +139,17 @@ def start(target: Any, *, name: str | None, owner: str | None, systems: str | No
             w.insert(ITEM, items)
     path = write_workbook(out or Path(f"review-{name}.xlsx"), campaign, items)
     return campaign, path
+
+
+def export(target: Any, name: str, out: Path | None) -> Path:
+    """The campaign's workbook again, with every current decision prefilled."""
+    if out is not None and out.suffix.lower() not in (".xlsx", ".csv"):
+        raise ReviewError(f"--out {out}: give a .xlsx (the workbook) or .csv file name")
+    with reading(target) as r:
+        campaign = r.campaign(name)
+        items = r.items(campaign["campaign_id"])
+        current = {int(c["item_id"]): c for c in r.current(campaign["campaign_id"]) if c["decision"]}
+    return write_workbook(out or Path(f"review-{name}.xlsx"), campaign, items, current)
 
 
 # -- status ----------------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def _run(target: str, schema: str, duckdb: Path, work: Callable[[Any], Any]) -> 
 
 @review_app.command("start")
 def start(
-    name: Optional[str] = typer.Option(None, "--name", help="The campaign's name (default review-YYYY-MM-DD)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The campaign's name (default: today's date, YYYY-MM-DD)."),
     owner: Optional[str] = typer.Option(None, "--owner", help="The campaign owner's email: reviews every account no "
                                         "--reviewers rule covers, and the reviewers' own accounts."),
     systems: Optional[str] = typer.Option(None, "--systems", help="Which systems to review, comma-separated "
@@ -69,6 +69,21 @@ def start(
           f"(population sha256 {campaign['population_hash']})")
     print(f"workbook: {path}  (reviewers fill in decision, new_role, justification; then "
           f"`whsync review import FILE --reviewer EMAIL`)")
+
+
+@review_app.command("workbook")
+def workbook(
+    name: str = typer.Argument(..., help="The campaign."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The workbook to write (.xlsx; or .csv). Default "
+                                       "review-NAME.xlsx."),
+    duckdb: Path = DUCKDB, target: str = TARGET, schema: str = SCHEMA,
+) -> None:
+    """Write the campaign's workbook again, every current decision prefilled (a lost file, or a reviewer
+    picking up where they left off). Importing it again records only the rows changed since."""
+    from .campaign import export
+
+    path = _run(target, schema, duckdb, lambda t: export(t, name, out))
+    print(f"workbook: {path}")
 
 
 @review_app.command("import")

@@ -6,7 +6,8 @@ justification; change_role needs a `new_role` valid for the system (and differen
 nobody decides on their own account; a reviewer decides on the rows assigned to them (the campaign owner
 on any row). One bad row refuses the whole file, naming each bad row with its sheet and row, and nothing
 is recorded. Decisions are appended: a row whose decision differs from the item's current one adds a
-decision that supersedes it (both are kept); a row repeating the current decision adds nothing.
+decision that supersedes it (both are kept); a row repeating the current decision adds nothing (whoever
+made it: a re-exported workbook carries every current decision).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from . import ReviewError
 from .campaign import now_utc
-from .model import DECISION, DECISIONS, ROLES
+from .model import DECISION, DECISIONS, NOT_REVIEWED, ROLES
 from .reviewers import check_email, person
 from .store import locked, reading, write
 from .workbook import FACT_COLUMNS, FileRow, read_rows, row_values
@@ -35,8 +36,14 @@ class ImportResult:
     by_decision: dict[str, int] = field(default_factory=dict)
 
 
+def same_as_current(v: dict[str, str], cur: dict[str, Any] | None) -> bool:
+    """The row repeats the item's current decision (e.g. a re-exported workbook): nothing to record."""
+    return bool(cur) and (cur.get("decision"), cur.get("new_role") or "", cur.get("justification") or "") == \
+        (v["decision"].lower(), v["new_role"], v["justification"])
+
+
 def _row_error(row: FileRow, item: dict[str, Any] | None, campaign: dict[str, Any], reviewer: str,
-               seen: dict[int, FileRow], path: Path) -> str | None:
+               seen: dict[int, FileRow], path: Path, current: dict[str, Any] | None = None) -> str | None:
     v = row.values
     if v["campaign_id"] != campaign["campaign_id"] or v["population_hash"] != campaign["population_hash"]:
         return (f"belongs to another campaign (campaign_id {v['campaign_id'] or '-'}, population_hash "
@@ -59,8 +66,10 @@ def _row_error(row: FileRow, item: dict[str, Any] | None, campaign: dict[str, An
         if v["new_role"] or v["justification"]:
             return "new_role or justification without a decision: choose keep, revoke or change_role, or clear them"
         return None
-    if decision not in DECISIONS:
+    if decision not in DECISIONS and not (decision == NOT_REVIEWED and same_as_current(v, current)):
         return f"unknown decision {v['decision']!r}: use keep, revoke or change_role"
+    if same_as_current(v, current):
+        return None  # unchanged: nothing is recorded, whoever decided it
     if person(item["email"]) == reviewer:
         return (f"{reviewer} cannot decide on their own account (self-review); its reviewer is {item['reviewer']}")
     if reviewer not in (item["reviewer"], campaign["owner"]):
@@ -120,7 +129,8 @@ def import_file(target: Any, path: Path, reviewer: str, campaign_name: str | Non
             item = items.get(_int(row.values["item_id"]))
             if item is not None:
                 seen.setdefault(int(item["item_id"]), row)
-            problem = _row_error(row, item, campaign, reviewer, seen, path)
+            problem = _row_error(row, item, campaign, reviewer, seen, path,
+                                 current.get(int(item["item_id"])) if item is not None else None)
             if problem:
                 errors.append(f"{row.where(path)}: {problem}")
             elif not row.values["decision"]:
@@ -135,9 +145,7 @@ def import_file(target: Any, path: Path, reviewer: str, campaign_name: str | Non
         for row, item in accepted:
             v = row.values
             decision = v["decision"].lower()
-            cur = current.get(int(item["item_id"])) or {}
-            if (cur.get("decision"), cur.get("new_role") or "", cur.get("justification") or "", cur.get("decided_by")) == \
-                    (decision, v["new_role"], v["justification"], reviewer):
+            if same_as_current(v, current.get(int(item["item_id"]))):
                 result.unchanged += 1
                 continue
             new.append({

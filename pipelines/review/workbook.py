@@ -41,13 +41,15 @@ def cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def row_values(item: dict[str, Any], campaign: dict[str, Any]) -> dict[str, Any]:
-    """One workbook row for a frozen item (no decision yet)."""
+def row_values(item: dict[str, Any], campaign: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One workbook row for a frozen item, with its current decision if given."""
     out: dict[str, Any] = {"campaign_id": campaign["campaign_id"], "population_hash": campaign["population_hash"],
                            "item_id": int(item["item_id"])}
     for c, _ in FACTS:
         out[c] = cell_text(item[c])
     out["reviewer"] = item["reviewer"]
+    for c in INPUT_COLUMNS:
+        out[c] = (current or {}).get(c) or None
     return out
 
 
@@ -79,11 +81,14 @@ def _atomic(path: Path, write: Any, binary: bool = False) -> None:
         raise
 
 
-def write_workbook(path: Path, campaign: dict[str, Any], items: list[dict[str, Any]]) -> Path:
-    """The workbook (.xlsx) or, for a .csv path, one CSV of every reviewer's rows."""
+def write_workbook(path: Path, campaign: dict[str, Any], items: list[dict[str, Any]],
+                   current: dict[int, dict[str, Any]] | None = None) -> Path:
+    """The workbook (.xlsx) or, for a .csv path, one CSV of every reviewer's rows; `current`: the current
+    decision per item_id, prefilled (a re-export: importing it again records only what was changed)."""
     by_reviewer: dict[str, list[dict[str, Any]]] = {}
     for item in sorted(items, key=lambda i: (i["reviewer"], int(i["item_id"]))):
-        by_reviewer.setdefault(item["reviewer"], []).append(row_values(item, campaign))
+        cur = (current or {}).get(int(item["item_id"]))
+        by_reviewer.setdefault(item["reviewer"], []).append(row_values(item, campaign, cur))
     if path.suffix.lower() == ".csv":
         def write_csv(tmp: Path) -> None:
             with open(tmp, "w", newline="", encoding="utf-8") as f:

@@ -9,12 +9,13 @@ from urllib.parse import urlparse
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
 from pipelines.sync import BenchlingConfig, benchling_plan, sync
 
-from .common import REVIEW_TABLES, WORKBOOK_COLUMNS, population_sha256, read_csv, whsync
+from .common import REVIEW_TABLES, WORKBOOK_COLUMNS, fill, population_sha256, read_csv, sheet_rows, whsync
 
 OWNER = "owner@lab.example"
 
@@ -66,13 +67,20 @@ def test_a_sync_after_start_and_a_failing_sync_change_nothing_in_the_campaign(de
                  progress=Progress(quiet=True))
     assert snapshot(wh) == after
 
-    # the campaign still takes decisions, on its frozen rows, and its population still hashes the same
-    with open(tmp_path / "later.csv", "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=WORKBOOK_COLUMNS)
-        w.writeheader()
-        w.writerow(rows[1] | {"decision": "keep"})
-    p = whsync(["review", "import", "later.csv", "--reviewer", OWNER, *db], tmp_path)
+    # the campaign still takes decisions, on its frozen rows: the workbook written again carries the current
+    # decision; importing it with one more records that one only
+    p = whsync(["review", "workbook", "frozen", "--out", "again.xlsx", *db], tmp_path)
     assert p.returncode == 0, p.stderr
+    wb = load_workbook(tmp_path / "again.xlsx")
+    ws = wb[OWNER]
+    srows = sheet_rows(ws)
+    assert [(r["item_id"], r["decision"], r["justification"]) for r in srows if r["decision"]] == \
+        [(int(rows[0]["item_id"]), "revoke", "left")]
+    fill(ws, next(r["_row"] for r in srows if r["item_id"] == int(rows[1]["item_id"])), "keep")
+    wb.save(tmp_path / "again.xlsx")
+    p = whsync(["review", "import", "again.xlsx", "--reviewer", OWNER, *db], tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert "recorded 1 decisions" in p.stdout and "1 unchanged" in p.stdout
     con = duckdb.connect(str(wh), read_only=True)
     cur = con.execute("select * from review_item order by item_id")
     names = [d[0] for d in cur.description]
