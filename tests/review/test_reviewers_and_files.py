@@ -86,3 +86,29 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
     p = whsync(["review", "status", "--duckdb", str(tmp_path / "none.duckdb")], tmp_path)
     assert p.returncode == 2 and p.stderr.strip().splitlines() == [
         f"whsync: error: no warehouse at {tmp_path / 'none.duckdb'}: run `whsync sync` first, or give --duckdb FILE"]
+
+
+def test_start_refuses_a_taken_name_an_unknown_system_and_a_warehouse_without_sync(demo_warehouse, tmp_path):
+    import shutil
+
+    from pipelines.review.campaign import start
+    from pipelines.targets import resolve_target
+
+    wh = tmp_path / "w.duckdb"
+    shutil.copyfile(demo_warehouse, wh)
+    target = resolve_target(duckdb=wh)
+    campaign, path = start(target, name=None, owner="o@lab.example", systems="bencher", reviewers=None,
+                           out=tmp_path / "b.csv")
+    assert campaign["name"] == campaign["created_at"].strftime("%Y-%m-%d") and path.exists()
+    with pytest.raises(ReviewError, match=f"a campaign named '{campaign['name']}' already exists"):
+        start(target, name=campaign["name"], owner="o@lab.example", systems=None, reviewers=None, out=None)
+    with pytest.raises(ReviewError, match="--systems: unknown system 'okta'"):
+        start(target, name="x", owner="o@lab.example", systems="benchling,okta", reviewers=None, out=None)
+    with pytest.raises(ReviewError, match="--out .*give a .xlsx"):
+        start(target, name="x", owner="o@lab.example", systems=None, reviewers=None, out=tmp_path / "x.ods")
+    empty = resolve_target(duckdb=tmp_path / "empty.duckdb")
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    with pytest.raises(ReviewError, match="has no sync_run or access: run `whsync sync` first"):
+        start(empty, name="x", owner="o@lab.example", systems=None, reviewers=None, out=tmp_path / "e.xlsx")
