@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
 from pipelines.sync import BenchlingConfig, benchling_plan, sync
+from pipelines.targets import resolve_target
 
 from .common import REVIEW_TABLES, WORKBOOK_COLUMNS, fill, population_sha256, read_csv, sheet_rows, whsync
 
@@ -49,7 +50,7 @@ def test_a_sync_after_start_and_a_failing_sync_change_nothing_in_the_campaign(de
     tenant = generate_tenant(seed=11, users=6, apps=1, teams=2, projects=1, folders=2)
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY), full_refresh=True)],
-             warehouse=wh, progress=Progress(quiet=True))
+             target=resolve_target(duckdb=wh), progress=Progress(quiet=True))
         host = urlparse(sim.base_url).netloc
     after = snapshot(wh)
     assert len(after["sync_run"]) == len(before["sync_run"]) + 1
@@ -63,8 +64,8 @@ def test_a_sync_after_start_and_a_failing_sync_change_nothing_in_the_campaign(de
     # a sync that fails (a refused key) publishes nothing: the campaign and the run log are as they were
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         with pytest.raises(Exception):
-            sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key="sk_wrong_key"))], warehouse=wh,
-                 progress=Progress(quiet=True))
+            sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key="sk_wrong_key"))],
+                 target=resolve_target(duckdb=wh), progress=Progress(quiet=True))
     assert snapshot(wh) == after
 
     # the campaign still takes decisions, on its frozen rows: the workbook written again carries the current
