@@ -63,9 +63,15 @@ def test_a_sync_after_start_and_a_failing_sync_change_nothing_in_the_campaign(de
 
     # a sync that fails (a refused key) publishes nothing: the campaign and the run log are as they were
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
-        with pytest.raises(Exception):
+        with pytest.raises(Exception) as failed:
             sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key="sk_wrong_key"))],
                  target=resolve_target(duckdb=wh), progress=Progress(quiet=True))
+    from pipelines.errors import explain
+
+    cause, code = explain(failed.value)
+    assert code == 1 and "sk_wrong_key" not in cause
+    journal = [ln for ln in (tmp_path / "w.duckdb.journal.jsonl").read_text().splitlines() if ln.strip()]
+    assert len(journal) == 1 and cause in journal[0]  # the failure was journaled, and nothing published
     assert snapshot(wh) == after
 
     # the campaign still takes decisions, on its frozen rows: the workbook written again carries the current
