@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, benchling_plan, sync
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.sync import sync
 from pipelines.targets import resolve_target
 
 from .common import REVIEW_TABLES, WORKBOOK_COLUMNS, fill, population_sha256, read_csv, sheet_rows, whsync

@@ -1,5 +1,5 @@
-"""`whsync review start|import|status|close|evidence`: options and messages; the work is in
-`campaign.py`, `decisions.py` and `evidence.py`."""
+"""`whsync review start|workbook|import|status|close|evidence`: options and messages; the work is in
+`pipelines/review/` (`campaign.py`, `decisions.py`, `evidence.py`)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
+
+from .common import app, err, explain, target_of
 
 review_app = typer.Typer(
     help="Access review campaigns: freeze the accounts of the latest sync, hand reviewers a workbook, record "
@@ -23,24 +25,23 @@ WAIT = typer.Option(0.0, "--wait", help="Seconds to wait for a running sync (or 
 
 def _run(target: str, schema: str, duckdb: Path, work: Callable[[Any], Any]) -> Any:
     """Resolve the target and run `work(target)`; every failure is one line and an exit code."""
-    from ..cli import _err, _explain, _target
-    from . import ReviewError, ReviewIncomplete
+    from ..review import ReviewError, ReviewIncomplete
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = target_of(target, schema, duckdb)
         tgt.check()
         if tgt.name == "duckdb" and not tgt.path.exists():
             raise ReviewError(f"no warehouse at {tgt.path}: run `whsync sync` first, or give --duckdb FILE")
         return work(tgt)
     except ReviewError as e:
-        _err(str(e), 2)
+        err(str(e), 2)
     except ReviewIncomplete as e:
-        _err(str(e), 1)
+        err(str(e), 1)
     except typer.Exit:
         raise
     except Exception as e:  # noqa: BLE001
-        msg, code = _explain(e)
-        _err(msg, code)
+        msg, code = explain(e)
+        err(msg, code)
 
 
 @review_app.command("start")
@@ -60,7 +61,7 @@ def start(
 ) -> None:
     """Freeze the accounts of `access` at the latest published sync as a campaign (with the SHA-256 of the
     population) and write the reviewers' workbook. Later syncs never change the campaign."""
-    from .campaign import start as run
+    from ..review.campaign import start as run
 
     res = _run(target, schema, duckdb, lambda t: run(t, name=name, owner=owner, systems=systems, reviewers=reviewers,
                                                      out=out, inactive_days=inactive_days, wait_seconds=wait))
@@ -80,7 +81,7 @@ def workbook(
 ) -> None:
     """Write the campaign's workbook again, every current decision prefilled (a lost file, or a reviewer
     picking up where they left off). Importing it again records only the rows changed since."""
-    from .campaign import export
+    from ..review.campaign import export
 
     path = _run(target, schema, duckdb, lambda t: export(t, name, out))
     print(f"workbook: {path}")
@@ -97,7 +98,7 @@ def import_(
     """Record a reviewer's decisions. The whole file is checked first; one bad row (another campaign, an
     edited fact, an unknown decision, a revoke without justification, an invalid role, a decision on one's
     own account) refuses it, naming each bad row with its sheet and row: nothing is recorded (exit 2)."""
-    from .decisions import import_file
+    from ..review.decisions import import_file
 
     res = _run(target, schema, duckdb, lambda t: import_file(t, file, reviewer, campaign, wait))
     by = ", ".join(f"{k} {v}" for k, v in sorted(res.by_decision.items())) or "none"
@@ -113,7 +114,7 @@ def status(
 ) -> None:
     """Decided and undecided rows per reviewer and system. Exit 0 when every row is decided, 1 when not
     (for reminders), 2 for bad input."""
-    from .campaign import status as run
+    from ..review.campaign import status as run
 
     reports = _run(target, schema, duckdb, lambda t: run(t, name))
     complete = all(r["complete"] for r in reports)
@@ -141,7 +142,7 @@ def close(
     duckdb: Path = DUCKDB, target: str = TARGET, schema: str = SCHEMA, wait: float = WAIT,
 ) -> None:
     """Close the campaign: refused (exit 1) while rows are undecided, unless --allow-undecided."""
-    from .campaign import close as run
+    from ..review.campaign import close as run
 
     res = _run(target, schema, duckdb, lambda t: run(t, name, allow_undecided=allow_undecided, by=by,
                                                      wait_seconds=wait))
@@ -157,7 +158,10 @@ def evidence(
 ) -> None:
     """Write the evidence pack: population.csv, decisions.csv (superseded ones included), revocations.csv,
     summary.html (self-contained) and manifest.json (SHA-256 of every file, population hash, sync run_id)."""
-    from .evidence import write_pack
+    from ..review.evidence import write_pack
 
     manifest = _run(target, schema, duckdb, lambda t: write_pack(t, name, out))
     print(f"wrote the evidence pack of {name} into {out.resolve()}: {', '.join(manifest['files'])}, manifest.json")
+
+
+app.add_typer(review_app, name="review")
