@@ -14,6 +14,7 @@ from . import docs  # noqa: E402,F401
 from . import report  # noqa: E402,F401
 from . import simulate  # noqa: E402,F401 - simulate benchling|paradime|bencher
 from . import status  # noqa: E402,F401
+from . import review  # noqa: E402,F401 - review start|workbook|import|status|close|evidence
 
 __all__ = ["app", "simulate_app"]
 

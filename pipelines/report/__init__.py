@@ -53,6 +53,10 @@ LISTS: tuple[ListSpec, ...] = (
     ListSpec("history_coverage", "History recorded", "changes", ("access_review/history_coverage.sql",)),
     ListSpec("changes", "Changes in the review period", "changes", ("access_review/changes.sql",)),
 )
+# Open review campaigns (`whsync review`): shown when the warehouse has campaign tables (none before the first
+# `whsync review start`, so the list is not one of LISTS: its absence is not a gap to fill).
+CAMPAIGNS = ListSpec("review_campaigns", "Open access review campaigns", "campaigns",
+                     ("access_review/review_campaigns.sql",))
 
 
 def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None = None) -> str:
@@ -168,7 +172,9 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
     params = parameters(generated_at, since, inactive_days)
     present = reader.relations()
     lists: dict[str, ListResult] = {}
-    for spec in LISTS:
+    specs = LISTS + ((CAMPAIGNS,) if all(present.get(relation_key(r, reader.schema))
+                                          for r in QueryFile(CAMPAIGNS.files[0]).requires) else ())
+    for spec in specs:
         title = spec.title.format(inactive_days=inactive_days)
         preferred = ListResult(spec, title, QueryFile(spec.files[0]))
         result = preferred

@@ -211,8 +211,10 @@ class Target(abc.ABC):
 
     def published_relations(self) -> list[tuple[str, str]]:
         """The catalog relations (tables and their history) of every source present in the published
-        warehouse, and the run log `sync_run` (for freshness tiles)."""
+        warehouse, the run log `sync_run` (for freshness tiles) and every other persistent relation (the
+        review campaigns)."""
         history = catalog.history_relations()
         rels = [r for src, rs in catalog.source_relations().items() for r in rs + history[src]] + [(WAREHOUSE, "sync_run")]
+        rels += [r for r in catalog.persistent_relations() if r not in rels]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]

@@ -109,9 +109,14 @@ class PostgresBuild(Build):
         src, dst = self.target.schema(namespace), self.schema(namespace)
         with self.cfg.connect() as con:
             cur = con.cursor()
-            if not _relations(cur, src, [name]):
+            kind = _relations(cur, src, [name]).get(name)
+            if not kind:
                 return False
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(dst)))
+            if kind == "v":  # a view over carried tables: its definition, re-bound to the build's relations
+                _carry_view(cur, src, dst, name)
+                con.commit()
+                return True
             cur.execute(sql.SQL("create table {} (like {} including all)").format(
                 sql.Identifier(dst, name), sql.Identifier(src, name)))
             cur.execute(sql.SQL("insert into {} select * from {}").format(
@@ -379,6 +384,21 @@ def _dependent_views(cur: Any, relations: Sequence[tuple[str, str]], schema: str
     cur.execute("select c.oid, c.relname, pg_get_viewdef(c.oid) from pg_class c where c.oid = any(%s::oid[])",
                 (list(level),))
     return [(name, definition) for oid, name, definition in sorted(cur.fetchall(), key=lambda r: level[r[0]])]
+
+
+def _carry_view(cur: Any, src: str, dst: str, name: str) -> None:
+    """Recreate view `src.name` in `dst`: its definition printed with `src` as the search path (so the
+    relations it reads in `src` are unqualified), created with `dst` as the search path (so they are the
+    build's). Carry the relations it reads first."""
+    from psycopg2 import sql
+
+    cur.execute("select set_config('search_path', %s, true)", (f'"{src}"',))
+    cur.execute("select pg_get_viewdef(c.oid) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = %s and c.relname = %s", (src, name))
+    definition = cur.fetchone()[0]
+    cur.execute("select set_config('search_path', %s, true)", (f'"{dst}"',))
+    cur.execute(sql.SQL("create view {} as ").format(sql.Identifier(dst, name)) + sql.SQL(definition))
+    cur.execute("select set_config('search_path', '', true)")
 
 
 def _select_grantees(cur: Any, schema: str, names: Sequence[str]) -> dict[str, list[str]]:
