@@ -2,13 +2,13 @@
 (neither imports the other's module for these)."""
 from __future__ import annotations
 
-SOURCES = ("benchling", "paradime", "bencher")
+SOURCES = ("benchling", "paradime", "bencher", "okta")
 
 # The namespaces of warehouse relations. A target maps each to a real schema: on DuckDB
 # `warehouse` is `main`; on PostgreSQL it is the `--schema` (`public` by default), and the others
 # are `paradime`/`bencher` for `public`, `<schema>__paradime`/`<schema>__bencher` otherwise.
 WAREHOUSE = "warehouse"
-NAMESPACES = (WAREHOUSE, "paradime", "bencher")
+NAMESPACES = (WAREHOUSE, "paradime", "bencher", "okta")
 
 WAREHOUSE_TABLES = [
     "user", "principal", "team", "team_member", "project", "folder",
@@ -21,6 +21,7 @@ SOURCE_RELATIONS: dict[str, list[tuple[str, str]]] = {
     "benchling": [(WAREHOUSE, t) for t in WAREHOUSE_TABLES],
     "paradime": [("paradime", "user"), ("paradime", "invited_user"), ("paradime", "workspace")],
     "bencher": [("bencher", "organization"), ("bencher", "member")],
+    "okta": [("okta", t) for t in ("user", "group", "group_member", "app", "app_user")],
 }
 
 # (namespace, relation) of each source's history relations: one row per version of a row of a table
@@ -29,6 +30,7 @@ HISTORY_RELATIONS: dict[str, list[tuple[str, str]]] = {
     "benchling": [(WAREHOUSE, f"{t}$history") for t in ("user", "principal", "team", "team_member", "project", "folder")],
     "paradime": [("paradime", f"{t}$history") for t in ("user", "invited_user", "workspace")],
     "bencher": [("bencher", f"{t}$history") for t in ("organization", "member")],
+    "okta": [("okta", f"{t}$history") for t in ("user", "group_member", "app_user")],
 }
 
 # (namespace, relation) kept across syncs: each is carried from the published warehouse into every

@@ -97,10 +97,11 @@ def _print_counts(counts: dict[str, int | None]) -> None:
 @app.command()
 def sync(
     source: list[str] = typer.Option(
-        ["benchling"], "--source", "-s", help="Which source to sync: benchling, paradime, bencher or all "
+        ["benchling"], "--source", "-s", help="Which source to sync: benchling, paradime, bencher, okta or all "
         "(repeat or comma-separate for several). Credentials per source: BENCHLING_API_KEY; "
         "PARADIME_API_ENDPOINT + PARADIME_API_KEY + PARADIME_API_SECRET (or PARADIME_BEARER_TOKEN; "
         "PARADIME_WORKSPACES for several); BENCHER_API_TOKEN (+ BENCHER_API_URL, BENCHER_ORGANIZATIONS); "
+        "OKTA_ORG_URL + OKTA_API_TOKEN (or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY_FILE); "
         "or the same under [sources.<name>] in .dlt/secrets.toml.",
     ),
     base_url: Optional[str] = typer.Option(
@@ -304,6 +305,9 @@ def _register() -> None:
     simulate_app.command("benchling")(simulate_benchling)
     simulate_app.command("paradime")(simulate_paradime)
     simulate_app.command("bencher")(simulate_bencher)
+    from pipelines.okta.simulator.cli import simulate_okta
+
+    simulate_app.command("okta")(simulate_okta)
 
     from pipelines.status import status
 

@@ -11,6 +11,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
     from .benchling.client import BenchlingError
     from .benchling.source import MalformedRecordError
     from .dbt import DbtBuildError
+    from .okta.client import OktaError
     from .paradime.client import ParadimeError
     from .sync import ConfigError
     from .targets import TargetConfigError, TargetError
@@ -23,7 +24,7 @@ def explain(exc: BaseException) -> tuple[str, int]:
         if isinstance(cur, (ConfigError, TargetConfigError, ActivityConfigError)):
             return redact_configured(str(cur)), 2
         if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
-                            ParadimeError, BencherError)):
+                            ParadimeError, BencherError, OktaError)):
             return redact_configured(str(cur)), 1
         inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
         cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__

@@ -162,6 +162,26 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
     return SourcePlan("bencher", make)
 
 
+def okta_plan(config: Any | None = None, allow_insecure_http: bool = False) -> SourcePlan:
+    from .okta.source import ConfigError as OktaConfigError
+    from .okta.source import okta_config_from_env, okta_source
+
+    try:
+        config = config if config is not None else okta_config_from_env()
+        config = dataclasses.replace(config, allow_insecure_http=allow_insecure_http or config.allow_insecure_http)
+        config.client().close()  # validates the URL's scheme and the credentials' shape before any work
+    except (OktaConfigError, ValueError) as e:
+        raise ConfigError(f"Okta: {e}") from None
+
+    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
+        client = config.client()
+        progress.stats_fn = lambda: {"requests": client.stats.requests, "rate_limited": client.stats.rate_limited,
+                                     "retries": client.stats.retries}
+        return okta_source(client, synced_at=synced_at), None, client.close
+
+    return SourcePlan("okta", make)
+
+
 @dataclass
 class SyncResult:
     warehouse: str
@@ -316,7 +336,7 @@ def plans_for(
             elif part in SOURCES:
                 wanted.append(part)
             else:
-                raise ConfigError(f"unknown source {part!r}: choose benchling, paradime, bencher or all")
+                raise ConfigError(f"unknown source {part!r}: choose {', '.join(SOURCES)} or all")
     plans = []
     for name in dict.fromkeys(wanted):
         if name == "benchling":
@@ -326,6 +346,8 @@ def plans_for(
             plans.append(benchling_plan(config, full_refresh))
         elif name == "paradime":
             plans.append(paradime_plan(allow_insecure_http=allow_insecure_http))
+        elif name == "okta":
+            plans.append(okta_plan(allow_insecure_http=allow_insecure_http))
         else:
             plans.append(bencher_plan(allow_insecure_http=allow_insecure_http))
     return plans

@@ -1,0 +1,5 @@
+"""Local Okta management API simulator (used by `whsync demo`, `whsync simulate okta` and tests)."""
+from .directory import DEMO_API_TOKEN, STATUSES, generate_directory, load_fixture
+from .server import OktaSimulator
+
+__all__ = ["DEMO_API_TOKEN", "STATUSES", "OktaSimulator", "generate_directory", "load_fixture"]
