@@ -9,7 +9,8 @@ Fixture (JSON)::
                        "scopes": ["okta.users.read", ...], "admin": true}],
      "users":  [User, ...],                     # as the API returns them (profile, status, dates)
      "groups": [Group + {"_members": [user id, ...]}],
-     "apps":   [Application + {"_users": [AppUser, ...]}]}   # AppUser: id (the user's), scope, status, ...
+     "apps":   [Application + {"_users": [AppUser, ...]}],  # AppUser: id (the user's), scope, status, ...
+     "_max_limits": {"users": 5}}              # optional: serve smaller pages than Okta's maxima
 
 Objects are what the API returns; underscore keys are read only by the simulator.
 """

@@ -81,6 +81,7 @@ class OktaSimulator(LoopbackServer):
         self.apps = {a["id"]: copy.deepcopy(a) for a in fixture.get("apps", [])}
         limits = {**RATE_LIMITS, **(rate_limits or {})}
         self.buckets = {k: _Bucket(v, window_s) for k, v in limits.items()}
+        self.max_limit = {**MAX_LIMIT, **fixture.get("_max_limits", {})}  # a fixture may page sooner
         self._tokens: dict[str, dict[str, Any]] = {}  # access token -> {client_id, scopes, admin, expires}
         self._jtis: set[str] = set()
         self._fail_next: list[int] = []
@@ -288,10 +289,10 @@ class OktaSimulator(LoopbackServer):
 
     def _page(self, path: str, query: dict[str, str], kind: str, rows: list[dict[str, Any]]) -> Response:
         try:
-            limit = int(query.get("limit") or MAX_LIMIT[kind])
+            limit = int(query.get("limit") or self.max_limit[kind])
         except ValueError:
             return _err(400, "E0000001", "Api validation failed: limit")
-        limit = max(1, min(limit, MAX_LIMIT[kind]))
+        limit = max(1, min(limit, self.max_limit[kind]))
         self._stats["limits"].append(limit)
         after = query.get("after")
         if after:
