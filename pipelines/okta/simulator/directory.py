@@ -80,7 +80,19 @@ def make_app(rng: random.Random, name: str, label: str, created: datetime, users
             "accessibility": {"selfService": False, "errorRedirectUrl": None, "loginRedirectUrl": None},
             "visibility": {"autoSubmitToolbar": False, "hide": {"iOS": False, "web": False},
                            "appLinks": {name: True}},
-            "features": [], "settings": {"app": {}},
+            "features": [],
+            "credentials": {"userNameTemplate": {"template": "${source.login}", "type": "BUILT_IN"},
+                            "signing": {"kid": "sim-signing-key"}},
+            "settings": {"app": {}, "signOn": {
+                "ssoAcsUrl": f"https://{name}.example.com/saml/acs", "audience": f"https://{name}.example.com",
+                "recipient": f"https://{name}.example.com/saml/acs", "destination": f"https://{name}.example.com/saml/acs",
+                "subjectNameIdTemplate": "${user.userName}",
+                "subjectNameIdFormat": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+                "responseSigned": True, "assertionSigned": True, "signatureAlgorithm": "RSA_SHA256",
+                "digestAlgorithm": "SHA256", "honorForceAuthn": True,
+                "authnContextClassRef": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+                "idpIssuer": "http://www.okta.com/${org.externalKey}", "requestCompressed": False,
+                "allowMultipleAcsEndpoints": False, "acsEndpoints": [], "attributeStatements": []}},
             "_links": {"users": {"href": f"/api/v1/apps/{aid}/users"}}, "_users": users}
 
 
