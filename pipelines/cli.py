@@ -199,8 +199,10 @@ def demo(
     quiet: bool = QUIET_OPTION,
     duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
-    """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
-    three, build the warehouse, and print each table's row count and a query to try.
+    """Start the Benchling, Paradime, Bencher and Okta simulators with generated demo data, sync all
+    four, build the warehouse, and print each table's row count and a query to try. The Okta directory
+    holds planted people who left the company (deactivated, suspended, and one deleted from Okta between
+    the demo's two syncs) and still have accounts elsewhere.
     No credentials needed: the simulators' demo keys are used."""
     import contextlib
 
@@ -212,7 +214,9 @@ def demo(
     from .paradime.simulator import ParadimeSimulator, generate_workspaces
     from .paradime.source import ParadimeWorkspaceConfig
     from .progress import Progress
-    from .sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync as run_sync
+    from .okta.simulator import DEMO_API_TOKEN as DEMO_OKTA_TOKEN
+    from .okta.source import OktaConfig
+    from .sync import BenchlingConfig, bencher_plan, benchling_plan, okta_plan, paradime_plan, sync as run_sync
 
     from datetime import datetime, timezone
 
@@ -226,17 +230,24 @@ def demo(
             bl = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
             pd = stack.enter_context(ParadimeSimulator(workspaces, api_key=PD_KEY, api_secret=PD_SECRET))
             bc = stack.enter_context(BencherSimulator(generate_fixture(seed=seed), token=DEMO_TOKEN))
+            ok, doomed = _demo_okta(stack, seed, tenant, workspaces, bc)
             if not quiet:
-                print(f"demo Benchling tenant at {bl.base_url}; Paradime at {pd.base_url}; Bencher at {bc.base_url}",
-                      flush=True)
+                print(f"demo Benchling tenant at {bl.base_url}; Paradime at {pd.base_url}; Bencher at {bc.base_url}; "
+                      f"Okta at {ok.org_url}", flush=True)
+            okta = okta_plan(OktaConfig(ok.org_url, api_token=DEMO_OKTA_TOKEN))
             plans = [
                 benchling_plan(BenchlingConfig(bl.base_url, api_key=DEMO_API_KEY)),
                 paradime_plan([ParadimeWorkspaceConfig(ws.name, pd.endpoint_for(ws.name), PD_KEY, PD_SECRET, None, None)
                                for ws in workspaces]),
                 bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=bc.base_url)),
+                okta,
             ]
+            with Progress(quiet=quiet) as progress:  # first every source (raw only), then Okta after a deletion
+                first = run_sync(plans=plans, target=tgt, progress=progress, build=False)
+            ok.delete_user(doomed)  # someone who left is deleted from Okta: kept in the warehouse as deleted
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, target=tgt, progress=progress)
+                result = run_sync(plans=[okta], target=tgt, progress=progress)
+            result.requests, result.seconds = first.requests, first.seconds + result.seconds
         report_path = _demo_report(tgt, result.warehouse)
     except Exception as e:  # noqa: BLE001
         msg, code = _explain(e)
@@ -261,6 +272,16 @@ def demo(
         f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
+
+
+def _demo_okta(stack, seed, tenant, workspaces, bencher):  # noqa: ANN001, ANN202
+    """The demo's Okta org (people who left planted, `okta/simulator/demo.py`), started; and whom to delete."""
+    from .okta.simulator import OktaSimulator, demo_directory
+
+    others = [(u["email"], u.get("name") or "") for ws in workspaces for u in ws.active_users if not u.get("_disabled")]
+    others += [(m["email"], m["name"]) for o in bencher.organizations for m in o["_members"]]
+    fx, doomed = demo_directory(seed, [(u["email"], u["name"], not u["isSuspended"]) for u in tenant.users], others)
+    return stack.enter_context(OktaSimulator(fx)), doomed
 
 
 def _demo_report(tgt, warehouse) -> Path:  # noqa: ANN001 - a targets.Target

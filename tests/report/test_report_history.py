@@ -16,6 +16,8 @@ import pytest
 
 from pipelines.benchling.simulator import Tenant
 from pipelines.report import LISTS
+
+OKTA_LISTS = {"left_still_active", "outside_directory"}  # they need the directory (Okta)
 from pipelines.targets import resolve_target
 
 from ..browser import console_errors, network_requests, offline_page
@@ -129,6 +131,9 @@ def test_every_list_runs_its_preferred_query_offline(page):
     assert page["charts"] == 2  # accounts and the timeline
     for spec in LISTS:
         got = page["lists"][spec.key]
+        if spec.key in OKTA_LISTS:  # Okta is not synced here: the page says so, and how to sync it
+            assert got.status == "missing" and got.missing == 'okta."user"', (spec.key, got.missing)
+            continue
         assert got.status == "ok", (spec.key, got.missing)
         assert got.query == spec.files[0], spec.key
         assert got.count == len(got.rows)
