@@ -68,7 +68,8 @@ def synced(pg_server, tmp_path_factory) -> Iterator[dict[str, Any]]:  # noqa: F8
     d = duckdb.connect(str(duck), read_only=True)
     p = PgCon(dsn)
     try:
-        yield {"duckdb": d, "postgres": p, "fx": fx, "host": host, "starts": starts, "stats": stats}
+        yield {"duckdb": d, "postgres": p, "fx": fx, "host": host, "starts": starts, "stats": stats, "dsn": dsn,
+               "pg_server": pg_server}
     finally:
         d.close()
         p.close()
@@ -173,3 +174,42 @@ def test_the_sync_listed_users_in_every_status_and_spent_the_floor(synced):
     assert st["by_path"]["GET /api/v1/groups/:id/users"] == 4 * 3
     assert st["by_path"]["GET /api/v1/apps/:id/users"] == 4 * (3 + 1 + 1) - 2  # 5 then 4 Benchling assignments
     assert st["rate_limited"] == 0
+
+
+QUERIES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples" / "queries"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_left_still_active_and_outside_directory_queries(synced, target):
+    con = synced[target]
+    left = con.execute((QUERIES / "access_left_still_active.sql").read_text()).fetchall()
+    assert [tuple(r) for r in left] == [  # ordered by when they left
+        ("ivy@lab.org", "Ivy D.", "DELETED", t("2026-06-30T18:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000004", "leader"),
+        ("hal@lab.org", "Hal G.", "DEPROVISIONED", t("2026-07-31T18:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000003", "leader"),
+        ("gus@lab.org", "Gus S.", "SUSPENDED", t("2026-09-15T17:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000002", "leader")]
+    outside = con.execute((QUERIES / "access_outside_directory.sql").read_text()).fetchall()
+    assert [tuple(r) for r in outside] == [
+        ("contractor@ext.io", "Contractor", None, "bencher", "lab-bench", "00000000-0000-4000-8000-000000000006", "leader"),
+        ("cy@lab.org", "Cy S.", "STAGED", "bencher", "lab-bench", "00000000-0000-4000-8000-000000000005", "leader")]
+
+
+def test_grant_reader_covers_the_okta_tables_and_their_history(synced, tmp_path):
+    from pipelines.targets import resolve_target
+
+    admin = synced["postgres"]
+    admin.execute("create role okta_reader login password 'okta-pw'")
+    dsn = synced["dsn"]
+    granted = resolve_target(postgres=PgConfig.from_dsn(dsn)).grant_reader(
+        "okta_reader", resolve_target(postgres=PgConfig.from_dsn(dsn)).published_relations())
+    for rel in ("okta.user", "okta.group", "okta.group_member", "okta.app", "okta.app_user",
+                "okta.user$history", "okta.group_member$history", "okta.app_user$history"):
+        assert rel in granted
+    db = dsn.rsplit("/", 1)[1]
+    reader = PgCon(synced["pg_server"].dsn(db, user="okta_reader", password="okta-pw"))
+    try:
+        assert reader.execute('select count(*) from okta."user"').fetchone() == (12,)
+        assert reader.execute('select count(*) from okta."app_user$history"').fetchone() == (7,)
+        with pytest.raises(Exception, match="permission denied"):
+            reader.execute("select count(*) from okta_raw.users")
+    finally:
+        reader.close()
