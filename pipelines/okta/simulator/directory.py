@@ -106,7 +106,8 @@ def app_user(user: dict[str, Any], scope: str, changed: datetime, status: str = 
 
 def generate_directory(seed: int = 0, users: int = 50, groups: int = 5, apps: int = 3,
                        people: list[tuple[str, str]] | None = None,
-                       left: dict[str, str] | None = None, members_per_group: int | None = None) -> dict[str, Any]:
+                       left: dict[str, str] | None = None, members_per_group: int | None = None,
+                       users_per_app: int | None = None) -> dict[str, Any]:
     """A deterministic directory. `people`: (email, name) pairs that are the directory's users first (e.g. the
     demo's Benchling, Paradime and Bencher people); `left`: email -> status for those who left (SUSPENDED,
     DEPROVISIONED; "DELETED" leaves them out). Then `users` more generated ACTIVE-ish users, `groups` groups
@@ -138,7 +139,8 @@ def generate_directory(seed: int = 0, users: int = 50, groups: int = 5, apps: in
         if a == 0:
             assigned = [app_user(by_id[i], "GROUP", created) for i in ids]
         else:
-            chosen = rng.sample(ids, min(len(ids), max(1, len(ids) // 5)))
+            k = users_per_app if users_per_app is not None else max(1, len(ids) // 5)
+            chosen = rng.sample(ids, min(len(ids), k))
             assigned = [app_user(by_id[i], rng.choice(["USER", "GROUP"]), created) for i in chosen]
         name = "benchling" if a == 0 else f"app_{a}"
         aps.append(make_app(rng, name, "Benchling" if a == 0 else f"App {a}", created, assigned))
