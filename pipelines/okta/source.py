@@ -22,6 +22,8 @@ without an admin role, and an empty directory would mark everyone as deleted.
 """
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -30,7 +32,11 @@ import dlt
 
 from .. import settings
 from ..records import checked_rows
-from .client import SCOPES, ApiTokenAuth, OktaClient, OktaEmptyDirectoryError, PrivateKeyJwtAuth, normalize_org_url
+from .client import (SCOPES, ApiTokenAuth, OktaClient, OktaEmptyDirectoryError, OktaError, PrivateKeyJwtAuth,
+                     normalize_org_url)
+
+
+PER_BUCKET_WORKERS = 4  # requests in flight per listing of one bucket (each group's members, each app's users)
 
 
 class ConfigError(ValueError):
@@ -128,7 +134,11 @@ def okta_source(client: OktaClient, synced_at: datetime | None = None, progress:
     sync = {"last_seen_at": now, "_whsync_synced_at": now}
     state: dict[str, Any] = {}
 
+    stop = threading.Event()  # a listing failed: the others stop at their next page
+
     def page(table: str, rows: list[Any]) -> list[Any]:
+        if stop.is_set():
+            raise OktaError("Okta: stopped, another listing failed")
         if progress is not None:
             progress(f"okta.{table}", 1, len(rows))
         return rows
@@ -168,21 +178,41 @@ def okta_source(client: OktaClient, synced_at: datetime | None = None, progress:
                 "app_username": cred.get("userName"), "status_changed": au.get("statusChanged"),
                 "created": au.get("created"), "last_updated": au.get("lastUpdated"), **sync}
 
+    def each(ids: list[str], listing: Any) -> list[dict[str, Any]]:
+        """`listing(id)` for every id, a few at a time (they share the bucket's budget), rows in id order."""
+        with ThreadPoolExecutor(max_workers=PER_BUCKET_WORKERS, thread_name_prefix="okta") as pool:
+            return [r for rows in pool.map(listing, ids) for r in rows]
+
+    def groups_read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        groups = [r for pg in client.list_groups() for r in checked_rows("Okta", "groups", page("groups", pg), GROUP_COLUMNS, group_row)]
+        members = each([g["id"] for g in groups], lambda gid: [
+            r for pg in client.list_group_members(gid)
+            for r in checked_rows("Okta", "group members", page("group_members", pg), GROUP_MEMBER_COLUMNS,
+                                  lambda u: {"group_id": gid, "user_id": u.get("id"), **sync})])
+        return groups, members
+
+    def apps_read() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        apps = [r for pg in client.list_apps() for r in checked_rows("Okta", "apps", page("apps", pg), APP_COLUMNS, app_row)]
+        assigned = each([a["id"] for a in apps], lambda aid: [
+            r for pg in client.list_app_users(aid)
+            for r in checked_rows("Okta", "app users", page("app_users", pg), APP_USER_COLUMNS,
+                                  lambda au: app_user_row(aid, au))])
+        return apps, assigned
+
     def read_all() -> dict[str, list[dict[str, Any]]]:
         """The whole org, read once before any row is emitted: a table's rows are loaded only when every
-        listing succeeded, so `listings` always means "all of it was read"."""
+        listing succeeded, so `listings` always means "all of it was read". Okta limits each endpoint
+        family on its own, so users, groups and apps are read at the same time, each paced by its bucket."""
         if "tables" not in state:
-            t: dict[str, list[dict[str, Any]]] = {"users": users_read()}
-            t["groups"] = [r for pg in client.list_groups() for r in checked_rows("Okta", "groups", page("groups", pg), GROUP_COLUMNS, group_row)]
-            t["group_members"] = [
-                r for g in t["groups"] for pg in client.list_group_members(g["id"])
-                for r in checked_rows("Okta", "group members", page("group_members", pg), GROUP_MEMBER_COLUMNS,
-                                      lambda u, gid=g["id"]: {"group_id": gid, "user_id": u.get("id"), **sync})]
-            t["apps"] = [r for pg in client.list_apps() for r in checked_rows("Okta", "apps", page("apps", pg), APP_COLUMNS, app_row)]
-            t["app_users"] = [
-                r for a in t["apps"] for pg in client.list_app_users(a["id"])
-                for r in checked_rows("Okta", "app users", page("app_users", pg), APP_USER_COLUMNS,
-                                      lambda au, aid=a["id"]: app_user_row(aid, au))]
+            with ThreadPoolExecutor(max_workers=3, thread_name_prefix="okta-bucket") as pool:
+                users_f, groups_f, apps_f = pool.submit(users_read), pool.submit(groups_read), pool.submit(apps_read)
+                try:
+                    t: dict[str, list[dict[str, Any]]] = {"users": users_f.result()}
+                    t["groups"], t["group_members"] = groups_f.result()
+                    t["apps"], t["app_users"] = apps_f.result()
+                except BaseException:
+                    stop.set()
+                    raise
             t["listings"] = [{"synced_at": now, "org_url": client.org_url, "user_count": len(t["users"]), "_whsync_synced_at": now}]
             state["tables"] = t
         return state["tables"]

@@ -213,3 +213,18 @@ def test_grant_reader_covers_the_okta_tables_and_their_history(synced, tmp_path)
             reader.execute("select count(*) from okta_raw.users")
     finally:
         reader.close()
+
+
+def test_without_okta_person_is_as_before_and_the_directory_columns_are_null(tmp_path):
+    with BencherSimulator(BENCHER, token=BC_TOKEN) as bc:
+        res = sync(plans=[bencher_plan(BencherConfig(token=BC_TOKEN, base_url=bc.base_url))],
+                   warehouse=tmp_path / "w.duckdb", progress=Progress(quiet=True))
+    assert res.dbt is not None and not res.dbt.failures
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+    try:
+        assert rows(con, "select email, active_in, inactive_in, offboarding_gap, directory_status, directory_status_changed, "
+                         "directory_last_login, left_at, outside_directory from person") == {
+            (m["email"].lower(), 1, 0, False, None, None, None, None, None) for m in BENCHER["organizations"][0]["_members"]}
+        assert rows(con, "select count(*) from information_schema.schemata where schema_name in ('okta', 'okta_raw')") == {(0,)}
+    finally:
+        con.close()
