@@ -225,6 +225,6 @@ def test_without_okta_person_is_as_before_and_the_directory_columns_are_null(tmp
         assert rows(con, "select email, active_in, inactive_in, offboarding_gap, directory_status, directory_status_changed, "
                          "directory_last_login, left_at, outside_directory from person") == {
             (m["email"].lower(), 1, 0, False, None, None, None, None, None) for m in BENCHER["organizations"][0]["_members"]}
-        assert rows(con, "select count(*) from information_schema.schemata where schema_name in ('okta', 'okta_raw')") == {(0,)}
+        assert rows(con, "select count(*) from information_schema.tables where table_schema in ('okta', 'okta_raw')") == {(0,)}
     finally:
         con.close()
