@@ -1,4 +1,4 @@
-"""The demo's directory (`whsync demo`, the session's demo warehouse): the generated Okta org is in the
+"""The demo's directory (`whsync demo`: the session's demo warehouse, and a demo on PostgreSQL): the generated Okta org is in the
 okta tables exactly (one planted leaver deleted between the demo's two syncs), and the people planted as
 having left (deactivated, suspended, deleted) are exactly "Left the company, still active", each with an
 active Benchling account; the two contractors are exactly "Accounts outside the directory"."""
@@ -14,6 +14,7 @@ from pipelines.bencher.simulator import generate_fixture
 from pipelines.benchling.simulator import generate_tenant
 from pipelines.okta.simulator import demo_directory
 from pipelines.paradime.simulator import generate_workspaces
+from tests.postgres.conftest import PgCon, pg_server, whsync  # noqa: F401 - the session's PostgreSQL server
 
 QUERIES = Path(__file__).resolve().parents[2] / "examples" / "queries"
 
@@ -22,8 +23,8 @@ def t(s):
     return None if s is None else datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
 
 
-@pytest.fixture(scope="module")
-def demo(demo_warehouse):
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def demo(request, tmp_path_factory):
     seed = 7  # `whsync demo`'s default seed and sizes (pipelines/cli.py)
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400,
                              present=datetime.now(timezone.utc))
@@ -32,7 +33,15 @@ def demo(demo_warehouse):
     others = [(u["email"], u.get("name") or "") for ws in workspaces for u in ws.active_users if not u.get("_disabled")]
     others += [(m["email"], m["name"]) for o in bencher["organizations"] for m in o["_members"]]
     fx, doomed = demo_directory(seed, [(u["email"], u["name"], not u["isSuspended"]) for u in tenant.users], others)
-    con = duckdb.connect(str(demo_warehouse), read_only=True)
+    if request.param == "duckdb":
+        con = duckdb.connect(str(request.getfixturevalue("demo_warehouse")), read_only=True)
+    else:  # `whsync demo --target postgres`, as a user runs it
+        server = request.getfixturevalue("pg_server")
+        dsn = server.dsn(server.create_database())
+        cwd = tmp_path_factory.mktemp("pgdemo")
+        p = whsync(["demo", "--target", "postgres", "--quiet"], cwd, {"WHSYNC_POSTGRES_DSN": dsn}, timeout=600)
+        assert p.returncode == 0, p.stderr
+        con = PgCon(dsn)
     try:
         yield con, fx, doomed, tenant
     finally:
