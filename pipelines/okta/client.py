@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from typing import Any, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -255,14 +255,14 @@ class OktaClient:
         return self.paged("/api/v1/groups", "list groups", {"limit": self.limits["groups"]})
 
     def list_group_members(self, group_id: str) -> Iterator[list[dict[str, Any]]]:
-        return self.paged(f"/api/v1/groups/{group_id}/users", f"list members of group {group_id}",
+        return self.paged(f"/api/v1/groups/{quote(group_id, safe='')}/users", f"list members of group {group_id}",
                           {"limit": self.limits["group_users"]})
 
     def list_apps(self) -> Iterator[list[dict[str, Any]]]:
         return self.paged("/api/v1/apps", "list apps", {"limit": self.limits["apps"]})
 
     def list_app_users(self, app_id: str) -> Iterator[list[dict[str, Any]]]:
-        return self.paged(f"/api/v1/apps/{app_id}/users", f"list users assigned to app {app_id}",
+        return self.paged(f"/api/v1/apps/{quote(app_id, safe='')}/users", f"list users assigned to app {app_id}",
                           {"limit": self.limits["app_users"]})
 
 
