@@ -68,11 +68,11 @@ def test_the_planted_leavers_and_contractors_are_the_report_lists(demo):
     active_benchling = {u["email"] for u in tenant.users if not u["isSuspended"]}
     planted = {e: s for e, s in left.items() if e in active_benchling}
     assert sorted(planted.values()) == ["DELETED", "DEPROVISIONED", "DEPROVISIONED", "SUSPENDED"]
-    rows = con.execute((QUERIES / "access_left_still_active.sql").read_text()).fetchall()
+    rows = con.execute((QUERIES / "directory_left_still_active.sql").read_text()).fetchall()
     assert {(r[0], r[2]) for r in rows if r[4] == "benchling"} == set(planted.items())
     assert {r[0] for r in rows} == {e for e, _ in left.items()} & {r[0] for r in con.execute(
         "select email from access where system <> 'okta' and status = 'active'").fetchall()}
-    outside = {r[0] for r in con.execute((QUERIES / "access_outside_directory.sql").read_text()).fetchall()}
+    outside = {r[0] for r in con.execute((QUERIES / "directory_accounts_outside.sql").read_text()).fetchall()}
     directory = {u["profile"]["email"].lower() for u in fx["users"]}
     active_elsewhere = {r[0] for r in con.execute("select email from access where system <> 'okta' and status = 'active'").fetchall()}
     inactive_dir = {u["profile"]["email"].lower() for u in fx["users"]

@@ -182,12 +182,12 @@ QUERIES = __import__("pathlib").Path(__file__).resolve().parents[2] / "examples"
 @pytest.mark.parametrize("target", TARGETS)
 def test_left_still_active_and_outside_directory_queries(synced, target):
     con = synced[target]
-    left = con.execute((QUERIES / "access_left_still_active.sql").read_text()).fetchall()
+    left = con.execute((QUERIES / "directory_left_still_active.sql").read_text()).fetchall()
     assert [tuple(r) for r in left] == [  # ordered by when they left
         ("ivy@lab.org", "Ivy D.", "DELETED", t("2026-06-30T18:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000004", "leader"),
         ("hal@lab.org", "Hal G.", "DEPROVISIONED", t("2026-07-31T18:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000003", "leader"),
         ("gus@lab.org", "Gus S.", "SUSPENDED", t("2026-09-15T17:00:00Z"), "bencher", "lab-bench", "00000000-0000-4000-8000-000000000002", "leader")]
-    outside = con.execute((QUERIES / "access_outside_directory.sql").read_text()).fetchall()
+    outside = con.execute((QUERIES / "directory_accounts_outside.sql").read_text()).fetchall()
     assert [tuple(r) for r in outside] == [
         ("contractor@ext.io", "Contractor", None, "bencher", "lab-bench", "00000000-0000-4000-8000-000000000006", "leader"),
         ("cy@lab.org", "Cy S.", "STAGED", "bencher", "lab-bench", "00000000-0000-4000-8000-000000000005", "leader")]
