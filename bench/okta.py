@@ -78,7 +78,8 @@ def run_whsync(url: str, token: str, db: str) -> None:
     from pipelines.okta.client import ApiTokenAuth, OktaClient
     from pipelines.okta.source import okta_source
     from pipelines.progress import Progress
-    from pipelines.sync import SourcePlan, sync
+    from pipelines.sources import SourcePlan
+    from pipelines.sync import sync
     from pipelines.targets import resolve_target
 
     times: list[float] = []

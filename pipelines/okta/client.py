@@ -24,6 +24,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 
+from ..errors import WhsyncError
 from ..http import RETRY_STATUSES, Retries, RetryPolicy, redact, refuse_plain_http, transport_failure
 from ..ratelimit import ClientStats, RateBudget
 
@@ -39,7 +40,7 @@ USERS_SEARCH = "status pr"  # every user with a status, DEPROVISIONED included (
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-class OktaError(RuntimeError):
+class OktaError(WhsyncError, RuntimeError):
     """A failure talking to Okta, with a one-line message safe to print (no secrets)."""
 
 

@@ -18,7 +18,10 @@ from pipelines.bencher.source import BencherConfig
 from pipelines.okta.simulator import OktaSimulator
 from pipelines.okta.source import OktaConfig
 from pipelines.progress import Progress
-from pipelines.sync import bencher_plan, okta_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.okta.spec import okta_plan
+from pipelines.sync import sync
+from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 from tests.helpers import tricky_fixture
 from tests.postgres.conftest import PgCon, pg_server  # noqa: F401 - the session's PostgreSQL server
@@ -53,7 +56,8 @@ def synced(pg_server, tmp_path_factory) -> Iterator[dict[str, Any]]:  # noqa: F8
     starts: dict[str, list[datetime]] = {"duckdb": [], "postgres": []}
     with OktaSimulator(fx) as ok, BencherSimulator(BENCHER, token=BC_TOKEN) as bc:
         for round_ in range(2):
-            for name, where in (("duckdb", {"warehouse": duck}), ("postgres", {"postgres": PgConfig.from_dsn(dsn)})):
+            for name, where in (("duckdb", {"target": resolve_target(duckdb=duck)}),
+                                ("postgres", {"target": resolve_target(postgres=PgConfig.from_dsn(dsn))})):
                 plans = [okta_plan(OktaConfig(ok.org_url, api_token=fx["api_token"])),
                          bencher_plan(BencherConfig(token=BC_TOKEN, base_url=bc.base_url))]
                 res = sync(plans=plans, progress=Progress(quiet=True), **where)
@@ -194,8 +198,6 @@ def test_left_still_active_and_outside_directory_queries(synced, target):
 
 
 def test_grant_reader_covers_the_okta_tables_and_their_history(synced, tmp_path):
-    from pipelines.targets import resolve_target
-
     admin = synced["postgres"]
     admin.execute("create role okta_reader login password 'okta-pw'")
     dsn = synced["dsn"]
@@ -218,7 +220,7 @@ def test_grant_reader_covers_the_okta_tables_and_their_history(synced, tmp_path)
 def test_without_okta_person_is_as_before_and_the_directory_columns_are_null(tmp_path):
     with BencherSimulator(BENCHER, token=BC_TOKEN) as bc:
         res = sync(plans=[bencher_plan(BencherConfig(token=BC_TOKEN, base_url=bc.base_url))],
-                   warehouse=tmp_path / "w.duckdb", progress=Progress(quiet=True))
+                   target=resolve_target(duckdb=tmp_path / "w.duckdb"), progress=Progress(quiet=True))
     assert res.dbt is not None and not res.dbt.failures
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     try:

@@ -84,7 +84,7 @@ def test_a_foreign_429_is_waited_out_until_the_buckets_epoch_reset():
     with OktaSimulator(fx, rate_limits={"users": 5}, window_s=2.0) as sim:
         c = OktaClient(sim.org_url, ApiTokenAuth(fx["api_token"]))
         sim.consume("users", 5)  # another client of the org spent the window
-        reset = sim.buckets["users"].end
+        reset = sim.window_end("users")
         users = [u for p in c.list_users() for u in p]
         done = time.time()
         st = sim.stats()

@@ -15,22 +15,24 @@ Faithful to Okta's documented behaviour where a sync depends on it:
   aud = the token endpoint, exp in the future, jti used once); scopes are enforced per endpoint.
 - `DELETE /api/v1/users/{id}`: deactivates (DEPROVISIONED), and a second time deletes: the user vanishes
   from every listing, group and app.
-Simulator-only: `GET /_simulator/stats`.
+Simulator-only: `GET /_simulator/stats`. Served through the simulator kit (`pipelines/simkit/`: the HTTP
+handler, the fixed-window limiter in its `epoch` reset mode, the stats endpoint).
 """
 from __future__ import annotations
 
 import copy
-import json
-import math
 import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode
 
 from ...loopback import LoopbackServer
+from ...simkit.http import SimHandler, plain_json
+from ...simkit.ratelimit import FixedWindowLimiter
+from ...simkit.stats import stats_endpoint
+from ...simkit.wire import Request, Response as WireResponse
 from .directory import DEMO_API_TOKEN, ExpressionError, compile_expression, iso
 
 Response = tuple[int, Any, dict[str, str]]
@@ -49,24 +51,6 @@ def _oauth_err(status: int, error: str, description: str) -> Response:
     return status, {"error": error, "error_description": description}, {}
 
 
-class _Bucket:
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.end = 0.0
-        self.used = 0
-
-    def take(self, n: int = 1) -> tuple[bool, dict[str, str]]:
-        now = time.time()
-        if now >= self.end:
-            self.end = math.floor(now) + self.window_s
-            self.used = 0
-        ok = self.used + n <= self.limit
-        if ok:
-            self.used += n
-        return ok, {"X-Rate-Limit-Limit": str(self.limit), "X-Rate-Limit-Remaining": str(max(0, self.limit - self.used)),
-                    "X-Rate-Limit-Reset": str(math.ceil(self.end))}
-
-
 class OktaSimulator(LoopbackServer):
     """Serves an Okta org from a fixture. Hooks: `fail_next`, `consume` (another client spends a bucket),
     `set_status`, `delete_user`, `stats`."""
@@ -80,7 +64,7 @@ class OktaSimulator(LoopbackServer):
         self.groups = {g["id"]: copy.deepcopy(g) for g in fixture.get("groups", [])}
         self.apps = {a["id"]: copy.deepcopy(a) for a in fixture.get("apps", [])}
         limits = {**RATE_LIMITS, **(rate_limits or {})}
-        self.buckets = {k: _Bucket(v, window_s) for k, v in limits.items()}
+        self.buckets = {k: FixedWindowLimiter(v, window_s, reset="epoch") for k, v in limits.items()}
         self.max_limit = {**MAX_LIMIT, **fixture.get("_max_limits", {})}  # a fixture may page sooner
         self._tokens: dict[str, dict[str, Any]] = {}  # access token -> {client_id, scopes, admin, expires}
         self._jtis: set[str] = set()
@@ -104,9 +88,13 @@ class OktaSimulator(LoopbackServer):
     def consume(self, bucket: str, n: int) -> None:
         """Another client of the org spends `n` requests of the bucket's current window."""
         with self.lock:
-            b = self.buckets[bucket]
-            b.take(0)
-            b.used = min(b.limit, b.used + n)
+            for _ in range(n):
+                self.buckets[bucket].hit()
+
+    def window_end(self, bucket: str) -> float:
+        """The UTC epoch second the bucket's current window ends."""
+        b = self.buckets[bucket]
+        return (b.start or 0.0) + b.window
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
@@ -134,17 +122,25 @@ class OktaSimulator(LoopbackServer):
     def _public(obj: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in obj.items() if not k.startswith("_") or k in ("_links", "_embedded")}
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> Response:
-        parts = urlsplit(raw_path)
-        segs = [unquote(s) for s in parts.path.strip("/").split("/") if s]
-        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+    def handle(self, req: Request) -> WireResponse:
+        """Answer one request (the kit's HTTP handler calls this)."""
+        stats = stats_endpoint(req, self.stats, None, lambda status, msg: WireResponse(*_err(status, "E0000022", msg)))
+        if stats is not None:
+            return stats
+        status, payload, extra = self._answer(req.method, req.path, {k: v[-1] for k, v in req.query.items()},
+                                              req.headers, req.body)
+        return WireResponse(status, payload, extra)
+
+    def internal_error(self, e: BaseException) -> WireResponse:
+        return WireResponse(*_err(500, "E0000009", f"Internal Server Error: {e!r}"))
+
+    def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+        segs = [unquote(s) for s in path.strip("/").split("/") if s]
         with self.lock:
             self._stats["requests"] += 1
             key = f"{method} /" + "/".join(s if i < 3 or i == 4 else ":id" for i, s in enumerate(segs))
             self._stats["by_path"][key] = self._stats["by_path"].get(key, 0) + 1
-            if segs[:1] == ["_simulator"]:
-                return (200, self._stats, {}) if segs == ["_simulator", "stats"] else _err(404, "E0000022", "Not found")
-            status, payload, extra = self._route(method, segs, parts.path, query, headers, body)
+            status, payload, extra = self._route(method, segs, path, query, headers, body)
             self._stats["by_status"][str(status)] = self._stats["by_status"].get(str(status), 0) + 1
             self._stats["rate_limited"] += status == 429
             return status, payload, extra
@@ -156,7 +152,7 @@ class OktaSimulator(LoopbackServer):
             bucket = segs[2]
         else:
             return _err(404, "E0000022", "The endpoint does not support the provided HTTP method")
-        ok, rate = self.buckets[bucket].take()
+        ok, rate = self.buckets[bucket].hit()
         if not ok:
             return _err(429, "E0000047", "API call exceeded rate limit due to too many requests.", rate)
         if self._fail_next:
@@ -165,7 +161,7 @@ class OktaSimulator(LoopbackServer):
         if bucket == "token":
             status, payload, extra = self._token(method, segs, body)
             return status, payload, {**rate, **extra}
-        who = self._auth(headers.get("Authorization") or "", bucket)
+        who = self._auth(headers.get("authorization") or "", bucket)
         if isinstance(who, tuple):
             return who[0], who[1], {**rate, **who[2]}
         status, payload, extra = self._api(method, segs, path, query, bucket, who)
@@ -305,26 +301,9 @@ class OktaSimulator(LoopbackServer):
         return 200, page, {"Link": ", ".join(links)}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SimHandler):
     simulator: OktaSimulator
     server_version = "OktaSimulator/1"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, payload, extra = self.simulator.handle(self.command, self.path, self.headers, body)
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in extra.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _dispatch  # noqa: N815
+    methods = ("GET", "POST", "DELETE")
+    content_type = "application/json"
+    encode = staticmethod(plain_json)
