@@ -24,6 +24,7 @@ REGISTRY: list[str] = [
     "pipelines.benchling",
     "pipelines.paradime",
     "pipelines.bencher",
+    "pipelines.okta",
 ]
 
 WAREHOUSE = "warehouse"  # the namespace of the Benchling-compatible warehouse (DuckDB `main`, PostgreSQL `--schema`)
@@ -49,6 +50,8 @@ class SourcePlan:
 
     name: str
     make: Callable[[datetime, Any], tuple[Any, Any, Callable[[], None]]]
+    # `whsync demo` only: the demo's accounts as (email, name, active), for a directory source's demo org
+    people: list[tuple[str, str, bool]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,11 @@ class SourceSpec:
     credentials: str = ""  # how its configuration and secrets are given (env, .dlt/secrets.toml): --source's help
     # `whsync demo`: start its simulator with generated data (seed) in the ExitStack; return (plan, base URL)
     demo: Optional[Callable[[int, Any], tuple[SourcePlan, str]]] = field(default=None, repr=False)
+    # a directory's `whsync demo` (Okta): (seed, ExitStack, the other demos' `people`, one list per source) ->
+    # (plan, base URL, a change to make between the demo's two syncs: a user who left deleted from the directory)
+    demo_directory: Optional[Callable[[int, Any, list[list[tuple[str, str, bool]]]],
+                                      tuple[SourcePlan, str, Callable[[], None]]]] = \
+        field(default=None, repr=False)
     live_counts: bool = False  # reports its own pages to the progress (else: the rows dlt normalized, per table)
     arrow: bool = False  # yields Arrow tables (loaded as parquet/csv files) rather than rows
 

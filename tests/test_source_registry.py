@@ -65,7 +65,7 @@ def whsync(args, cwd, env_extra=None):
 def test_one_registry_entry_makes_a_source_everywhere(monkeypatch):
     monkeypatch.setattr(sources, "REGISTRY", [*sources.REGISTRY, ENTRY])
     assert sources.names()[-1] == "widgets"
-    assert [s.name for s in sources.choose(["all"])] == ["benchling", "paradime", "bencher", "widgets"]
+    assert [s.name for s in sources.choose(["all"])] == ["benchling", "paradime", "bencher", "okta", "widgets"]
     assert catalog.raw_datasets()["widgets"] == "widgets_raw"
     assert "widgets" in catalog.sources()
 
@@ -73,7 +73,7 @@ def test_one_registry_entry_makes_a_source_everywhere(monkeypatch):
 def test_sync_help_lists_the_new_source_and_its_credentials(tmp_path):
     p = whsync(["sync", "--help"], tmp_path, {"COLUMNS": "400"})
     assert p.returncode == 0, p.stderr
-    assert "benchling, paradime, bencher, widgets or all" in p.stdout
+    assert "benchling, paradime, bencher, okta, widgets or all" in p.stdout
     assert "WIDGETS_URL + WIDGETS_TOKEN" in p.stdout
 
 

@@ -38,8 +38,11 @@ def demo(seed: int, stack: Any) -> tuple[SourcePlan, str]:
     from .simulator import DEMO_TOKEN, BencherSimulator, generate_fixture
     from .source import BencherConfig
 
-    sim = stack.enter_context(BencherSimulator(generate_fixture(seed=seed), token=DEMO_TOKEN))
-    return bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=sim.base_url)), sim.base_url
+    fixture = generate_fixture(seed=seed)
+    sim = stack.enter_context(BencherSimulator(fixture, token=DEMO_TOKEN))
+    plan = bencher_plan(BencherConfig(token=DEMO_TOKEN, base_url=sim.base_url))
+    plan.people = [(m["email"], m["name"], True) for o in fixture["organizations"] for m in o["_members"]]
+    return plan, sim.base_url
 
 
 SOURCE = SourceSpec(

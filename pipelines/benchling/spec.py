@@ -118,7 +118,9 @@ def demo(seed: int, stack: Any) -> tuple[SourcePlan, str]:
     tenant = generate_tenant(seed=seed, users=200, apps=10, teams=20, projects=50, folders=400,
                              present=datetime.now(timezone.utc))
     sim = stack.enter_context(BenchlingSimulator(tenant, api_key=DEMO_API_KEY))
-    return benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)), sim.base_url
+    plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
+    plan.people = [(u["email"], u["name"], not u["isSuspended"]) for u in tenant.users if u.get("email")]
+    return plan, sim.base_url
 
 
 SOURCE = SourceSpec(

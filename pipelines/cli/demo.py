@@ -18,8 +18,10 @@ def demo(
     quiet: bool = QUIET_OPTION,
     duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
-    """Start the Benchling, Paradime and Bencher simulators with generated demo data, sync all
-    three, build the warehouse, and print each table's row count and a query to try.
+    """Start the Benchling, Paradime, Bencher and Okta simulators with generated demo data, sync all
+    four, build the warehouse, and print each table's row count and a query to try. The Okta directory
+    holds planted people who left the company (deactivated, suspended, and one deleted from Okta between
+    the demo's two syncs) and still have accounts elsewhere.
     No credentials needed: the simulators' demo keys are used."""
     import contextlib
 
@@ -37,10 +39,24 @@ def demo(
                     plan, url = spec.demo(seed, stack)
                     plans.append(plan)
                     urls.append(f"{spec.title} at {url}")
+            directories = []  # a directory source (Okta) of the other demos' people, with people who left planted
+            for spec in sources.specs():
+                if spec.demo_directory is not None:
+                    plan, url, change = spec.demo_directory(seed, stack, [p.people for p in plans])
+                    directories.append((plan, change))
+                    urls.append(f"{spec.title} at {url}")
             if not quiet:
                 print(f"demo {'; '.join(urls)}", flush=True)
             with Progress(quiet=quiet) as progress:
-                result = run_sync(plans=plans, target=tgt, progress=progress)
+                result = run_sync(plans=plans + [p for p, _ in directories], target=tgt, progress=progress,
+                                  build=not directories)
+            if directories:  # then the directory changes (someone who left is deleted) and is synced again
+                for _, change in directories:
+                    change()
+                with Progress(quiet=quiet) as progress:
+                    second = run_sync(plans=[p for p, _ in directories], target=tgt, progress=progress)
+                second.requests, second.seconds = result.requests, result.seconds + second.seconds
+                result = second
         report_path = _demo_report(tgt, result.warehouse)
     except Exception as e:  # noqa: BLE001
         fail(e)

@@ -44,7 +44,10 @@ def demo(seed: int, stack: Any) -> tuple[SourcePlan, str]:
     sim = stack.enter_context(ParadimeSimulator(workspaces, api_key=DEMO_API_KEY, api_secret=DEMO_API_SECRET))
     configs = [ParadimeWorkspaceConfig(ws.name, sim.endpoint_for(ws.name), DEMO_API_KEY, DEMO_API_SECRET, None, None)
                for ws in workspaces]
-    return paradime_plan(configs), sim.base_url
+    plan = paradime_plan(configs)
+    plan.people = [(u["email"], u.get("name") or "", True) for ws in workspaces for u in ws.active_users
+                   if not u.get("_disabled")]
+    return plan, sim.base_url
 
 
 SOURCE = SourceSpec(

@@ -38,6 +38,8 @@ LISTS: tuple[ListSpec, ...] = (
               "access_review/last_synced_benchling.sql")),
     ListSpec("accounts", "Accounts", "accounts",
              ("access_review/accounts_by_system_status.sql", "access_review/accounts_by_system_status_snapshot.sql")),
+    ListSpec("left_still_active", "Left the company, still active", "act", ("directory_left_still_active.sql",)),
+    ListSpec("outside_directory", "Accounts outside the directory", "act", ("directory_accounts_outside.sql",)),
     ListSpec("dormant", "Active accounts unused for {inactive_days} days or more", "act",
              ("access_review/dormant_accounts.sql",)),
     ListSpec("never_used", "Active accounts never used", "act", ("access_never_seen.sql",)),
@@ -73,6 +75,8 @@ def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None =
         return "run `whsync sync --source paradime` (Paradime not synced into this warehouse)"
     if relation.startswith("bencher."):
         return "run `whsync sync --source bencher` (Bencher not synced into this warehouse)"
+    if relation.startswith("okta."):
+        return "run `whsync sync --source okta` (the directory, Okta, not synced into this warehouse)"
     return "run `whsync sync`"
 
 

@@ -77,10 +77,10 @@ class QueryFile:
         return list(dict.fromkeys(_PARAM.findall(self.runnable)))
 
     def for_target(self, schema_of: Callable[[str], str], *, postgres: bool, bound: bool) -> str:
-        """The SQL for one warehouse: `paradime.`/`bencher.` qualifiers as that warehouse's real schemas
+        """The SQL for one warehouse: `paradime.`/`bencher.`/`okta.` qualifiers as that warehouse's real schemas
         (a PostgreSQL `--schema acme` keeps them in `acme__paradime`), `$name` parameters in
         psycopg2's `%(name)s` form on PostgreSQL (literal % doubled)."""
-        sql = re.sub(r'(?<![\w$".])(paradime|bencher)\.(?=[a-z_"])',
+        sql = re.sub(r'(?<![\w$".])(paradime|bencher|okta)\.(?=[a-z_"])',
                      lambda m: f'"{schema_of(m.group(1))}".', self.runnable)
         if postgres and bound:
             sql = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))

@@ -26,21 +26,26 @@ def parse_rate_limit(value: Any) -> Optional[tuple[int, float]]:
 
 
 class FixedWindowLimiter:
-    def __init__(self, limit: int, window: float):
+    """`reset="seconds"` (Benchling): x-rate-limit-reset is the seconds left, rounded up, windows from the first
+    request; `reset="epoch"` (Okta): the UTC epoch second the window ends, windows aligned to whole seconds."""
+
+    def __init__(self, limit: int, window: float, reset: str = "seconds"):
         self.limit, self.window = limit, window
+        self.reset_mode = reset
         self.start: Optional[float] = None
         self.count = 0
         self._lock = threading.Lock()
 
     def hit(self) -> tuple[bool, dict[str, str]]:
         with self._lock:
-            now = time.monotonic()
+            epoch = self.reset_mode == "epoch"
+            now = time.time() if epoch else time.monotonic()
             if self.start is None or now >= self.start + self.window:
-                self.start, self.count = now, 0
+                self.start, self.count = (math.floor(now) if epoch else now), 0
             allowed = self.count < self.limit
             if allowed:
                 self.count += 1
-            reset = max(0, math.ceil(self.start + self.window - now))
+            reset = math.ceil(self.start + self.window) if epoch else max(0, math.ceil(self.start + self.window - now))
             return allowed, {"x-rate-limit-limit": str(self.limit),
                              "x-rate-limit-remaining": str(self.limit - self.count),
                              "x-rate-limit-reset": str(reset)}

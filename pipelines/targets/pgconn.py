@@ -242,7 +242,8 @@ class PgConfig:
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 # the schemas of the `public` warehouse, whose names predate several warehouses per database
 _RESERVED = {"benchling_raw", "paradime_raw", "bencher_raw", "staging", "paradime", "bencher", "information_schema",
-             "benchling_raw_staging", "paradime_raw_staging", "bencher_raw_staging"}  # dlt's merge staging
+             "benchling_raw_staging", "paradime_raw_staging", "bencher_raw_staging",
+             "okta_raw", "okta", "okta_raw_staging"}  # dlt's merge staging
 
 
 def check_schema(schema: str) -> str:

@@ -67,9 +67,14 @@ def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_
     # grant-reader covers history (issue 11) and user_activity, access, person (issue 12): every list runs
     # its preferred file
     for spec in LISTS:
+        if spec.key in ("left_still_active", "outside_directory"):  # need the directory: Okta is not synced here
+            assert lists[spec.key][0] == "missing", spec.key
+            continue
         assert lists[spec.key][0] == "ok", spec.key
         assert lists[spec.key][2] == spec.files[0], spec.key  # last_synced: the run log (sync_run)
-    for key, (_, count, name) in lists.items():  # the page's counts are the SQL's, run by the warehouse owner
+    for key, (status, count, name) in lists.items():  # the page's counts are the SQL's, run by the warehouse owner
+        if status == "missing":
+            continue
         q = QueryFile(name)
         params = q.bind(_params(now))
         assert count == len(admin.execute(_sql(q, postgres=True, bound=bool(params)), params or None).fetchall()), key
@@ -106,7 +111,7 @@ def _same_rows_on_duckdb(admin, tricky, now: datetime, tmp_path) -> None:
         compared = 0
         for name in files:
             q = QueryFile(name)
-            if "last_synced" in name or "history" in name or any(r.startswith(("paradime.", "bencher.")) for r in q.requires):
+            if "last_synced" in name or "history" in name or any(r.startswith(("paradime.", "bencher.", "okta.")) for r in q.requires):
                 continue  # sync times (history starts) differ between the two syncs; Paradime/Bencher are not synced here
             params = q.bind(_params(now))
             cur = duck.execute(_sql(q, postgres=False), params or None)

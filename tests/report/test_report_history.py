@@ -20,6 +20,8 @@ from pipelines.progress import Progress
 from pipelines.benchling.spec import BenchlingConfig, benchling_plan
 from pipelines.sync import sync
 from pipelines.report import LISTS
+
+OKTA_LISTS = {"left_still_active", "outside_directory"}  # they need the directory (Okta)
 from pipelines.targets import resolve_target
 
 from ..browser import console_errors, network_requests, offline_page
@@ -126,7 +128,10 @@ def page(synced, browser) -> dict[str, Any]:
     d = wh.parent
     p = whsync(["report", "--duckdb", str(wh), "--out", str(d / "review.html")], d)
     assert p.returncode == 0, p.stderr
-    assert "not available" not in p.stdout
+    # only the lists that need the directory (Okta is not synced here)
+    assert [ln for ln in p.stdout.splitlines() if "not available" in ln] == [
+        "not available on this warehouse (2): Left the company, still active; Accounts outside the directory "
+        "(the page says why)"]
     ARTIFACTS.mkdir(exist_ok=True)
     with offline_page(browser, viewport={"width": 1200, "height": 900}) as (pg, requests):
         errors = console_errors(pg)
@@ -162,6 +167,9 @@ def test_every_list_runs_its_preferred_query_offline(synced, page):
     assert page["charts"] == 2  # accounts and the timeline
     for spec in LISTS:
         got = page["lists"][spec.key]
+        if spec.key in OKTA_LISTS:  # Okta is not synced here: the page says so, and how to sync it
+            assert got.status == "missing" and got.missing == 'okta."user"', (spec.key, got.missing)
+            continue
         assert got.status == "ok", (spec.key, got.missing)
         assert got.query == spec.files[0], spec.key
         sql_rows = run_file(synced[0], got.query, page["since"], page["until"])
