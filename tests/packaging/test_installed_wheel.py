@@ -108,7 +108,8 @@ def test_demo_from_an_empty_directory_builds_the_same_warehouse_as_in_the_repo(i
     assert "\n  whsync sql '" in d.demo.stdout and ".venv/bin" not in d.demo.stdout
     con = duckdb.connect(str(d.warehouse), read_only=True)
     try:
-        assert con.execute("select whsync_version from sync_run").fetchall() == [(VERSION,)]
+        versions = con.execute("select whsync_version from sync_run").fetchall()  # one row per sync the demo ran
+        assert versions and set(versions) == {(VERSION,)}
     finally:
         con.close()
 
