@@ -27,6 +27,7 @@ import struct
 import threading
 import time
 import urllib.parse
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler
@@ -160,8 +161,15 @@ class BenchlingSimulator(LoopbackServer):
                  client_id: str = DEMO_CLIENT_ID,
                  request_hook: Optional[Callable[[Request], Optional[Response]]] = None,
                  faults: Any = None, fault_seed: int = 0, slow_seconds: float = 5.0,
-                 activity_forbidden: bool = False):
+                 activity_forbidden: bool = False, admin_api_key: Optional[str] = None, task_polls: int = 0):
         self.tenant = tenant
+        # user management needs a tenant admin's key: with `admin_api_key` set, the writes of `api_key`
+        # (PATCH/POST/DELETE) answer 403 and only the admin key may write (both may read)
+        self.admin_api_key = admin_api_key
+        # a bulk task answers RUNNING to its first `task_polls` GETs, then its outcome
+        self.task_polls = task_polls
+        # user id -> message: an update of that user fails (PATCH: 400; in a bulk task: a per-item error)
+        self.reject_user_updates: dict[str, str] = {}
         # the key may not read user activity (`GET /users/{id}/activity` answers 403, all else works)
         self.activity_forbidden = activity_forbidden
         self.api_key = api_key
@@ -302,7 +310,10 @@ class BenchlingSimulator(LoopbackServer):
         try:
             if fn_name == "token":
                 return self.token(req)
-            self._authenticate(req)
+            who = self._authenticate(req)
+            if (who == "reader" and self.admin_api_key is not None and req.method in ("POST", "PATCH", "DELETE")):
+                raise ApiError(403, "You do not have permission to manage users: user management needs a tenant "
+                                    "admin's API key.", type_="invalid_request_error")
             if fn_name is None:
                 if req.route == "(method not allowed)":
                     raise ApiError(405, f"{req.method} is not allowed on {req.path}.")
@@ -312,7 +323,8 @@ class BenchlingSimulator(LoopbackServer):
         except ApiError as e:
             return e.response()
 
-    def _authenticate(self, req: Request) -> None:
+    def _authenticate(self, req: Request) -> str:
+        """'admin' (the admin key) or 'reader' (the key, an OAuth token); ApiError 401 otherwise."""
         auth = req.headers.get("authorization", "")
         scheme, _, cred = auth.partition(" ")
         if scheme.lower() == "basic":
@@ -320,12 +332,14 @@ class BenchlingSimulator(LoopbackServer):
                 user, sep, password = base64.b64decode(cred.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 user, sep, password = "", "", "x"
+            if sep and password == "" and self.admin_api_key is not None and user == self.admin_api_key:
+                return "admin"
             if sep and user == self.api_key and password == "":
-                return
+                return "reader"
         elif scheme.lower() == "bearer":
             exp = self._tokens.get(cred.strip())
             if exp is not None and exp > time.time():
-                return
+                return "reader"
         raise ApiError(401, "Authentication failed: send the API key as the HTTP Basic username with an empty "
                             "password, or a valid Bearer token from POST /api/v2/token.")
 
@@ -638,13 +652,15 @@ class BenchlingSimulator(LoopbackServer):
         user = self._get("users", "User", user_id)
         body = self._json_body(req)
         self._check_user_fields(body, self._USER_UPDATE, set(), "UserUpdate")
+        if user_id in self.reject_user_updates:
+            raise bad_request(self.reject_user_updates[user_id])
         self._apply_user_update(user, body, now_iso())
         self._changed()
         return Response(200, _public(user))
 
     def _task(self, task: dict) -> Response:
-        tid = "task_" + secrets.token_hex(8)
-        self._tasks[tid] = task
+        tid = str(uuid.uuid4())  # the spec's example task id is a UUID
+        self._tasks[tid] = {**task, "_polls_left": self.task_polls}
         return Response(202, {"taskId": tid})
 
     @_route("POST", "/users:bulk-create")
@@ -673,6 +689,12 @@ class BenchlingSimulator(LoopbackServer):
             if not isinstance(u, dict) or not isinstance(u.get("id"), str):
                 raise bad_request(f"users[{i}] must be an object with an id.")
             self._check_user_fields(u, self._USER_UPDATE | {"id"}, {"id"}, f"users[{i}]")
+        rejected = [(i, u["id"]) for i, u in enumerate(users) if u["id"] in self.reject_user_updates]
+        if rejected:
+            # per-item errors. ASSUMPTION (the reference marks it uncertain): a bulk task is all or nothing,
+            # so a FAILED task applied none of its items; `errors` lists the failed items by index
+            return self._task({"status": "FAILED", "message": f"{len(rejected)} of {len(users)} users could not be updated.",
+                               "errors": [{"index": i, "message": self.reject_user_updates[uid]} for i, uid in rejected]})
         unknown = [u["id"] for u in users if u["id"] not in self._by_id["users"]]
         if unknown:
             msg = f"Invalid ids: {', '.join(unknown)}"
@@ -693,7 +715,10 @@ class BenchlingSimulator(LoopbackServer):
         task = self._tasks.get(task_id)
         if task is None:
             raise not_found("Task", task_id)
-        return Response(200, task)
+        if task["_polls_left"] > 0:
+            task["_polls_left"] -= 1
+            return Response(200, {"status": "RUNNING"})
+        return Response(200, _public(task))
 
     # ---- endpoints: apps --------------------------------------------------------------------
     @_route("GET", "/apps")

@@ -227,12 +227,17 @@ class ParadimeSimulator(LoopbackServer):
         bearer_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        admin_api_key: str | None = None,
+        admin_api_secret: str | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.api_key, self.api_secret, self.bearer_token = api_key, api_secret, bearer_token
+        # a key with User Management Admin: with it set, the mutations of the other credentials fail with a
+        # GraphQL error (ASSUMPTION: Paradime does not document how a key without the capability is refused)
+        self.admin_api_key, self.admin_api_secret = admin_api_key, admin_api_secret
         self._init_server(host, port, _Handler)
         self.lock = threading.RLock()
-        self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0}
+        self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0, "by_operation": {}}
         self._fail_next: list[int] = []
         self.unlisted: set[str] = set()  # uids listWorkspaces no longer returns (see unlist)
 
@@ -285,7 +290,11 @@ class ParadimeSimulator(LoopbackServer):
             return copy.deepcopy(self._stats)
 
     # -- request handling --------------------------------------------------------------------
-    def _authorized(self, headers, ws: ParadimeWorkspace) -> bool:
+    def _authorized(self, headers, ws: ParadimeWorkspace) -> bool | str:
+        """False, True (may read and, without an admin key configured, write) or "admin"."""
+        if (self.admin_api_key and headers.get("X-API-KEY") == self.admin_api_key
+                and headers.get("X-API-SECRET") == self.admin_api_secret):
+            return "admin"
         auth = headers.get("Authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer "):].strip()
@@ -299,6 +308,8 @@ class ParadimeSimulator(LoopbackServer):
         )
 
     def handle(self, path: str, headers, body: bytes) -> tuple[int, dict[str, Any]]:
+        if path.split("?")[0] == "/_simulator/stats":  # simulator-only, not counted
+            return 200, self.stats()
         with self.lock:
             self._stats["requests"] += 1
             if self._fail_next:
@@ -313,7 +324,8 @@ class ParadimeSimulator(LoopbackServer):
             return 404, {"message": "Not Found"}
         if ws.uid != parts[2]:
             return 404, {"message": "Not Found"}
-        if not self._authorized(headers, ws):
+        who = self._authorized(headers, ws)
+        if not who:
             with self.lock:
                 self._stats["auth_failures"] += 1
             return 401, {"message": "Unauthorized: invalid API credentials"}
@@ -322,6 +334,13 @@ class ParadimeSimulator(LoopbackServer):
             query = req["query"]
         except (ValueError, KeyError, TypeError):
             return 400, {"errors": [{"message": "Request body must be JSON with a 'query'"}]}
+        ops = _operations(query)
+        with self.lock:
+            for op in ops:
+                self._stats["by_operation"][op] = self._stats["by_operation"].get(op, 0) + 1
+        if self.admin_api_key and who != "admin" and set(ops) & {"inviteUser", "updateUserAccountType", "disableUser"}:
+            return 200, {"data": None, "errors": [{"message": "Forbidden: the API key lacks the User Management "
+                                                              "Admin capability"}]}
         result = graphql_sync(
             SCHEMA,
             query,
@@ -335,6 +354,19 @@ class ParadimeSimulator(LoopbackServer):
             if result.errors:
                 per["errors"] += 1
         return 200, _out_of_contract(ws.fail, result.formatted)
+
+
+def _operations(query: str) -> list[str]:
+    """The top-level fields a GraphQL document selects (listUsers, disableUser, ...), for the stats."""
+    from graphql import parse
+    from graphql.error import GraphQLError
+
+    try:
+        doc = parse(query)
+    except GraphQLError:
+        return []
+    return [sel.name.value for d in doc.definitions for sel in getattr(getattr(d, "selection_set", None), "selections", [])
+            if hasattr(sel, "name")]
 
 
 def _out_of_contract(fail: str | None, payload: dict[str, Any]) -> dict[str, Any]:
@@ -374,4 +406,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _method_not_allowed(self) -> None:
         self._send(405, {"message": "Method Not Allowed: use POST"})
 
-    do_GET = do_PUT = do_DELETE = do_PATCH = _method_not_allowed  # noqa: N815
+    def do_GET(self) -> None:  # noqa: N802 - only the simulator's own stats
+        if self.path.split("?")[0] == "/_simulator/stats":
+            self._send(200, self.simulator.stats())
+            return
+        self._method_not_allowed()
+
+    do_PUT = do_DELETE = do_PATCH = _method_not_allowed  # noqa: N815
