@@ -36,7 +36,12 @@ HISTORY_RELATIONS: dict[str, list[tuple[str, str]]] = {
 # model, the `sync_run` log) and published atomically with the rest. Append yours here.
 PERSISTENT_RELATIONS: list[tuple[str, str]] = [r for rels in HISTORY_RELATIONS.values() for r in rels] + [
     (WAREHOUSE, "sync_run"),  # the run log (pipelines/runlog.py), appended to inside each publish
+] + [
+    (WAREHOUSE, "remediation_action"),  # the remediation audit (pipelines/remediate/audit.py), appended by apply
 ]
+
+# (namespace, relation) of whsync's own tables readers get with `grant-reader` besides the sources' relations
+AUDIT_RELATIONS: list[tuple[str, str]] = [(WAREHOUSE, "remediation_action"), (WAREHOUSE, "remediation_verification")]
 
 # Internal schemas of one warehouse, by their names in the `public` warehouse (and in DuckDB)
 RAW_DATASETS = {name: f"{name}_raw" for name in SOURCES}

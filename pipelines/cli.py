@@ -309,6 +309,10 @@ def _register() -> None:
 
     app.command("status")(status)
 
+    from pipelines.remediate.cli import app as remediate_app
+
+    app.add_typer(remediate_app, name="remediate")
+
 
 _register()
 logging.getLogger("dlt").setLevel(logging.WARNING)

@@ -38,7 +38,7 @@ import contextlib
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import (HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
+from ..catalog import (AUDIT_RELATIONS, HISTORY_RELATIONS, NAMESPACES, RAW_DATASETS, SOURCE_RELATIONS, SOURCES, STAGING, WAREHOUSE,
                        relation_label)
 
 __all__ = [
@@ -211,6 +211,7 @@ class Target(abc.ABC):
         """The catalog relations (tables and their history) of every source present in the published
         warehouse, and the run log `sync_run` (for freshness tiles)."""
         rels = [r for src in SOURCES for r in SOURCE_RELATIONS[src] + HISTORY_RELATIONS[src]] + [(WAREHOUSE, "sync_run")]
+        rels += AUDIT_RELATIONS
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]
 

@@ -1,0 +1,480 @@
+"""One executor per API: the live re-check (in as few requests as the API allows) and the writes.
+
+Live states use one vocabulary: `{"status": "active"|"suspended"}` for a Benchling user,
+`{"status": "member"|"removed", "role"}` for a Benchling team membership or a Bencher member,
+`{"status": "active"|"removed", "role"}` for a Paradime user (a disabled user is not listed).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..benchling.client import (ApiKeyAuth, BenchlingAuthError, BenchlingClient, BenchlingError,
+                                BenchlingNotFoundError)
+from ..http import REDACTOR
+from .model import Action
+from .pacing import BENCHER_BUDGET, PARADIME_BUDGET, PacedSession
+
+log = logging.getLogger("whsync.remediate")
+
+WRITE_TRIES = 4          # tries of one write (3 retries of a 429/5xx/transport error), as bounded as a read
+WRITE_RETRY_SECONDS = 60.0
+# Users per `GET /users?ids=` (the API's page maximum) and per `POST /users:bulk-update`. Benchling's bulk
+# limit for users is not documented (its general bulk limit is 1,000): 100 keeps one chunk's re-check at
+# one request, a task small (the simulator, like we assume Benchling, fails a task's chunk all or nothing),
+# and a per-item error's blast radius to 100 actions, for 1 % more requests than chunks of 1,000 at 500 users.
+CHUNK = 100
+TASK_WAIT_SECONDS = 600.0  # as benchling-sdk's wait_for_task; a task still RUNNING then is left `unknown`
+
+
+class SystemRefused(Exception):
+    """The API refused the write credentials (401/403): one line, the system's remaining actions are not tried."""
+
+
+@dataclass
+class Result:
+    action: Action
+    outcome: str
+    cause: str | None
+    before: Any
+    after: Any
+
+
+def matches(state: dict[str, Any] | None, want: dict[str, Any]) -> bool:
+    if state is None:
+        return False
+    return all(state.get(k) == v for k, v in want.items() if v is not None or k == "role")
+
+
+# -- Benchling ---------------------------------------------------------------------------------------------
+
+class BenchlingExecutor:
+    system = "benchling"
+    key_owner_email: str | None = None  # Benchling's API has no "who am I" for an API key
+
+    def __init__(self, base_url: str, admin_key: str, allow_insecure_http: bool = False,
+                 wh_admins: dict[str, set[str]] | None = None, poll_interval: float = 1.0) -> None:
+        REDACTOR.register(admin_key)
+        self.client = BenchlingClient(base_url, ApiKeyAuth(admin_key), max_tries=WRITE_TRIES,
+                                      max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http)
+        self.netloc = self.client.netloc
+        self.wh_admins = wh_admins or {}   # team id -> admin user ids, from the warehouse (the plan's sync)
+        self.poll_interval = poll_interval
+        self.members: dict[str, dict[str, str]] = {}   # team id -> {user id: role}, listed live
+        self.users: dict[str, dict[str, Any]] = {}     # user id -> User, read live
+        self.calls = {"checks": 0, "bulk": 0, "polls": 0, "writes": 0}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def stats(self) -> dict[str, int]:
+        return {"requests": self.client.stats.requests, "rate_limited": self.client.stats.rate_limited,
+                "retries": self.client.stats.retries, **self.calls}
+
+    def _call(self, method: str, path: str, body: Any = None, params: dict | None = None) -> Any:
+        try:
+            return self.client._send(method, path, params=params,
+                                     data=None if body is None else orjson.dumps(body),
+                                     headers={"Content-Type": "application/json"} if body is not None else None,
+                                     authorize=True, parse_json=method != "DELETE")
+        except BenchlingAuthError as e:
+            raise SystemRefused(str(e)) from None
+
+    # -- live state ------------------------------------------------------------------------------------
+    def read_users(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Users by id, 100 per request; ids Benchling does not know are left out (`ids` is all or nothing:
+        one unknown id fails the request with a 400 naming it, so those are dropped and the rest asked again)."""
+        out: dict[str, dict[str, Any]] = {}
+        todo = list(dict.fromkeys(ids))
+        for i in range(0, len(todo), CHUNK):
+            chunk = todo[i:i + CHUNK]
+            while chunk:
+                try:
+                    self.calls["checks"] += 1
+                    body = self._call("GET", "/users", params={"ids": ",".join(chunk), "pageSize": CHUNK})
+                except BenchlingError as e:
+                    bad = set(re.findall(r"ent_\w+", str(e).split("Invalid ids", 1)[-1])) if "Invalid ids" in str(e) else set()
+                    if not bad & set(chunk):
+                        raise
+                    chunk = [c for c in chunk if c not in bad]
+                    continue
+                for u in body.get("users") or []:
+                    out[u["id"]] = u
+                break
+        return out
+
+    def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
+        teams = sorted({a.scope for a in actions if a.action in ("remove_membership", "set_team_role")})
+        for t in teams:
+            self.calls["checks"] += 1
+            try:
+                self.members[t] = {m["user"]["id"]: m["role"] for page in self.client.paginate(f"/teams/{t}/memberships", "memberships")
+                                   for m in page}
+            except BenchlingNotFoundError:
+                self.members[t] = {}  # the team is gone: no memberships
+            except BenchlingAuthError as e:
+                raise SystemRefused(str(e)) from None
+        ids = [a.account_id for a in actions if a.action in ("suspend", "unsuspend")]
+        # the admins of every team the plan touches, to keep one active admin per team (their suspension live)
+        for team in self.affected_teams(actions):
+            ids += sorted(self.admins_of(team))
+        self.users = self.read_users(ids) if ids else {}
+        live: dict[str, dict[str, Any] | None] = {}
+        for a in actions:
+            if a.action in ("suspend", "unsuspend"):
+                u = self.users.get(a.account_id)
+                live[a.key] = None if u is None else {"status": "suspended" if u.get("isSuspended") else "active"}
+            else:
+                role = self.members.get(a.scope, {}).get(a.account_id)
+                live[a.key] = {"status": "removed"} if role is None else {"status": "member", "role": role}
+        return live
+
+    def admins_of(self, team: str) -> set[str]:
+        if team in self.members:
+            return {u for u, r in self.members[team].items() if r == "ADMIN" and u.startswith("ent_")}
+        return set(self.wh_admins.get(team, set()))
+
+    def affected_teams(self, actions: list[Action]) -> set[str]:
+        teams = {a.scope for a in actions if a.action in ("remove_membership", "set_team_role")}
+        suspended = {a.account_id for a in actions if a.action == "suspend"}
+        teams |= {t for t, admins in self.wh_admins.items() if admins & suspended}
+        return teams
+
+    def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
+        """Teams an active admin would be left without by `actions`: {team id: the actions that cause it}."""
+        out: dict[str, list[Action]] = {}
+        for team in sorted(self.affected_teams(actions)):
+            def active(u: str) -> bool:
+                user = self.users.get(u)
+                return user is not None and not user.get("isSuspended")
+            before = {u for u in self.admins_of(team) if active(u)}
+            after = set(before)
+            cause = []
+            for a in actions:
+                if a.action == "suspend" and a.account_id in after:
+                    after.discard(a.account_id)
+                    cause.append(a)
+                elif a.scope == team and a.action == "remove_membership" and a.account_id in after:
+                    after.discard(a.account_id)
+                    cause.append(a)
+                elif a.scope == team and a.action == "set_team_role":
+                    if a.result.get("role") == "MEMBER" and a.account_id in after:
+                        after.discard(a.account_id)
+                        cause.append(a)
+                    elif a.result.get("role") == "ADMIN" and active(a.account_id):
+                        after.add(a.account_id)
+            if before and not after:
+                out[team] = cause
+        return out
+
+    def active_count(self) -> None:
+        return None
+
+    # -- writes ------------------------------------------------------------------------------------------
+    def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
+        results: list[Result] = []
+        users = [(a, b) for a, b in todo if a.action in ("suspend", "unsuspend")]
+        others = [(a, b) for a, b in todo if a.action not in ("suspend", "unsuspend")]
+        if len(users) == 1:
+            results += self._one(users[0], audit, self._patch_user)
+        elif users:
+            results += self._bulk(users, audit)
+        for item in others:
+            results += self._one(item, audit, self._membership)
+        return results
+
+    def _one(self, item: tuple[Action, Any], audit: Any, call: Any) -> list[Result]:
+        a, before = item
+        audit.intents([item])
+        try:
+            self.calls["writes"] += 1
+            r = call(a)
+        except SystemRefused:
+            audit.outcomes([(a, "failed", "the write key was refused (see the message)", before, before)])
+            raise
+        except BenchlingNotFoundError as e:
+            r = Result(a, "already_applied", f"gone when written: {e}", before, a.result) \
+                if a.action == "remove_membership" else Result(a, "failed", str(e), before, before)
+        except BenchlingError as e:
+            r = Result(a, "failed", str(e), before, before)
+        r.before = before
+        audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after)])
+        return [r]
+
+    def _patch_user(self, a: Action) -> Result:
+        u = self._call("PATCH", f"/users/{a.account_id}", {"isSuspended": a.action == "suspend"})
+        after = {"status": "suspended" if u.get("isSuspended") else "active"}
+        return Result(a, "applied" if matches(after, a.result) else "failed",
+                      None if matches(after, a.result) else "the API answered with the user unchanged", None, after)
+
+    def _membership(self, a: Action) -> Result:
+        path = f"/teams/{a.scope}/memberships/{a.account_id}"
+        if a.action == "remove_membership":
+            self._call("DELETE", path)
+            return Result(a, "applied", None, None, {"status": "removed"})
+        m = self._call("PATCH", path, {"role": a.result["role"]})
+        return Result(a, "applied", None, None, {"status": "member", "role": m.get("role")})
+
+    def _bulk(self, users: list[tuple[Action, Any]], audit: Any) -> list[Result]:
+        """Suspensions through `POST /users:bulk-update` in chunks of 100, then their tasks polled."""
+        before = {a.key: b for a, b in users}
+        results: list[Result] = []
+        rounds = [users[i:i + CHUNK] for i in range(0, len(users), CHUNK)]
+        resubmit: list[tuple[Action, Any]] = []
+        for attempt in (1, 2):
+            submitted = []
+            for chunk in rounds:
+                audit.intents(chunk)
+                try:
+                    self.calls["bulk"] += 1
+                    link = self._call("POST", "/users:bulk-update",
+                                      {"users": [{"id": a.account_id, "isSuspended": a.action == "suspend"} for a, _ in chunk]})
+                    submitted.append((chunk, link["taskId"]))
+                except SystemRefused:
+                    audit.outcomes([(a, "failed", "the write key was refused (see the message)", b, b) for a, b in chunk])
+                    raise
+                except BenchlingError as e:
+                    rs = [Result(a, "failed", str(e), b, b) for a, b in chunk]
+                    audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in rs])
+                    results += rs
+            for chunk, task in self._wait(submitted):
+                rs, again = self._settle(chunk, task, before, last=attempt == 2)
+                audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in rs])
+                results += rs
+                resubmit += again
+            if not resubmit:
+                break
+            rounds, resubmit = [resubmit[i:i + CHUNK] for i in range(0, len(resubmit), CHUNK)], []
+        return results
+
+    def _wait(self, submitted: list[tuple[list, str]]) -> list[tuple[list, dict | None]]:
+        """Poll every task until it ends (all tasks of a round run at once on the server); each poll is a
+        request from the same budget. A task still RUNNING after TASK_WAIT_SECONDS gets None."""
+        done: list[tuple[list, dict | None]] = []
+        pending = list(submitted)
+        start, delay = time.monotonic(), self.poll_interval
+        while pending:
+            still = []
+            for chunk, tid in pending:
+                self.calls["polls"] += 1
+                task = self._call("GET", f"/tasks/{tid}")
+                if task.get("status") == "RUNNING":
+                    still.append((chunk, tid))
+                else:
+                    done.append((chunk, task))
+            pending = still
+            if pending:
+                if time.monotonic() - start > TASK_WAIT_SECONDS:
+                    done += [(chunk, None) for chunk, _ in pending]
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, 8.0)
+        return done
+
+    def _settle(self, chunk: list[tuple[Action, Any]], task: dict | None, before: dict, last: bool
+                ) -> tuple[list[Result], list[tuple[Action, Any]]]:
+        if task is None:  # left without an outcome row: `unknown`, settled by the next apply from live state
+            log.warning("a bulk-update task was still running after %.0fs", TASK_WAIT_SECONDS)
+            return [], []
+        if task.get("status") == "SUCCEEDED":
+            return [Result(a, "applied", None, b, a.result) for a, b in chunk], []
+        errors = task.get("errors") or []
+        if isinstance(errors, dict):
+            errors = [errors]
+        per_item = {int(e["index"]): str(e.get("message") or "error") for e in errors
+                    if isinstance(e, dict) and isinstance(e.get("index"), int)}
+        results = [Result(chunk[i][0], "failed", f"bulk-update task item error: {msg}", chunk[i][1], chunk[i][1])
+                   for i, msg in sorted(per_item.items()) if i < len(chunk)]
+        rest = [item for i, item in enumerate(chunk) if i not in per_item]
+        if not rest:
+            return results, []
+        live = self.read_users([a.account_id for a, _ in rest])  # did the task apply the other items?
+        again = []
+        for a, b in rest:
+            u = live.get(a.account_id)
+            state = None if u is None else {"status": "suspended" if u.get("isSuspended") else "active"}
+            if matches(state, a.result):
+                results.append(Result(a, "applied", None, b, state))
+            elif last or not per_item:
+                results.append(Result(a, "failed", f"bulk-update task FAILED: {task.get('message') or 'no message'}", b, state))
+            else:
+                again.append((a, b))  # not applied because another item failed: sent again without it
+        return results, again
+
+
+# -- Paradime ----------------------------------------------------------------------------------------------
+
+PARADIME_ADMIN_TYPES = ("ADMIN", "WORKSPACE_ADMIN")  # a workspace keeps at least one of these
+
+
+class ParadimeExecutor:
+    system = "paradime"
+    key_owner_email: str | None = None  # the API does not say whose key it is
+
+    def __init__(self, configs: list[Any]) -> None:
+        self.session = PacedSession(*PARADIME_BUDGET)
+        self.clients = {c.name: c.client(session=self.session, max_retries=WRITE_TRIES - 1,
+                                         max_retry_seconds=WRITE_RETRY_SECONDS) for c in configs}
+        self.active: dict[str, dict[str, dict]] = {}  # workspace -> uid -> user
+
+    def close(self) -> None:
+        self.session.close()
+
+    def stats(self) -> dict[str, int]:
+        return self.session.counts()
+
+    def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
+        from ..paradime.client import ParadimeAuthError
+
+        for ws in sorted({a.scope for a in actions}):
+            client = self.clients.get(ws)
+            if client is None:
+                raise SystemRefused(f"Paradime workspace '{ws}' of the plan is not configured (PARADIME_WORKSPACES / "
+                                    "PARADIME_API_ENDPOINT, or [sources.paradime] in .dlt/secrets.toml)")
+            try:
+                active, _ = client.list_users()
+            except ParadimeAuthError as e:
+                raise SystemRefused(str(e)) from None
+            self.active[ws] = {u["uid"]: u for u in active}
+        live: dict[str, dict[str, Any] | None] = {}
+        for a in actions:
+            u = self.active[a.scope].get(a.account_id)
+            live[a.key] = {"status": "removed"} if u is None else {"status": "active", "role": u.get("accountType")}
+        return live
+
+    def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
+        out: dict[str, list[Action]] = {}
+        for ws, users in self.active.items():
+            admins = {uid for uid, u in users.items() if u.get("accountType") in PARADIME_ADMIN_TYPES}
+            after, cause = set(admins), []
+            for a in actions:
+                if a.scope != ws:
+                    continue
+                if a.account_id in after and (a.action == "disable" or a.result.get("role") not in PARADIME_ADMIN_TYPES):
+                    after.discard(a.account_id)
+                    cause.append(a)
+                elif a.action == "set_account_type" and a.result.get("role") in PARADIME_ADMIN_TYPES:
+                    after.add(a.account_id)
+            if admins and not after:
+                out[ws] = cause
+        return out
+
+    def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
+        from ..paradime.client import ParadimeAuthError, ParadimeError
+
+        results = []
+        for a, before in todo:
+            audit.intents([(a, before)])
+            client = self.clients[a.scope]
+            try:
+                if a.action == "disable":
+                    client.disable_user(a.account_id)
+                else:
+                    client.update_user_account_type(a.account_id, a.result["role"])
+                r = Result(a, "applied", None, before, a.result)
+            except ParadimeAuthError as e:
+                audit.outcomes([(a, "failed", str(e), before, before)])
+                raise SystemRefused(str(e)) from None
+            except ParadimeError as e:
+                r = Result(a, "failed", str(e), before, before)
+            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after)])
+            results.append(r)
+        return results
+
+
+# -- Bencher -----------------------------------------------------------------------------------------------
+
+def jwt_subject(token: str) -> str | None:
+    """The `sub` claim (Bencher puts the user's email there) of a JWT-shaped token, unverified; None for a
+    user API key (`bencher_user_...`), whose owner the API does not tell."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return str(sub).strip().lower() if sub else None
+
+
+class BencherExecutor:
+    system = "bencher"
+
+    def __init__(self, base_url: str, admin_token: str, allow_insecure_http: bool = False) -> None:
+        from ..bencher.client import BencherClient
+
+        REDACTOR.register(admin_token)
+        self.session = PacedSession(*BENCHER_BUDGET)
+        self.client = BencherClient(base_url, admin_token, session=self.session, max_retries=WRITE_TRIES - 1,
+                                    max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http)
+        self.key_owner_email = jwt_subject(admin_token)
+        self.members: dict[str, dict[str, dict]] = {}
+
+    def close(self) -> None:
+        self.session.close()
+
+    def stats(self) -> dict[str, int]:
+        return self.session.counts()
+
+    def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
+        from ..bencher.client import BencherAuthError, BencherNotFoundError
+
+        for org in sorted({a.scope for a in actions}):
+            try:
+                self.members[org] = {m["uuid"]: m for page in self.client.list_members(org) for m in page}
+            except BencherAuthError as e:
+                raise SystemRefused(str(e)) from None
+            except BencherNotFoundError:
+                self.members[org] = {}
+        live: dict[str, dict[str, Any] | None] = {}
+        for a in actions:
+            m = self.members[a.scope].get(a.account_id)
+            live[a.key] = {"status": "removed"} if m is None else {"status": "member", "role": m.get("role")}
+        return live
+
+    def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
+        out: dict[str, list[Action]] = {}
+        for org, members in self.members.items():
+            leaders = {u for u, m in members.items() if m.get("role") == "leader"}
+            after, cause = set(leaders), []
+            for a in actions:
+                if a.scope == org and a.action == "remove_member" and a.account_id in after:
+                    after.discard(a.account_id)
+                    cause.append(a)
+            if leaders and not after:
+                out[org] = cause
+        return out
+
+    def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
+        from ..bencher.client import BencherAuthError, BencherError, BencherNotFoundError
+
+        results = []
+        for a, before in todo:
+            audit.intents([(a, before)])
+            try:
+                if a.action == "remove_member":
+                    self.client.remove_member(a.scope, a.account_id)
+                    r = Result(a, "applied", None, before, {"status": "removed"})
+                else:
+                    m = self.client.update_member(a.scope, a.account_id, a.result["role"])
+                    r = Result(a, "applied", None, before, {"status": "member", "role": m.get("role")})
+            except BencherAuthError as e:
+                audit.outcomes([(a, "failed", str(e), before, before)])
+                raise SystemRefused(str(e)) from None
+            except BencherNotFoundError as e:
+                r = Result(a, "failed", f"{e}: the member was listed a moment ago, so the token most likely lacks the "
+                                        "edit/delete right in this organization (Bencher answers 404 for what it forbids)",
+                           before, before)
+            except BencherError as e:
+                r = Result(a, "failed", str(e), before, before)
+            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after)])
+            results.append(r)
+        return results
