@@ -1,6 +1,7 @@
 """`whsync remediate plan|apply`: options and printing; the work is in `planner.py` and `apply.py`."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -130,6 +131,6 @@ def apply_command(
     print(("\napplied" if apply else "\ndry run (nothing written; --apply to write)") + ": "
           + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) + (f"; {reqs}" if reqs else ""))
     for s, why in rep.refused_systems.items():
-        print(f"whsync: error: {s}: {why}", flush=True)
+        print(f"whsync: error: {s}: {why}", file=sys.stderr, flush=True)
     if rep.exit_code:
         raise typer.Exit(1)
