@@ -52,8 +52,9 @@ def _orgs() -> Any:
 
 
 class World:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, pg_dsn: str | None = None) -> None:
         self.root = root
+        self.pg_dsn = pg_dsn  # the warehouse on PostgreSQL (--target postgres) instead of a DuckDB file
         self.bl = BenchlingSimulator(_tenant(), api_key=READ_KEY, admin_api_key=ADMIN_KEY, rate_limit="60/30").start()
         self.pd = ParadimeSimulator(_workspaces(), api_key=PD_KEY, api_secret=PD_SECRET, admin_api_key=PD_ADMIN,
                                     admin_api_secret=PD_ADMIN_SECRET).start()
@@ -94,6 +95,9 @@ class World:
     def run(self, *args: str, warehouse: Path | None = None, env: dict | None = None, timeout: float = 600,
             cwd: Path | None = None) -> subprocess.CompletedProcess:
         wh = ["--duckdb", str(warehouse or self.warehouse)] if args[0] in ("sync", "remediate") else []
+        if self.pg_dsn:
+            wh = ["--target", "postgres"] if args[0] in ("sync", "remediate") else []
+            env = {"WHSYNC_POSTGRES_DSN": self.pg_dsn, **(env or {})}
         return subprocess.run([WHSYNC, *args, *wh], cwd=cwd or self.root, env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
 
