@@ -51,6 +51,8 @@ LISTS: tuple[ListSpec, ...] = (
              ("history_suspended_users_still_in_teams.sql", "suspended_users_in_teams.sql")),
     ListSpec("history_coverage", "History recorded", "changes", ("access_review/history_coverage.sql",)),
     ListSpec("changes", "Changes in the review period", "changes", ("access_review/changes.sql",)),
+    ListSpec("remediation", "Remediation applied and its verification by later syncs", "changes",
+             ("access_review/remediation_verification.sql",)),
 )
 
 

@@ -101,6 +101,17 @@ def test_offboard_plan_apply_verify_revert(world: World, tmp_path: Path) -> None
     ver = dict(world.rows("select system, verification from remediation_verification", wh))
     assert ver["benchling"] == "reverted" and ver["paradime"] == "verified" and ver["bencher"] == "verified"
 
+    # the access review lists the applied actions with their verification
+    r = world.run("report", "--duckdb", str(wh), "--out", str(tmp_path / "review.html"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    import csv
+
+    with open(tmp_path / "review-remediation.csv", newline="") as f:
+        got = sorted((row["system"], row["action"], row["verification"]) for row in csv.DictReader(f))
+    assert got == [("bencher", "remove_member", "verified"), ("bencher", "remove_member", "verified"),
+                   ("benchling", "suspend", "reverted"), ("paradime", "disable", "verified")]
+    assert "Remediation applied and its verification" in (tmp_path / "review.html").read_text()
+
     # the write keys never appear: output, plan, warehouse (audit rows, dlt state), anything written beside it
     forms = [s.encode() for s in SECRETS] + [base64.b64encode(f"{s}:".encode()) for s in SECRETS]
     for text in outputs:
