@@ -41,6 +41,8 @@ class ApplyReport:
     stats: dict[str, dict[str, int]] = field(default_factory=dict)
     applied: bool = False
     apply_id: str | None = None
+    audit_rows: int = 0
+    audit_seconds: float = 0.0
 
     recorded: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # what the audit got, by key
 
@@ -268,6 +270,7 @@ def run_apply(target: Any, plan_path: Path, *, do_apply: bool, operator: str | N
                     except SystemRefused as e:
                         report.refused_systems[s] = str(e)
                 report.recorded = audit.recorded
+                report.audit_rows, report.audit_seconds = audit.rows_written, audit.seconds
         finally:
             for s, ex in executors.items():
                 report.stats[s] = ex.stats()

@@ -69,6 +69,7 @@ class Audit:
         self.mark = "?" if target.name == "duckdb" else "%s"
         self.created = False
         self.rows_written = 0
+        self.seconds = 0.0  # spent writing the audit (DuckDB: opening the file for each write)
         self.recorded: dict[str, tuple[str, str | None]] = {}  # action key -> (outcome, cause) written by this apply
 
     def _ensure(self) -> None:
@@ -86,6 +87,9 @@ class Audit:
         """Append rows in one transaction."""
         if not rows:
             return
+        import time
+
+        t0 = time.monotonic()
         self._ensure()
         one = "(" + ", ".join(self.mark for _ in COLUMNS) + ")"
         for i in range(0, len(rows), 200):
@@ -93,6 +97,7 @@ class Audit:
             self.target.journal(f"insert into {_q(TABLE)} ({', '.join(c for c, _ in COLUMNS)}) values "
                                 + ", ".join(one for _ in chunk), [v for r in chunk for v in r])
         self.rows_written += len(rows)
+        self.seconds += time.monotonic() - t0
 
     def intents(self, items: list[tuple[Any, Any]]) -> None:
         """[(action, live state before)]: recorded before the call."""

@@ -130,6 +130,8 @@ def apply_command(
                      for s, st in rep.stats.items())
     print(("\napplied" if apply else "\ndry run (nothing written; --apply to write)") + ": "
           + ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) + (f"; {reqs}" if reqs else ""))
+    if apply:
+        print(f"audit: {rep.audit_rows} rows appended to remediation_action in {rep.audit_seconds:.2f}s (apply {rep.apply_id})")
     for s, why in rep.refused_systems.items():
         print(f"whsync: error: {s}: {why}", file=sys.stderr, flush=True)
     if rep.exit_code:

@@ -10,7 +10,9 @@ import base64
 import json
 import logging
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +34,14 @@ WRITE_RETRY_SECONDS = 60.0
 # and a per-item error's blast radius to 100 actions, for 1 % more requests than chunks of 1,000 at 500 users.
 CHUNK = 100
 TASK_WAIT_SECONDS = 600.0  # as benchling-sdk's wait_for_task; a task still RUNNING then is left `unknown`
+
+
+def _parallel(fn: Any, items: list) -> list:
+    """fn over items at once (at most 8 in flight), results in order; the client's rate budget paces them."""
+    if len(items) <= 1:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 class SystemRefused(Exception):
@@ -70,6 +80,7 @@ class BenchlingExecutor:
         self.members: dict[str, dict[str, str]] = {}   # team id -> {user id: role}, listed live
         self.users: dict[str, dict[str, Any]] = {}     # user id -> User, read live
         self.calls = {"checks": 0, "bulk": 0, "polls": 0, "writes": 0}
+        self._lock = threading.Lock()
 
     def close(self) -> None:
         self.client.close()
@@ -89,31 +100,38 @@ class BenchlingExecutor:
 
     # -- live state ------------------------------------------------------------------------------------
     def read_users(self, ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Users by id, 100 per request; ids Benchling does not know are left out (`ids` is all or nothing:
-        one unknown id fails the request with a 400 naming it, so those are dropped and the rest asked again)."""
-        out: dict[str, dict[str, Any]] = {}
+        """Users by id, 100 per request, the requests sent at once (the rate budget paces them); ids Benchling
+        does not know are left out (`ids` is all or nothing: one unknown id fails the request with a 400 naming
+        it, so those are dropped and the rest asked again)."""
         todo = list(dict.fromkeys(ids))
-        for i in range(0, len(todo), CHUNK):
-            chunk = todo[i:i + CHUNK]
-            while chunk:
-                try:
-                    self.calls["checks"] += 1
-                    body = self._call("GET", "/users", params={"ids": ",".join(chunk), "pageSize": CHUNK})
-                except BenchlingError as e:
-                    bad = set(re.findall(r"ent_\w+", str(e).split("Invalid ids", 1)[-1])) if "Invalid ids" in str(e) else set()
-                    if not bad & set(chunk):
-                        raise
-                    chunk = [c for c in chunk if c not in bad]
-                    continue
-                for u in body.get("users") or []:
-                    out[u["id"]] = u
-                break
+        chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+        out: dict[str, dict[str, Any]] = {}
+        for users in _parallel(self._read_chunk, chunks):
+            out.update(users)
         return out
+
+    def _read_chunk(self, chunk: list[str]) -> dict[str, dict[str, Any]]:
+        while chunk:
+            try:
+                self._count("checks")
+                body = self._call("GET", "/users", params={"ids": ",".join(chunk), "pageSize": CHUNK})
+            except BenchlingError as e:
+                bad = set(re.findall(r"ent_\w+", str(e).split("Invalid ids", 1)[-1])) if "Invalid ids" in str(e) else set()
+                if not bad & set(chunk):
+                    raise
+                chunk = [c for c in chunk if c not in bad]
+                continue
+            return {u["id"]: u for u in body.get("users") or []}
+        return {}
+
+    def _count(self, what: str) -> None:
+        with self._lock:
+            self.calls[what] += 1
 
     def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
         teams = sorted({a.scope for a in actions if a.action in ("remove_membership", "set_team_role")})
         for t in teams:
-            self.calls["checks"] += 1
+            self._count("checks")
             try:
                 self.members[t] = {m["user"]["id"]: m["role"] for page in self.client.paginate(f"/teams/{t}/memberships", "memberships")
                                    for m in page}
@@ -223,62 +241,70 @@ class BenchlingExecutor:
         return Result(a, "applied", None, None, {"status": "member", "role": m.get("role")})
 
     def _bulk(self, users: list[tuple[Action, Any]], audit: Any) -> list[Result]:
-        """Suspensions through `POST /users:bulk-update` in chunks of 100, then their tasks polled."""
-        before = {a.key: b for a, b in users}
+        """Suspensions through `POST /users:bulk-update` in chunks of 100: every chunk's intents recorded first
+        (one write), the chunks sent at once, their tasks polled together, the outcomes recorded as they end."""
         results: list[Result] = []
-        rounds = [users[i:i + CHUNK] for i in range(0, len(users), CHUNK)]
-        resubmit: list[tuple[Action, Any]] = []
+        todo = users
         for attempt in (1, 2):
-            submitted = []
-            for chunk in rounds:
-                audit.intents(chunk)
-                try:
-                    self.calls["bulk"] += 1
-                    link = self._call("POST", "/users:bulk-update",
-                                      {"users": [{"id": a.account_id, "isSuspended": a.action == "suspend"} for a, _ in chunk]})
-                    submitted.append((chunk, link["taskId"]))
-                except SystemRefused:
+            chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
+            audit.intents([item for chunk in chunks for item in chunk])
+            submitted, failed = [], []
+            for chunk, link in zip(chunks, _parallel(self._submit, chunks)):
+                if isinstance(link, SystemRefused):
                     audit.outcomes([(a, "failed", "the write key was refused (see the message)", b, b) for a, b in chunk])
-                    raise
-                except BenchlingError as e:
-                    rs = [Result(a, "failed", str(e), b, b) for a, b in chunk]
-                    audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in rs])
-                    results += rs
-            for chunk, task in self._wait(submitted):
-                rs, again = self._settle(chunk, task, before, last=attempt == 2)
+                    raise link
+                if isinstance(link, BenchlingError):
+                    failed += [Result(a, "failed", str(link), b, b) for a, b in chunk]
+                else:
+                    submitted.append((chunk, link))
+            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in failed])
+            results += failed
+            again: list[tuple[Action, Any]] = []
+            for done in self._wait(submitted):
+                rs: list[Result] = []
+                for chunk, task in done:
+                    settled, retry = self._settle(chunk, task, last=attempt == 2)
+                    rs += settled
+                    again += retry
                 audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in rs])
                 results += rs
-                resubmit += again
-            if not resubmit:
+            if not again:
                 break
-            rounds, resubmit = [resubmit[i:i + CHUNK] for i in range(0, len(resubmit), CHUNK)], []
+            todo = again
         return results
 
-    def _wait(self, submitted: list[tuple[list, str]]) -> list[tuple[list, dict | None]]:
-        """Poll every task until it ends (all tasks of a round run at once on the server); each poll is a
-        request from the same budget. A task still RUNNING after TASK_WAIT_SECONDS gets None."""
-        done: list[tuple[list, dict | None]] = []
+    def _submit(self, chunk: list[tuple[Action, Any]]) -> Any:
+        try:
+            self._count("bulk")
+            link = self._call("POST", "/users:bulk-update",
+                              {"users": [{"id": a.account_id, "isSuspended": a.action == "suspend"} for a, _ in chunk]})
+            return link["taskId"]
+        except (SystemRefused, BenchlingError) as e:
+            return e
+
+    def _poll(self, tid: str) -> dict:
+        self._count("polls")
+        return self._call("GET", f"/tasks/{tid}")
+
+    def _wait(self, submitted: list[tuple[list, str]]) -> Any:
+        """Poll every task until it ends (the tasks of a round run at once on the server; their polls are sent
+        together, each a request from the same budget); yields the tasks that ended in each round. A task still
+        RUNNING after TASK_WAIT_SECONDS is given as None."""
         pending = list(submitted)
         start, delay = time.monotonic(), self.poll_interval
         while pending:
-            still = []
-            for chunk, tid in pending:
-                self.calls["polls"] += 1
-                task = self._call("GET", f"/tasks/{tid}")
-                if task.get("status") == "RUNNING":
-                    still.append((chunk, tid))
-                else:
-                    done.append((chunk, task))
-            pending = still
+            tasks = _parallel(self._poll, [tid for _, tid in pending])
+            ended = [(chunk, task) for (chunk, _), task in zip(pending, tasks) if task.get("status") != "RUNNING"]
+            pending = [(chunk, tid) for (chunk, tid), task in zip(pending, tasks) if task.get("status") == "RUNNING"]
+            if pending and time.monotonic() - start > TASK_WAIT_SECONDS:
+                ended += [(chunk, None) for chunk, _ in pending]
+                pending = []
+            yield ended
             if pending:
-                if time.monotonic() - start > TASK_WAIT_SECONDS:
-                    done += [(chunk, None) for chunk, _ in pending]
-                    break
                 time.sleep(delay)
                 delay = min(delay * 2, 8.0)
-        return done
 
-    def _settle(self, chunk: list[tuple[Action, Any]], task: dict | None, before: dict, last: bool
+    def _settle(self, chunk: list[tuple[Action, Any]], task: dict | None, last: bool
                 ) -> tuple[list[Result], list[tuple[Action, Any]]]:
         if task is None:  # left without an outcome row: `unknown`, settled by the next apply from live state
             log.warning("a bulk-update task was still running after %.0fs", TASK_WAIT_SECONDS)
