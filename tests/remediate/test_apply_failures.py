@@ -233,3 +233,15 @@ def test_sigkill_between_call_and_record_is_settled_by_the_next_apply(world: Wor
     assert answered.wait(30)
     time.sleep(0.5)  # the killed request's answer is counted once the hook returns
     assert world.bl.stats()["by_path"]["PATCH /api/v2/users/{user_id}"] == 1  # never written twice
+
+
+def test_apply_holds_the_warehouse_lock(world: World, tmp_path: Path) -> None:
+    import fcntl
+
+    wh = world.reset(tmp_path / "wh")
+    plan = _plan(world, wh, tmp_path, "--offboard", ADA)
+    with open(wh.with_name(wh.name + ".lock"), "w") as held:  # a sync holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        r = _apply(world, wh, plan, "--wait", "1")
+    assert r.returncode == 1 and "another whsync run is writing" in r.stderr and "waited 1s" in r.stderr
+    assert world.bl.stats()["total"] == 0 and world.bl_user(ADA)["isSuspended"] is False
