@@ -155,11 +155,21 @@ def _warehouse_facts(target: Any) -> tuple[dict[str, set[str]], dict[str, int]]:
     """Benchling team admins and active accounts per system, from the published warehouse."""
     admins: dict[str, set[str]] = {}
     active: dict[str, int] = {}
-    with target.reader() as con:
-        for team, user in con.execute("select team_id, user_id from team_member where role = 'ADMIN'").fetchall():
-            admins.setdefault(team, set()).add(user)
-        for system, n in con.execute("select system, count(*) from access where status = 'active' group by system").fetchall():
-            active[system] = int(n)
+    queries = {"admins": "select team_id, user_id from team_member where role = 'ADMIN'",
+               "active": "select system, count(*) from access where status = 'active' group by system"}
+    for what, sql in queries.items():
+        try:
+            with target.reader() as con:
+                rows = con.execute(sql).fetchall()
+        except Exception:  # noqa: BLE001 - a warehouse without Benchling has no team_member (nothing to guard there)
+            if what == "active":
+                raise ConfigError(f"{target.label()} has no `access` table: run `whsync sync` (this release) first") from None
+            rows = []
+        for a, b in rows:
+            if what == "admins":
+                admins.setdefault(a, set()).add(b)
+            else:
+                active[a] = int(b)
     return admins, active
 
 
