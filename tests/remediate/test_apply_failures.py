@@ -245,3 +245,32 @@ def test_apply_holds_the_warehouse_lock(world: World, tmp_path: Path) -> None:
         r = _apply(world, wh, plan, "--wait", "1")
     assert r.returncode == 1 and "another whsync run is writing" in r.stderr and "waited 1s" in r.stderr
     assert world.bl.stats()["total"] == 0 and world.bl_user(ADA)["isSuspended"] is False
+
+
+def test_bad_plan_inputs_are_one_line_and_exit_2(world: World, tmp_path: Path) -> None:
+    wh = world.reset(tmp_path / "wh")
+    ada = world.pd_user(ADA)
+    org, member = world.bc_members(ADA)[0]
+    cases = [
+        (["--offboard", "nobody@nowhere.example"], "--offboard nobody@nowhere.example: no account with that email"),
+        ([], "give one of --offboard EMAIL"),
+        (["--from", str(_csv(tmp_path / "a.csv", [("paradime", world.ws_name, ada["uid"], "suspend", "", "x")]))],
+         "line 2: suspend is not an action of system 'paradime'"),
+        (["--from", str(_csv(tmp_path / "b.csv", [("bencher", org, member["uuid"], "set_role", "member", "x")]))],
+         "role 'member' is not one of leader (Bencher has one organization role; to take it away, remove_member)"),
+        (["--from", str(_csv(tmp_path / "c.csv", [("paradime", world.ws_name, ada["uid"], "disable", "", "")]))],
+         "line 2: the reason is empty"),
+        (["--from", str(_csv(tmp_path / "d.csv", [("benchling", "team_nope", "ent_nope", "remove_membership", "", "x")]))],
+         "line 2: ent_nope is not a member of team 'team_nope'"),
+    ]
+    for args, message in cases:
+        r = world.run("remediate", "plan", *args, "--out", str(tmp_path / "p.json"), warehouse=wh)
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and message in lines[0], (args, r.stderr)
+    assert not (tmp_path / "p.json").exists()
+    r = world.run("remediate", "apply", str(tmp_path / "p.json"), warehouse=wh)
+    assert r.returncode == 2 and "no such file" in r.stderr
+    plan = _plan(world, wh, tmp_path, "--offboard", ADA)
+    r = world.run("remediate", "apply", str(plan), "--apply", warehouse=wh)
+    assert r.returncode == 2 and "--operator EMAIL is required with --apply" in r.stderr
+    assert world.bl.stats()["total"] == 0
