@@ -153,3 +153,31 @@ def make_plan(target: Any, offboard: list[str], csv_path: Path | None, reason: s
             raise ConfigError(f"the plan would hold {a.describe()} twice; keep one")
         seen[a.key] = a
     return Plan(run_id, synced_at, source, actions, warehouse=target.label())
+
+
+def admin_teams(wh: Warehouse, user_id: str) -> list[str]:
+    rows = wh.rows(f"select team_id from team_member where user_id = {wh.m} and role = 'ADMIN' order by team_id", [user_id])
+    return [r[0] for r in rows]
+
+
+def actions_for_decision(wh: Warehouse, item: dict[str, Any], decision: str, new_role: str | None, reason: str,
+                         ref: dict[str, Any]) -> list[Action]:
+    """The actions a review decision on one account (`item`: system, scope, account_id, email, name, status,
+    role, as in `access`) comes to: `revoke` -> Benchling suspend, Paradime disable, Bencher remove_member;
+    `change_role` -> Paradime set_account_type, Bencher set_role, and for a Benchling user (whose role in
+    `access` is ADMIN when admin of a team) set_team_role on each team it administers (to MEMBER)."""
+    system, acc = item["system"], item["account_id"]
+    current = _state(system, item.get("status"), item.get("role"))
+    common = {"email": item.get("email"), "name": item.get("name"), "decision": ref}
+    if decision == "revoke":
+        verb = {"benchling": "suspend", "paradime": "disable", "bencher": "remove_member"}[system]
+        return [make_action(system, item["scope"], acc, verb, current, reason, **common)]
+    if decision != "change_role":
+        return []
+    if system == "benchling":
+        if new_role == "ADMIN":
+            raise ConfigError(f"change_role of {acc} to ADMIN: say which team (a CSV plan with set_team_role)")
+        return [make_action(system, team, acc, "set_team_role", {"status": "member", "role": "ADMIN"}, reason,
+                            "MEMBER", **common) for team in admin_teams(wh, acc)]
+    verb = {"paradime": "set_account_type", "bencher": "set_role"}[system]
+    return [make_action(system, item["scope"], acc, verb, current, reason, new_role, **common)]
