@@ -274,3 +274,30 @@ def test_bad_plan_inputs_are_one_line_and_exit_2(world: World, tmp_path: Path) -
     r = world.run("remediate", "apply", str(plan), "--apply", warehouse=wh)
     assert r.returncode == 2 and "--operator EMAIL is required with --apply" in r.stderr
     assert world.bl.stats()["total"] == 0
+
+
+def test_review_decisions_map_to_actions(world: World, tmp_path: Path) -> None:
+    from pipelines.remediate.planner import Warehouse, actions_for_decision
+    from pipelines.targets import resolve_target
+
+    wh = world.reset(tmp_path / "wh")
+    w = Warehouse(resolve_target(duckdb=wh))
+    accounts = {a["system"]: a for a in w.accounts(ADA)}
+    ref = {"kind": "review", "campaign": "q4", "item": 1}
+    got = [(a.system, a.action, a.expected, a.result) for s in ("benchling", "paradime", "bencher")
+           for a in actions_for_decision(w, accounts[s], "revoke", None, "no longer needed", ref)]
+    assert got == [("benchling", "suspend", {"status": "active"}, {"status": "suspended"}),
+                   ("paradime", "disable", {"status": "active"}, {"status": "removed"}),
+                   ("bencher", "remove_member", {"status": "member"}, {"status": "removed"})]
+    a = actions_for_decision(w, accounts["paradime"], "change_role", "ANALYST", "least privilege", ref)[0]
+    assert (a.action, a.expected, a.result, a.decision) == (
+        "set_account_type", {"status": "active", "role": "DEVELOPER"}, {"status": "active", "role": "ANALYST"}, ref)
+    admin = next(m for m in world.bl.tenant.memberships if m["role"] == "ADMIN" and m["user"]["id"].startswith("ent_"))
+    item = next(x for x in w.rows("select system, scope, account_id, email, name, status, role from access "
+                                  "where account_id = ?", [admin["user"]["id"]]))
+    item = dict(zip(("system", "scope", "account_id", "email", "name", "status", "role"), item))
+    teams = sorted(m["teamId"] for m in world.bl.tenant.memberships
+                   if m["user"]["id"] == admin["user"]["id"] and m["role"] == "ADMIN")
+    acts = actions_for_decision(w, item, "change_role", "MEMBER", "least privilege", ref)
+    assert [(a.scope, a.action, a.result["role"]) for a in acts] == [(t, "set_team_role", "MEMBER") for t in teams]
+    assert actions_for_decision(w, item, "keep", None, "", ref) == []
