@@ -52,8 +52,7 @@ def plan_command(
     try:
         tgt = _target(target, schema, duckdb)
         tgt.check()
-        review_fn = _review_source(review) if review else None
-        plan = make_plan(tgt, list(offboard or []), from_csv, reason, review_fn)
+        plan = make_plan(tgt, list(offboard or []), from_csv, reason, review)
         sha = plan.write(out)
     except Exception as e:  # noqa: BLE001 - one line and an exit code
         msg, code = _explain(e)
@@ -65,16 +64,6 @@ def plan_command(
           + (f"; {never} cannot be undone through the API" if never else ""))
     if not plan.actions:
         print("nothing to do: no active account matched")
-
-
-def _review_source(name: str) -> Any:
-    try:
-        from ..review.remediation import decisions_for_plan  # issue 22: campaigns (present once merged)
-    except ImportError:
-        from ..settings import ConfigError
-
-        raise ConfigError("--review needs review campaigns (`whsync review`), which this build does not have yet") from None
-    return decisions_for_plan(name)
 
 
 @app.command("apply")

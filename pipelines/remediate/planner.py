@@ -135,7 +135,7 @@ def _csv_action(wh: Warehouse, r: dict[str, str], where: str) -> Action:
 
 
 def make_plan(target: Any, offboard: list[str], csv_path: Path | None, reason: str | None,
-              review: Any = None) -> Plan:
+              review: str | None = None) -> Plan:
     given = sum(bool(x) for x in (offboard, csv_path, review))
     if given != 1:
         raise ConfigError("give one of --offboard EMAIL (repeatable), --from FILE.csv or --review NAME")
@@ -146,7 +146,7 @@ def make_plan(target: Any, offboard: list[str], csv_path: Path | None, reason: s
     elif csv_path:
         actions, source = from_csv(wh, csv_path), {"kind": "csv", "file": Path(csv_path).name}
     else:
-        actions, source = review(wh), {"kind": "review", "campaign": getattr(review, "name", None)}
+        actions, source = from_review(wh, review), {"kind": "review", "campaign": review}
     seen: dict[str, Action] = {}
     for a in actions:
         if a.key in seen:
@@ -181,3 +181,30 @@ def actions_for_decision(wh: Warehouse, item: dict[str, Any], decision: str, new
                             "MEMBER", **common) for team in admin_teams(wh, acc)]
     verb = {"paradime": "set_account_type", "bencher": "set_role"}[system]
     return [make_action(system, item["scope"], acc, verb, current, reason, new_role, **common)]
+
+
+def from_review(wh: Warehouse, name: str) -> list[Action]:
+    """The `revoke` / `change_role` decisions of a closed campaign (`review_campaign`, the current decision
+    per item in `review_decision_current`), each action referring to its decision."""
+    try:
+        camp = wh.rows(f"select campaign_id, closed_at from review_campaign where name = {wh.m}", [name])
+    except Exception:  # noqa: BLE001 - no review tables: no campaign was ever started here
+        raise ConfigError(f"--review {name}: {wh.target.label()} has no review campaigns "
+                          "(start one with `whsync review start`)") from None
+    if not camp:
+        raise ConfigError(f"--review {name}: no campaign of that name in {wh.target.label()} (`whsync review status` lists them)")
+    campaign_id, closed_at = camp[0]
+    if closed_at is None:
+        raise ConfigError(f"--review {name}: the campaign is still open; close it first (`whsync review close {name}`)")
+    cols = ("item_id", "system", "scope", "account_id", "email", "name", "status", "role", "decision", "new_role",
+            "justification", "decided_by", "decided_at", "decision_id")
+    rows = wh.rows(f"select {', '.join(cols)} from review_decision_current where campaign_id = {wh.m} "
+                   "and decision in ('revoke', 'change_role') order by item_id", [campaign_id])
+    out: list[Action] = []
+    for r in rows:
+        d = dict(zip(cols, r))
+        ref = {"kind": "review", "campaign": name, "campaign_id": campaign_id, "item_id": int(d["item_id"]),
+               "decision_id": d["decision_id"], "decision": d["decision"], "decided_by": d["decided_by"],
+               "decided_at": str(d["decided_at"])}
+        out += actions_for_decision(wh, d, d["decision"], d["new_role"], d["justification"] or d["decision"], ref)
+    return out
