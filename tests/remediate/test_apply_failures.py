@@ -180,6 +180,16 @@ def test_refused_write_keys(world: World, tmp_path: Path) -> None:
     bl = [o for o in _outcomes(world, wh) if o[0] == world.bl_user(ADA)["id"]]
     assert [(o[2], o[3]) for o in bl] == [("intent", None), ("outcome", "failed")]
     assert world.bl_user(ADA)["isSuspended"] is False
+    # Paradime's and Bencher's write keys refused (401): one line each, those systems untouched, Benchling applied
+    wh = world.reset(tmp_path / "wh3")
+    r = _apply(world, wh, plan, env={"PARADIME_ADMIN_API_SECRET": "wrong-secret", "BENCHER_ADMIN_API_TOKEN": "bencher_user_wrong"})
+    assert r.returncode == 1
+    errs = [line for line in r.stderr.splitlines() if line.startswith("whsync: error: ")]
+    assert len(errs) == 2 and "paradime" in errs[1] + errs[0] and all("HTTP 401" in e for e in errs), r.stderr
+    assert "wrong-secret" not in r.stdout + r.stderr and "bencher_user_wrong" not in r.stdout + r.stderr
+    assert world.bl_user(ADA)["isSuspended"] is True and not world.pd_user(ADA).get("_disabled")
+    assert len(world.bc_members(ADA)) == 2
+    assert {o[0] for o in _outcomes(world, wh)} == {world.bl_user(ADA)["id"]}
 
 
 def test_500_mid_apply_is_retried_then_failed_and_the_rest_go_on(world: World, tmp_path: Path) -> None:
