@@ -84,7 +84,20 @@ class Audit:
                 _json(a.decision), a.reason, _now()]
 
     def write(self, rows: list[list[Any]]) -> None:
-        """Append rows in one transaction."""
+        """Append rows (one transaction per 200). A write that fails stops the apply before its next call."""
+        try:
+            self._write(rows)
+        except Exception as e:
+            if "Could not set lock" in str(e):  # DuckDB: another process has the file open (a reader)
+                from ..targets import TargetError
+
+                raise TargetError(
+                    f"the audit could not be written: {self.target.label()} is open in another process (a reader "
+                    "holds it); close it and apply the plan again (it settles what was done). Nothing more was "
+                    "sent after the last recorded action") from None
+            raise
+
+    def _write(self, rows: list[list[Any]]) -> None:
         if not rows:
             return
         import time
