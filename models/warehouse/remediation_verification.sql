@@ -21,7 +21,7 @@
 {%- if parts %}
 with applied as (
     select apply_id, plan_sha256, action_key, system, scope, account_id, email, action, target_role, operator,
-           recorded_at as applied_at
+           decision_id, recorded_at as applied_at
     from {{ audit }}
     where phase = 'outcome' and outcome = 'applied'
 ),
@@ -97,6 +97,7 @@ select
     {{ dbt.cast("a.email", sql_type('string')) }} as email,
     {{ dbt.cast("a.action", sql_type('string')) }} as action,
     {{ dbt.cast("a.operator", sql_type('string')) }} as operator,
+    {{ dbt.cast("a.decision_id", sql_type('string')) }} as decision_id,
     {{ dbt.cast("a.applied_at", sql_type('timestamp')) }} as applied_at,
     {{ dbt.cast("case when u.reverted_at is not null then 'reverted' when f.verified_at is not null then 'verified' else 'not_verified' end", sql_type('string')) }} as verification,
     {{ dbt.cast("f.verified_at", sql_type('timestamp')) }} as verified_at,
@@ -110,7 +111,8 @@ select
     {{ typed_null('string') }} as apply_id, {{ typed_null('string') }} as plan_sha256,
     {{ typed_null('string') }} as action_key, {{ typed_null('string') }} as system, {{ typed_null('string') }} as scope,
     {{ typed_null('string') }} as account_id, {{ typed_null('string') }} as email, {{ typed_null('string') }} as action,
-    {{ typed_null('string') }} as operator, {{ typed_null('timestamp') }} as applied_at,
+    {{ typed_null('string') }} as operator, {{ typed_null('string') }} as decision_id,
+    {{ typed_null('timestamp') }} as applied_at,
     {{ typed_null('string') }} as verification, {{ typed_null('timestamp') }} as verified_at,
     {{ typed_null('timestamp') }} as reverted_at, {{ typed_null('timestamp') }} as last_sync_at
 where 1 = 0

@@ -25,6 +25,7 @@ the history tables (`catalog.PERSISTENT_RELATIONS`); `grant-reader` covers it.
 | undoable      | boolean   | whether the API can undo it |
 | operator      | text      | `--operator EMAIL` |
 | decision      | text      | JSON: the decision the action comes from (campaign decision, offboarding, CSV line) |
+| decision_id   | text      | the review decision (`review_decision.decision_id`) for a plan made with `--review`, else NULL |
 | reason        | text      | why |
 | recorded_at   | timestamp | UTC, when the row was written |
 """
@@ -39,7 +40,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("apply_id", "text"), ("plan_sha256", "text"), ("run_id", "text"), ("action_key", "text"), ("system", "text"),
     ("scope", "text"), ("account_id", "text"), ("email", "text"), ("action", "text"), ("target_role", "text"), ("phase", "text"),
     ("outcome", "text"), ("cause", "text"), ("before_state", "text"), ("after_state", "text"), ("undoable", "boolean"),
-    ("operator", "text"), ("decision", "text"), ("reason", "text"), ("recorded_at", "timestamp"),
+    ("operator", "text"), ("decision", "text"), ("decision_id", "text"), ("reason", "text"), ("recorded_at", "timestamp"),
 ]
 OUTCOMES = ("applied", "already_applied", "drifted", "refused", "failed")
 
@@ -81,7 +82,7 @@ class Audit:
         cause = None if cause is None else " ".join(str(cause).split())[:500]
         return [self.apply_id, self.plan.sha256, self.plan.run_id, a.key, a.system, a.scope, a.account_id, a.email,
                 a.action, a.result.get("role"), phase, outcome, cause, _json(before), _json(after), a.undoable, self.operator,
-                _json(a.decision), a.reason, _now()]
+                _json(a.decision), (a.decision or {}).get("decision_id"), a.reason, _now()]
 
     def write(self, rows: list[list[Any]]) -> None:
         """Append rows (one transaction per 200). A write that fails stops the apply before its next call."""
