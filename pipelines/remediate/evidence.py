@@ -4,13 +4,14 @@
 State of one decision (a decision may take several actions, e.g. a Benchling role change per team): the
 first that holds of `reverted` (a later sync shows an applied action undone), `failed` / `refused` /
 `drifted` / `unknown` (an action's newest row says so; `unknown`: an intent without an outcome),
-`not_verified` (applied, no later sync shows it yet), `verified` (every action applied and shown by a
-later sync, or already so when applied), else `decided` (nothing applied for it in this warehouse)."""
+`not_verified` (applied, no later sync shows it yet), `already_applied` (found done by the live check),
+`verified` (every action applied and shown by a later sync); a decision without rows keeps the evidence
+pack's own `decided` (nothing applied for it in this warehouse)."""
 from __future__ import annotations
 
 from typing import Any
 
-ORDER = ("reverted", "failed", "refused", "drifted", "unknown", "not_verified", "verified")
+ORDER = ("reverted", "failed", "refused", "drifted", "unknown", "not_verified", "already_applied", "verified")
 
 
 def remediation_states(con: Any, decision_ids: list[str]) -> dict[str, tuple[str, str]]:
@@ -38,7 +39,7 @@ def remediation_states(con: Any, decision_ids: list[str]) -> dict[str, tuple[str
         if phase == "intent":
             state = "unknown"
         elif outcome in ("applied", "already_applied"):
-            state = ver.get((key, did), "not_verified" if outcome == "applied" else "verified")
+            state = ver.get((key, did), "not_verified") if outcome == "applied" else "already_applied"
         else:
             state = outcome or "unknown"
         per.setdefault(did, []).append((state, f"{action} {state}" + (f" ({cause})" if cause and state != "verified" else "")))
