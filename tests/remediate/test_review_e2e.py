@@ -66,3 +66,16 @@ def test_closed_campaign_planned_applied_verified(world: World, tmp_path: Path) 
     ver = world.rows("select system, action, verification from remediation_verification order by system, action", wh)
     assert ver == [("bencher", "remove_member", "verified"), ("bencher", "remove_member", "verified"),
                    ("benchling", "suspend", "verified"), ("paradime", "set_account_type", "verified")]
+    # the campaign's decisions and the state of their remediation (the evidence pack's revocations)
+    import duckdb
+
+    from pipelines.remediate.evidence import remediation_states
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        ids = [r[0] for r in con.execute("select decision_id from review_decision_current where decision in "
+                                         "('revoke', 'change_role')").fetchall()]
+        states = remediation_states(con, ids)
+    finally:
+        con.close()
+    assert len(ids) == 4 and {s for s, _ in states.values()} == {"verified"} and set(states) == set(ids)
