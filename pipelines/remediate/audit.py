@@ -85,7 +85,7 @@ class Audit:
                 _json(a.decision), (a.decision or {}).get("decision_id"), a.reason, _now()]
 
     def write(self, rows: list[list[Any]]) -> None:
-        """Append rows (one transaction per 200). A write that fails stops the apply before its next call."""
+        """Append rows (one transaction per 1,000). A write that fails stops the apply before its next call."""
         try:
             self._write(rows)
         except Exception as e:
@@ -106,8 +106,8 @@ class Audit:
         t0 = time.monotonic()
         self._ensure()
         one = "(" + ", ".join(self.mark for _ in COLUMNS) + ")"
-        for i in range(0, len(rows), 200):
-            chunk = rows[i:i + 200]
+        for i in range(0, len(rows), 1000):  # 1,000 rows x 22 parameters: within PostgreSQL's 65,535
+            chunk = rows[i:i + 1000]
             self.target.journal(f"insert into {_q(TABLE)} ({', '.join(c for c, _ in COLUMNS)}) values "
                                 + ", ".join(one for _ in chunk), [v for r in chunk for v in r])
         self.rows_written += len(rows)
