@@ -1,69 +1,24 @@
-"""One executor per API: the live re-check (in as few requests as the API allows) and the writes.
-
-Live states use one vocabulary: `{"status": "active"|"suspended"}` for a Benchling user,
-`{"status": "member"|"removed", "role"}` for a Benchling team membership or a Bencher member,
-`{"status": "active"|"removed", "role"}` for a Paradime user (a disabled user is not listed).
-"""
+"""Benchling: users by `ids` (100 per request), memberships by team listing; suspensions through
+`users:bulk-update` and its tasks, memberships one call each."""
 from __future__ import annotations
 
-import base64
-import json
 import logging
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from ..benchling.client import (ApiKeyAuth, BenchlingAuthError, BenchlingClient, BenchlingError,
-                                BenchlingNotFoundError)
-from ..http import REDACTOR
-from .model import Action
-from .pacing import BENCHER_BUDGET, PARADIME_BUDGET, PacedSession
+from ...benchling.client import (ApiKeyAuth, BenchlingAuthError, BenchlingClient, BenchlingError,
+                                 BenchlingNotFoundError)
+from ...http import REDACTOR
+from ..model import Action
+from .common import (CHUNK, TASK_WAIT_SECONDS, WRITE_RETRY_SECONDS, WRITE_TRIES, Result, SystemRefused, _parallel,
+                     matches)
 
 log = logging.getLogger("whsync.remediate")
 
-WRITE_TRIES = 4          # tries of one write (3 retries of a 429/5xx/transport error), as bounded as a read
-WRITE_RETRY_SECONDS = 60.0
-# Users per `GET /users?ids=` (the API's page maximum) and per `POST /users:bulk-update`. Benchling's bulk
-# limit for users is not documented (its general bulk limit is 1,000): 100 keeps one chunk's re-check at
-# one request, a task small (the simulator, like we assume Benchling, fails a task's chunk all or nothing),
-# and a per-item error's blast radius to 100 actions, for 1 % more requests than chunks of 1,000 at 500 users.
-CHUNK = 100
-TASK_WAIT_SECONDS = 600.0  # as benchling-sdk's wait_for_task; a task still RUNNING then is left `unknown`
-
-
-def _parallel(fn: Any, items: list) -> list:
-    """fn over items at once (at most 8 in flight), results in order; the client's rate budget paces them."""
-    if len(items) <= 1:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-class SystemRefused(Exception):
-    """The API refused the write credentials (401/403): one line, the system's remaining actions are not tried."""
-
-
-@dataclass
-class Result:
-    action: Action
-    outcome: str
-    cause: str | None
-    before: Any
-    after: Any
-
-
-def matches(state: dict[str, Any] | None, want: dict[str, Any]) -> bool:
-    if state is None:
-        return False
-    return all(state.get(k) == v for k, v in want.items() if v is not None or k == "role")
-
-
-# -- Benchling ---------------------------------------------------------------------------------------------
 
 class BenchlingExecutor:
     system = "benchling"
@@ -333,174 +288,3 @@ class BenchlingExecutor:
             else:
                 again.append((a, b))  # not applied because another item failed: sent again without it
         return results, again
-
-
-# -- Paradime ----------------------------------------------------------------------------------------------
-
-PARADIME_ADMIN_TYPES = ("ADMIN", "WORKSPACE_ADMIN")  # a workspace keeps at least one of these
-
-
-class ParadimeExecutor:
-    system = "paradime"
-    key_owner_email: str | None = None  # the API does not say whose key it is
-
-    def __init__(self, configs: list[Any]) -> None:
-        self.session = PacedSession(*PARADIME_BUDGET)
-        self.clients = {c.name: c.client(session=self.session, max_retries=WRITE_TRIES - 1,
-                                         max_retry_seconds=WRITE_RETRY_SECONDS) for c in configs}
-        self.active: dict[str, dict[str, dict]] = {}  # workspace -> uid -> user
-
-    def close(self) -> None:
-        self.session.close()
-
-    def stats(self) -> dict[str, int]:
-        return self.session.counts()
-
-    def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
-        from ..paradime.client import ParadimeAuthError
-
-        for ws in sorted({a.scope for a in actions}):
-            client = self.clients.get(ws)
-            if client is None:
-                raise SystemRefused(f"Paradime workspace '{ws}' of the plan is not configured (PARADIME_WORKSPACES / "
-                                    "PARADIME_API_ENDPOINT, or [sources.paradime] in .dlt/secrets.toml)")
-            try:
-                active, _ = client.list_users()
-            except ParadimeAuthError as e:
-                raise SystemRefused(str(e)) from None
-            self.active[ws] = {u["uid"]: u for u in active}
-        live: dict[str, dict[str, Any] | None] = {}
-        for a in actions:
-            u = self.active[a.scope].get(a.account_id)
-            live[a.key] = {"status": "removed"} if u is None else {"status": "active", "role": u.get("accountType")}
-        return live
-
-    def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
-        out: dict[str, list[Action]] = {}
-        for ws, users in self.active.items():
-            admins = {uid for uid, u in users.items() if u.get("accountType") in PARADIME_ADMIN_TYPES}
-            after, cause = set(admins), []
-            for a in actions:
-                if a.scope != ws:
-                    continue
-                if a.account_id in after and (a.action == "disable" or a.result.get("role") not in PARADIME_ADMIN_TYPES):
-                    after.discard(a.account_id)
-                    cause.append(a)
-                elif a.action == "set_account_type" and a.result.get("role") in PARADIME_ADMIN_TYPES:
-                    after.add(a.account_id)
-            if admins and not after:
-                out[ws] = cause
-        return out
-
-    def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
-        from ..paradime.client import ParadimeAuthError, ParadimeError
-
-        results = []
-        for a, before in todo:
-            audit.intents([(a, before)])
-            client = self.clients[a.scope]
-            try:
-                if a.action == "disable":
-                    client.disable_user(a.account_id)
-                else:
-                    client.update_user_account_type(a.account_id, a.result["role"])
-                r = Result(a, "applied", None, before, a.result)
-            except ParadimeAuthError as e:
-                audit.outcomes([(a, "failed", str(e), before, before)])
-                raise SystemRefused(str(e)) from None
-            except ParadimeError as e:
-                r = Result(a, "failed", str(e), before, before)
-            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after)])
-            results.append(r)
-        return results
-
-
-# -- Bencher -----------------------------------------------------------------------------------------------
-
-def jwt_subject(token: str) -> str | None:
-    """The `sub` claim (Bencher puts the user's email there) of a JWT-shaped token, unverified; None for a
-    user API key (`bencher_user_...`), whose owner the API does not tell."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, TypeError):
-        return None
-    sub = claims.get("sub") if isinstance(claims, dict) else None
-    return str(sub).strip().lower() if sub else None
-
-
-class BencherExecutor:
-    system = "bencher"
-
-    def __init__(self, base_url: str, admin_token: str, allow_insecure_http: bool = False) -> None:
-        from ..bencher.client import BencherClient
-
-        REDACTOR.register(admin_token)
-        self.session = PacedSession(*BENCHER_BUDGET)
-        self.client = BencherClient(base_url, admin_token, session=self.session, max_retries=WRITE_TRIES - 1,
-                                    max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http)
-        self.key_owner_email = jwt_subject(admin_token)
-        self.members: dict[str, dict[str, dict]] = {}
-
-    def close(self) -> None:
-        self.session.close()
-
-    def stats(self) -> dict[str, int]:
-        return self.session.counts()
-
-    def check(self, actions: list[Action]) -> dict[str, dict[str, Any] | None]:
-        from ..bencher.client import BencherAuthError, BencherNotFoundError
-
-        for org in sorted({a.scope for a in actions}):
-            try:
-                self.members[org] = {m["uuid"]: m for page in self.client.list_members(org) for m in page}
-            except BencherAuthError as e:
-                raise SystemRefused(str(e)) from None
-            except BencherNotFoundError:
-                self.members[org] = {}
-        live: dict[str, dict[str, Any] | None] = {}
-        for a in actions:
-            m = self.members[a.scope].get(a.account_id)
-            live[a.key] = {"status": "removed"} if m is None else {"status": "member", "role": m.get("role")}
-        return live
-
-    def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
-        out: dict[str, list[Action]] = {}
-        for org, members in self.members.items():
-            leaders = {u for u, m in members.items() if m.get("role") == "leader"}
-            after, cause = set(leaders), []
-            for a in actions:
-                if a.scope == org and a.action == "remove_member" and a.account_id in after:
-                    after.discard(a.account_id)
-                    cause.append(a)
-            if leaders and not after:
-                out[org] = cause
-        return out
-
-    def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
-        from ..bencher.client import BencherAuthError, BencherError, BencherNotFoundError
-
-        results = []
-        for a, before in todo:
-            audit.intents([(a, before)])
-            try:
-                if a.action == "remove_member":
-                    self.client.remove_member(a.scope, a.account_id)
-                    r = Result(a, "applied", None, before, {"status": "removed"})
-                else:
-                    m = self.client.update_member(a.scope, a.account_id, a.result["role"])
-                    r = Result(a, "applied", None, before, {"status": "member", "role": m.get("role")})
-            except BencherAuthError as e:
-                audit.outcomes([(a, "failed", str(e), before, before)])
-                raise SystemRefused(str(e)) from None
-            except BencherNotFoundError as e:
-                r = Result(a, "failed", f"{e}: the member was listed a moment ago, so the token most likely lacks the "
-                                        "edit/delete right in this organization (Bencher answers 404 for what it forbids)",
-                           before, before)
-            except BencherError as e:
-                r = Result(a, "failed", str(e), before, before)
-            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after)])
-            results.append(r)
-        return results
