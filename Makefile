@@ -1,6 +1,6 @@
 # whsync — the two quick-start commands bootstrap everything they need:
 #   make demo   sync the embedded demo tenant into warehouse.duckdb and print what was built
-#   make test   run the test suite
+#   make test   check the import contracts (make lint), then run the test suite
 # Only python3 (3.11+) and make are required; uv and the virtualenv are created on first use.
 
 SHELL := /bin/bash
@@ -14,7 +14,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -27,7 +27,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 demo: $(VENV)/.synced
 	$(VENV)/bin/whsync demo
 
-test: $(VENV)/.synced
+# the import contracts in pyproject.toml (layers, no cycles): see the README's "Layout"
+lint: $(VENV)/.synced
+	$(VENV)/bin/lint-imports --no-cache
+
+test: $(VENV)/.synced lint
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .errors import WhsyncError
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
 
 
-class DbtBuildError(RuntimeError):
+class DbtBuildError(WhsyncError, RuntimeError):
     pass
 
 

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .runlog import _has_table, _mark, _q, utc_naive, whsync_version
+from .errors import explain
+from .runlog import Recorder, _has_table, _mark, _q, utc_naive, whsync_version
 
 JOURNAL_KEEP = 500  # failed attempts kept in a journal file (older ones are dropped)
 
@@ -35,6 +36,15 @@ class Failure:
         iso = lambda d: utc_naive(d).isoformat(timespec="microseconds") + "Z"  # noqa: E731
         line = " ".join(cause.split())[:500]
         return cls(run_id, iso(started_at), iso(datetime.now(timezone.utc)), target, sources, line, exit_code)
+
+
+def failure_of(rec: Recorder, exc: BaseException) -> Failure:
+    """The failure journal's entry for the sync of `rec` that failed with `exc`."""
+    if isinstance(exc, KeyboardInterrupt):
+        cause, code = "interrupted (Ctrl-C or SIGINT) before the sync was published", 1
+    else:
+        cause, code = explain(exc)
+    return Failure.now(rec.run_id, rec.started_at, rec.target, list(rec.progress.sources), cause, code)
 
 
 JOURNAL_TABLE = "whsync_sync_failure"  # PostgreSQL: in the warehouse schema, never in a build (not swapped)

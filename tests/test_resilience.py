@@ -21,7 +21,9 @@ import requests
 
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from .warehouse.conftest import tenant_dict
 from .warehouse.oracle import COLUMNS, expected_raw, read_table
@@ -43,7 +45,7 @@ def raw_snapshot(path: Path) -> dict[str, list[tuple]]:
 
 
 def in_process_sync(sim, path: Path):
-    return sync(benchling=BenchlingConfig(sim.base_url, api_key=KEY), warehouse=path, progress=Progress(quiet=True))
+    return sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=KEY))], target=resolve_target(duckdb=path), progress=Progress(quiet=True))
 
 
 def start_sync(sim, path: Path, *extra: str, env_extra=None) -> subprocess.Popen:

@@ -31,6 +31,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 
+from ..errors import ConfigError
 from .client import BenchlingAuthError, BenchlingClient, BenchlingNotFoundError
 
 log = logging.getLogger("whsync.benchling")
@@ -57,7 +58,7 @@ COLUMNS: dict[str, dict[str, Any]] = {
 }
 
 
-class ActivityConfigError(ValueError):
+class ActivityConfigError(ConfigError):
     pass
 
 
@@ -183,7 +184,7 @@ def _aware(value: Any) -> datetime:
 
 
 def _parse_seen(uid: str, body: Any) -> datetime | None:
-    from .source import MalformedRecordError
+    from ..records import MalformedRecordError
 
     if not isinstance(body, dict) or body.get("userId") not in (None, uid):
         raise MalformedRecordError(f"Benchling answered the activity of {uid} with {str(body)[:200]}")

@@ -6,6 +6,6 @@
 
 `model.py` (actions, the plan file and its hash), `planner.py` (actions from the warehouse), `audit.py`
 (the append-only `remediation_action` table), `systems/` (one executor per API: live check and writes),
-`apply.py` (orchestration and guards), `cli.py` (the typer sub-app). The verification of applied actions
+`apply.py` (orchestration and guards); the commands are `pipelines/cli/remediate.py`. The verification of applied actions
 by later syncs is the dbt view `remediation_verification` (models/warehouse).
 """

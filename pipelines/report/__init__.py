@@ -12,10 +12,10 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
-from ..catalog import NAMESPACES, WAREHOUSE
+from .. import catalog
+from ..catalog import WAREHOUSE
 from .queries import QueryFile, relation_key
 
 
@@ -129,7 +129,7 @@ class WarehouseReader:
     def relations(self) -> dict[tuple[str, str], bool]:
         """{(namespace, name): readable}: namespaces as the SQL files name them (`paradime`, not the
         real schema of a non-public PostgreSQL warehouse)."""
-        real = {self.con.schema(ns): ns for ns in NAMESPACES}
+        real = {self.con.schema(ns): ns for ns in catalog.namespaces()}
         if self.postgres:
             rows = self.con.execute(
                 "select n.nspname, c.relname, has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, "
@@ -192,16 +192,6 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
                 break
         lists[spec.key] = result
     return Report(reader.label, generated_at, since, inactive_days, lists)
-
-
-def write_report(report: Report, out: Path) -> list[Path]:
-    """Write the HTML page and one CSV per list beside it; return the files written."""
-    from .render import write_csvs, write_html
-
-    out = out.resolve()
-    if not out.parent.is_dir():
-        raise ReportError(f"--out {out}: the directory {out.parent} does not exist")
-    return [write_html(report, out), *write_csvs(report, out)]
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> datetime:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import Report, parameters
+from . import Report, ReportError, parameters
 from .charts import accounts_chart, timeline_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -115,3 +115,11 @@ def write_html(report: Report, out: Path) -> Path:
     html = render_html(report, out)
     _atomic_write(out, lambda f: f.write(html))
     return out
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write the HTML page and one CSV per list beside it; return the files written."""
+    out = out.resolve()
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {out}: the directory {out.parent} does not exist")
+    return [write_html(report, out), *write_csvs(report, out)]

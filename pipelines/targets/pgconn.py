@@ -17,11 +17,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import quote
 
-from . import TargetConfigError, TargetError
-
-DSN_ENV = "WHSYNC_POSTGRES_DSN"
+from ..redact import DSN_ENV, redact, redact_configured  # noqa: F401 - the secret-removal of every message
+from .base import TargetConfigError, TargetError
 
 # libpq's parameters that dbt can receive through libpq's environment variables (dbt's profile only
 # has host/port/user/password/dbname and a few more; libpq reads these for everything else).
@@ -275,14 +273,6 @@ def _libpq_cause(e: BaseException) -> str:
     return line
 
 
-def redact(text: str, password: str | None) -> str:
-    """Remove a password (raw and URL-encoded) and any URI credentials from a message."""
-    if password:
-        for p in {password, quote(password, safe="")}:
-            text = text.replace(p, "***")
-    return re.sub(r"(postgres(?:ql)?://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
-
-
 _PG_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
 
 
@@ -312,15 +302,3 @@ def resolve(schema: str = "public") -> PgConfig:
         f"no PostgreSQL connection: set {DSN_ENV} (e.g. postgresql://user@host:5432/dbname or "
         "'service=NAME'), destination.postgres.credentials in .dlt/secrets.toml, or PGHOST/PGUSER/PGDATABASE"
     )
-
-
-def redact_configured(text: str) -> str:
-    """Remove the password of the configured connection (WHSYNC_POSTGRES_DSN, PGPASSWORD) from a message."""
-    password = None
-    dsn = os.environ.get(DSN_ENV)
-    if dsn:
-        with contextlib.suppress(Exception):
-            import psycopg2.extensions
-
-            password = psycopg2.extensions.parse_dsn(dsn.strip()).get("password")
-    return redact(redact(text, password), os.environ.get("PGPASSWORD"))

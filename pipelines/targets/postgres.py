@@ -24,8 +24,9 @@ import contextlib
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import NAMESPACES, SOURCES, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError
+from .. import catalog
+from ..catalog import WAREHOUSE, relation_label
+from .base import Build, Reader, Target, TargetBusyError
 from .pgconn import PgConfig, PostgresConfigError, PostgresError, _first_line
 
 _LOCK_KEY = 0x77687379  # "whsy": pg_advisory_lock key space for whsync, one lock per warehouse schema
@@ -45,7 +46,7 @@ class PostgresBuild(Build):
                                          enable_dataset_name_normalization=False)
 
     def loader_file_format(self, source: str) -> str | None:
-        return "csv" if source == "benchling" else None  # Arrow pages load as csv; rows with dlt's default
+        return "csv" if catalog.arrow(source) else None  # Arrow pages load as csv; rows with dlt's default
 
     def dbt_env(self) -> dict[str, str]:
         return self.cfg.dbt_env(self.schema(WAREHOUSE))
@@ -56,7 +57,7 @@ class PostgresBuild(Build):
     def present_sources(self) -> list[str]:
         rows = self.execute("select schema_name from information_schema.schemata")
         schemas = {r[0] for r in rows}
-        return [s for s in SOURCES if self.dataset(s) in schemas]
+        return [s for s in catalog.sources() if self.dataset(s) in schemas]
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         with self.cfg.connect() as con:
@@ -137,7 +138,7 @@ class PostgresTarget(Target):
         from psycopg2 import sql
 
         with self.cfg.connect(autocommit=True) as con:
-            for ns in NAMESPACES:
+            for ns in catalog.namespaces():
                 name = sql.Identifier(f"{self.schema(ns)}__build")
                 con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(name))
                 if create:
@@ -184,7 +185,7 @@ class PostgresTarget(Target):
             try:
                 cur = con.cursor()
                 moves = []  # (build schema, published schema, built relations, old relations)
-                for ns in NAMESPACES:
+                for ns in catalog.namespaces():
                     dest = self.schema(ns)
                     built = _relations(cur, f"{dest}__build", None)
                     if built:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
-from pipelines.sync import BenchlingConfig, build_only, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.sync import build_only, sync
 from pipelines.progress import Progress
 from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
@@ -164,7 +165,7 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     # a sync whose requests keep failing (faults exhaust the retries) records nothing
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off", faults="500:1.0") as bad:
         with pytest.raises(Exception, match="HTTP 500"):
-            sync(benchling=BenchlingConfig(bad.base_url, api_key=DEMO_API_KEY), target=target, progress=Progress(quiet=True))
+            sync(plans=[benchling_plan(BenchlingConfig(bad.base_url, api_key=DEMO_API_KEY))], target=target, progress=Progress(quiet=True))
     assert read_history(target) == base
     # a sync killed while it builds records nothing
     env = {**os.environ, "BENCHLING_API_KEY": DEMO_API_KEY}
@@ -194,7 +195,7 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     sources.sync(target, "benchling", full_refresh=True)
     assert read_history(target) == after
     api("PATCH", f"/users/{user['id']}", {"isSuspended": False})
-    s3 = sync(benchling=BenchlingConfig(sources.benchling.base_url, api_key=DEMO_API_KEY), target=target,
+    s3 = sync(plans=[benchling_plan(BenchlingConfig(sources.benchling.base_url, api_key=DEMO_API_KEY))], target=target,
               progress=Progress(quiet=True), build=False)
     assert read_history(target) == after
     build_only(target=target, progress=Progress(quiet=True))  # stamps the change with s3's start, not its own clock

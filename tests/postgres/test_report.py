@@ -15,7 +15,8 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
 from pipelines.progress import Progress
 from pipelines.report import LISTS
 from pipelines.report.queries import QueryFile
-from pipelines.sync import BenchlingConfig, benchling_plan, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.sync import sync
 from pipelines.targets import resolve_target
 
 from .conftest import PgCon, whsync

@@ -7,7 +7,7 @@ import json
 
 import psycopg2
 
-from pipelines.sync import WAREHOUSE_TABLES
+from pipelines.catalog import WAREHOUSE_TABLES
 
 from .conftest import whsync
 

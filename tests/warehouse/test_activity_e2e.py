@@ -16,7 +16,9 @@ from pipelines.benchling.activity import ActivityPolicy
 from pipelines.benchling.simulator import DEMO_API_KEY, Tenant
 from pipelines.benchling.simulator.server import not_found
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from .conftest import connect
 
@@ -36,7 +38,7 @@ def people(n: int, suspended: tuple[int, ...] = ()) -> Tenant:
 def run(sim: Any, w: Path, policy: ActivityPolicy, build: bool = False, stream: Any = None) -> Progress:
     sim.reset_stats()
     progress = Progress(stream=stream or io.StringIO(), quiet=stream is None)
-    sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=policy), warehouse=w,
+    sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=policy))], target=resolve_target(duckdb=w),
          progress=progress, build=build)
     return progress
 

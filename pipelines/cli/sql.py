@@ -20,6 +20,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import typer
 
+from .common import app
+
 FORMATS = ("table", "csv", "json")
 # options shared by the read-only commands (sql, docs)
 READ_DUCKDB_OPTION = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to read.")
@@ -53,7 +55,7 @@ def published_warehouse(path: Path) -> Path:
 def duckdb_runner(path: Path) -> Iterator[Callable[[str], Result]]:
     import duckdb
 
-    from .duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, newer, readable_by
+    from ..duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, newer, readable_by
 
     path = published_warehouse(path)
     try:
@@ -86,7 +88,7 @@ def postgres_runner(schema: str) -> Iterator[Callable[[str], Result]]:
     import psycopg2
     from psycopg2 import sql
 
-    from .targets.pgconn import resolve  # the PostgreSQL target's connection settings
+    from ..targets.pgconn import resolve  # the PostgreSQL target's connection settings
 
     cfg = resolve(schema)
     with cfg.connect() as con:
@@ -203,6 +205,7 @@ def _statements(run: Callable[[str], Result], fmt: str) -> None:
         write(run("\n".join(buf)), fmt)
 
 
+@app.command("sql")
 def sql(
     query: Optional[str] = typer.Argument(
         None, help="The SQL to run (single-quote it in a shell when it names $ columns). Without it: the "
@@ -218,7 +221,7 @@ def sql(
     Example: whsync sql 'select "archive_purpose$", count(*) from "project$raw" group by 1'.
     A query never blocks a running sync, nor a sync the query (the DuckDB file is replaced atomically).
     """
-    from .cli import _err, _explain
+    from .common import err as _err, explain as _explain
 
     if fmt not in FORMATS:
         _err(f"--format {fmt!r}: choose table, csv or json", 2)

@@ -1,4 +1,4 @@
-"""`whsync remediate plan|apply`: options and printing; the work is in `planner.py` and `apply.py`."""
+"""`whsync remediate plan|apply`: options and printing; the work is in `pipelines/remediate/` (planner, apply)."""
 from __future__ import annotations
 
 import sys
@@ -6,6 +6,9 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
+
+from .common import app as whsync_app
+from .common import fail, target_of
 
 app = typer.Typer(help="Act on a review or an offboarding: plan the revocations (a file), then apply them through "
                   "each system's own API (a dry run unless --apply), each verified by the next sync.",
@@ -23,7 +26,7 @@ def _cells(rows: list[list[str]], header: list[str]) -> str:
 
 
 def plan_table(plan: Any) -> str:
-    from .model import state_text
+    from ..remediate.model import state_text
 
     rows = [[str(i + 1), a.system, a.action, a.email or a.account_id, a.account_id, a.scope,
              f"{state_text(a.expected)} -> {state_text(a.result)}", "yes" if a.undoable else "NO", a.reason]
@@ -46,17 +49,15 @@ def plan_command(
     """Write a remediation plan (JSON: each action with the state it expects and the state it leaves,
     whether the API can undo it, the reason and the decision; the sync it was made from; a SHA-256 of its
     actions) and print it as a table. Nothing is written to any system."""
-    from ..cli import _err, _explain, _target
-    from .planner import make_plan
+    from ..remediate.planner import make_plan
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = target_of(target, schema, duckdb)
         tgt.check()
         plan = make_plan(tgt, list(offboard or []), from_csv, reason, review)
         sha = plan.write(out)
     except Exception as e:  # noqa: BLE001 - one line and an exit code
-        msg, code = _explain(e)
-        _err(msg, code)
+        fail(e)
         return
     print(plan_table(plan))
     never = sum(not a.undoable for a in plan.actions)
@@ -93,19 +94,17 @@ def apply_command(
     `remediation_action` table; holds the warehouse's lock. Write keys: BENCHLING_ADMIN_API_KEY,
     PARADIME_ADMIN_API_KEY + PARADIME_ADMIN_API_SECRET (or PARADIME_ADMIN_BEARER_TOKEN), BENCHER_ADMIN_API_TOKEN,
     or the admin_* keys of sources.<name> in .dlt/secrets.toml; never on the command line, never printed."""
-    from ..cli import _err, _explain, _target
-    from .apply import Overrides, run_apply
-    from .model import state_text
+    from ..remediate.apply import Overrides, run_apply
+    from ..remediate.model import state_text
 
     try:
-        tgt = _target(target, schema, duckdb)
+        tgt = target_of(target, schema, duckdb)
         tgt.check()
         rep = run_apply(tgt, plan, do_apply=apply, operator=operator, wait=wait, base_url=base_url,
                         allow_insecure_http=allow_insecure_http,
                         ov=Overrides(allow_self, allow_key_owner, allow_last_admin, max_fraction))
     except Exception as e:  # noqa: BLE001
-        msg, code = _explain(e)
-        _err(msg, code)
+        fail(e)
         return
     outcomes = rep.outcomes()
     rows = [[str(i + 1), d.action.system, d.action.action, d.action.email or d.action.account_id, d.action.scope,
@@ -125,3 +124,6 @@ def apply_command(
         print(f"whsync: error: {s}: {why}", file=sys.stderr, flush=True)
     if rep.exit_code:
         raise typer.Exit(1)
+
+
+whsync_app.add_typer(app, name="remediate")
