@@ -42,6 +42,12 @@ def history_relations() -> dict[str, list[tuple[str, str]]]:
     return {s.name: [(s.namespace, f"{t}$history") for t in s.history] for s in _registry.specs()}
 
 
+# The access review campaigns (pipelines/review/model.py), written by `whsync review`, never by a sync:
+# tables first, then the view over them (a target carries them in this order).
+REVIEW_RELATIONS: list[tuple[str, str]] = [
+    (WAREHOUSE, r) for r in ("review_campaign", "review_item", "review_decision", "review_decision_current")]
+
+
 def persistent_relations() -> list[tuple[str, str]]:
     """(namespace, relation) kept across syncs: each is carried from the published warehouse into every
     build before dbt runs (`Build.carry`), extended there (e.g. a dbt incremental `<table>$history`
@@ -49,7 +55,7 @@ def persistent_relations() -> list[tuple[str, str]]:
     return [r for rels in history_relations().values() for r in rels] + [
         (WAREHOUSE, "sync_run"),  # the run log (pipelines/runlog.py), appended to inside each publish
         (WAREHOUSE, "remediation_action"),  # the remediation audit (pipelines/remediate/audit.py), appended by apply
-    ]
+    ] + REVIEW_RELATIONS
 
 
 def audit_relations() -> list[tuple[str, str]]:

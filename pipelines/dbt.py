@@ -2,22 +2,22 @@
 
 In-process (dbtRunner) rather than a subprocess: a killed sync takes its dbt build with it, and the
 import cost is paid once. dbt reads its connection from environment variables (profiles/profiles.yml),
-which this module sets for the duration of the call only.
+which this module sets for the duration of the call only. The project is found from the installed package
+(`project.py`: a clone's top level or the wheel's copy); dbt's target and log directories go to the per-user
+cache, never into the project.
 """
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from .errors import WhsyncError
+from .project import dbt_project_dir, dbt_work_dir, profiles_dir
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
 
 
@@ -47,12 +47,13 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _work_dir(key: str) -> Path:
-    """A per-warehouse dbt target dir, so partial parsing is reused between runs."""
-    digest = hashlib.sha1(f"{PROJECT_DIR}|{key}".encode()).hexdigest()[:12]
-    d = Path(tempfile.gettempdir()) / "whsync-dbt" / digest
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+_work_dir = dbt_work_dir  # the per-warehouse target dir (tests read compiled SQL from it)
+
+
+def __getattr__(name: str) -> Path:
+    if name == "PROJECT_DIR":  # the dbt project's directory, found when asked (a clone or the installed wheel)
+        return dbt_project_dir()
+    raise AttributeError(name)
 
 
 def run_dbt(
@@ -91,8 +92,8 @@ def run_dbt(
                 result.failures.append(msg)
 
     args = command.split() + [
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR / "profiles"),
+        "--project-dir", str(dbt_project_dir()),
+        "--profiles-dir", str(profiles_dir()),
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
         "--quiet",

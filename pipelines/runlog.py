@@ -30,7 +30,6 @@ import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,9 @@ COLUMNS: list[tuple[str, str]] = [
 
 
 def whsync_version() -> str:
-    try:
-        return metadata.version("whsync")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    from .project import version  # the installed package's metadata
+
+    return version()
 
 
 def utc_naive(dt: datetime) -> datetime:

@@ -18,7 +18,7 @@ from .errors import ConfigError
 from .history import history_env
 from .progress import Progress
 from .sources import SourcePlan, SyncOptions
-from .targets import Build, Target
+from .targets import Build, Target, TargetBusyError
 
 __all__ = ["sync", "build_only", "plans_for", "SourcePlan", "SyncOptions"]
 
@@ -57,7 +57,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
-                dataset_name=build.dataset(plan.name),
+                dataset_name=build.load_dataset(plan.name),
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
@@ -131,7 +131,8 @@ def sync(
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
-        journal.journal_failure(target, journal.failure_of(rec, e))
+        if not isinstance(e, TargetBusyError):  # refused by the lock: the other run is not failing
+            journal.journal_failure(target, journal.failure_of(rec, e))
         raise
     counts = warehouse_counts(target) if build else {}
     return SyncResult(

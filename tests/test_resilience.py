@@ -100,9 +100,10 @@ class Watched:
 
 
 def dbt_finished_a_model(tmpdir: Path) -> bool:
-    """dbt's own log (under the sync's TMPDIR) records a finished model: the build is under way."""
+    """dbt's own log (under the sync's WHSYNC_CACHE_DIR, <tmpdir>/whsync) records a finished model: the build
+    is under way."""
     return any("Finished running node model." in p.read_text(errors="replace")
-               for p in tmpdir.glob("whsync-dbt/*/logs/dbt.log"))
+               for p in tmpdir.glob("whsync/dbt/*/logs/dbt.log"))
 
 
 def dlt_is_loading(dlt_dir: Path) -> bool:
@@ -133,6 +134,7 @@ def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
         sim.reset_stats()
 
         proc = start_sync(sim, path, env_extra={"TMPDIR": str(tmp_path / "tmp"),
+                                                "WHSYNC_CACHE_DIR": str(tmp_path / "tmp" / "whsync"),
                                                 "WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
         sync = Watched(proc)
         sync.kill_when(lambda: ready(sim, sync, tmp_path), point)
@@ -254,7 +256,8 @@ def test_key_never_leaves_the_process(tmp_path):
     tmpdir.mkdir()
     dlt_dir = tmp_path / "dlt"
     path = tmp_path / "warehouse.duckdb"
-    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
+    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
+           "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
     with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
         proc = start_sync(sim, path, env_extra=env)
         out, err = proc.communicate(timeout=180)
@@ -268,7 +271,7 @@ def test_key_never_leaves_the_process(tmp_path):
         for n in needles:
             assert n.decode("latin-1") not in text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert path in files and any("whsync-dbt" in str(p) for p in files)  # dbt's logs and target were searched
+    assert path in files and any(tmpdir / "whsync" / "dbt" in p.parents for p in files)  # dbt's logs and target were searched
     kept = [p for p in files if dlt_dir in p.parents]
     assert any(p.name == "state.json" for p in kept) and any("load" in p.parts for p in kept)  # dlt's own files
     for p in files:

@@ -54,6 +54,10 @@ class BenchlingNotFoundError(BenchlingResponseError):
     """HTTP 404: the object (e.g. a user whose activity is asked) does not exist (any more)."""
 
 
+class RequestBudgetSpent(BenchlingError):
+    """A call's request allowance (e.g. `--activity-budget`) was spent before it could send (a retry)."""
+
+
 def normalize_base_url(url: str) -> str:
     """`https://acme.benchling.com`, `.../api/v2` or `.../api/v2/` -> `https://acme.benchling.com/api/v2`."""
     url = (url or "").strip()
@@ -154,11 +158,13 @@ class BenchlingClient:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def get(self, path: str, params: dict[str, Any] | None = None, low: bool = False) -> dict[str, Any]:
+    def get(self, path: str, params: dict[str, Any] | None = None, low: bool = False,
+            allowance: Any = None) -> dict[str, Any]:
         """GET and parse JSON. A 200 whose body is not JSON (cut off by a proxy, an HTML error
         page) is retried like a 5xx: it is a transport fault, not data. `low`: low priority (see
-        `RateBudget`)."""
-        return self._send("GET", path, params=params, authorize=True, parse_json=True, low=low)
+        `RateBudget`). `allowance`: called before every request of this call, retries included;
+        when it returns False the call ends with `RequestBudgetSpent` instead of sending."""
+        return self._send("GET", path, params=params, authorize=True, parse_json=True, low=low, allowance=allowance)
 
     def paginate(
         self, path: str, key: str, params: dict[str, Any] | None = None
@@ -198,11 +204,14 @@ class BenchlingClient:
         authorize: bool = False,
         parse_json: bool = False,
         low: bool = False,
+        allowance: Any = None,
     ) -> Any:
         url = self.base_url + path
         template = _path_template(path)
         retries = Retries(self.retry, BenchlingResponseError, log)
         while True:
+            if allowance is not None and not allowance():
+                raise RequestBudgetSpent(f"{method} {template}: the request budget is spent")
             hdrs = dict(headers or {})
             if authorize:
                 hdrs["Authorization"] = self.auth.header(self)

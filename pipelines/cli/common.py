@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from ..bounds import wait_option
 from ..errors import explain  # the one-line cause and exit code of a failure
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
@@ -40,7 +41,7 @@ DUCKDB_OPTION = typer.Option(
 )
 WAIT_OPTION = typer.Option(
     0.0, "--wait", help="Seconds to wait for another whsync run writing the same warehouse before "
-    "giving up (0: give up at once).",
+    "giving up (0: give up at once).", callback=wait_option,
 )
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="Print only the result and errors.")
 TARGET_OPTION = typer.Option(

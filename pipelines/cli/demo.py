@@ -57,13 +57,29 @@ def demo(
 
     default = Path(result.warehouse) == Path("warehouse.duckdb").resolve()
     where = "" if default else f" --duckdb {shlex.quote(str(result.warehouse))}"
+    me = _self_command()
     print(
         "\ntry:\n"
-        f"  .venv/bin/whsync sql{where} 'select t.name as team, count(*) as members from team_member m "
+        f"  {me} sql{where} 'select t.name as team, count(*) as members from team_member m "
         "join team t on t.id = m.team_id group by 1 order by 2 desc limit 5'\n"
-        f"  .venv/bin/whsync docs{where}   (the column docs as a site)\n"
+        f"  {me} docs{where}   (the column docs as a site)\n"
         "  or, in any SQL client:  select \"archive_purpose$\", count(*) from \"project$raw\" group by 1;"
     )
+
+
+def _self_command() -> str:
+    """How to run this whsync again from here: `whsync` when it is the one on PATH (an installed tool),
+    else the path it was started by (e.g. `.venv/bin/whsync` in a clone)."""
+    import os
+    import shlex
+    import shutil
+    import sys
+
+    argv0, on_path = Path(sys.argv[0]), shutil.which("whsync")
+    if argv0.name != "whsync" or (on_path and Path(on_path).resolve() == argv0.resolve()):
+        return "whsync"
+    rel = os.path.relpath(argv0)
+    return shlex.quote(rel if not rel.startswith("..") else str(argv0.resolve()))
 
 
 def _demo_report(tgt, warehouse) -> Path:  # noqa: ANN001 - a targets.Target

@@ -18,6 +18,9 @@ def grant_reader(
     try:
         tgt = target_of("postgres", schema)
         granted = tgt.grant_reader(role, tgt.published_relations())
+        from ..journal import grant_journal
+
+        granted.append(grant_journal(tgt, role))  # the failure journal: `status` as this role sees failures
     except Exception as e:  # noqa: BLE001
         fail(e)
         return

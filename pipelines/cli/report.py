@@ -15,8 +15,11 @@ def make_report(target: Any, *, out: Path, since: Optional[str], inactive_days: 
     from ..report import ReportError, collect, open_warehouse, parse_since
     from ..report.render import write_report
 
-    if inactive_days < 1:
-        raise ReportError(f"--inactive-days {inactive_days}: give a number of days, 1 or more")
+    from ..bounds import INACTIVE_DAYS, check
+
+    message = check("--inactive-days", inactive_days, INACTIVE_DAYS, "a number of days")
+    if message:
+        raise ReportError(message)
     start = parse_since(since)
     with open_warehouse(target) as reader:
         report = collect(reader, since=start, inactive_days=inactive_days)

@@ -34,7 +34,8 @@ class ListSpec:
 LISTS: tuple[ListSpec, ...] = (
     ListSpec("sources", "Sources and scopes", "header", ("access_review/sources.sql",)),
     ListSpec("last_synced", "Last synced", "header",
-             ("access_review/last_synced.sql", "access_review/last_synced_benchling.sql")),
+             ("access_review/last_synced_runs.sql", "access_review/last_synced.sql",
+              "access_review/last_synced_benchling.sql")),
     ListSpec("accounts", "Accounts", "accounts",
              ("access_review/accounts_by_system_status.sql", "access_review/accounts_by_system_status_snapshot.sql")),
     ListSpec("dormant", "Active accounts unused for {inactive_days} days or more", "act",
@@ -54,6 +55,10 @@ LISTS: tuple[ListSpec, ...] = (
     ListSpec("remediation", "Remediation applied and its verification by later syncs", "changes",
              ("access_review/remediation_verification.sql",)),
 )
+# Open review campaigns (`whsync review`): shown when the warehouse has campaign tables (none before the first
+# `whsync review start`, so the list is not one of LISTS: its absence is not a gap to fill).
+CAMPAIGNS = ListSpec("review_campaigns", "Open access review campaigns", "campaigns",
+                     ("access_review/review_campaigns.sql",))
 
 
 def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None = None) -> str:
@@ -169,7 +174,9 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
     params = parameters(generated_at, since, inactive_days)
     present = reader.relations()
     lists: dict[str, ListResult] = {}
-    for spec in LISTS:
+    specs = LISTS + ((CAMPAIGNS,) if all(present.get(relation_key(r, reader.schema))
+                                          for r in QueryFile(CAMPAIGNS.files[0]).requires) else ())
+    for spec in specs:
         title = spec.title.format(inactive_days=inactive_days)
         preferred = ListResult(spec, title, QueryFile(spec.files[0]))
         result = preferred

@@ -103,8 +103,10 @@ def render_html(report: Report, out: Path) -> str:
         "accounts": accounts_chart(acc.columns, acc.rows) if acc.ok else None,
         "changes": timeline_chart(chg.columns, chg.rows, report.since, report.generated_at) if chg.ok else None,
     }
+    from ..project import version
+
     return env.get_template("report.html.j2").render(
-        report=report, sections=SECTIONS, charts=charts,
+        report=report, sections=SECTIONS, charts=charts, whsync_version=version(),
         params=parameters(report.generated_at, report.since, report.inactive_days),
         csv_name=lambda key: csv_path(out, key).name,
         total=lambda res, col: sum(r[res.columns.index(col)] or 0 for r in res.rows),

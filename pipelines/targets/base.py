@@ -84,6 +84,11 @@ class Build(abc.ABC):
         """The dlt dataset (schema) of a source's raw data."""
         return self.target.schema_name(catalog.raw_datasets()[source])
 
+    def load_dataset(self, source: str) -> str:
+        """The dlt dataset this sync loads the source into (call once, before loading it): where a
+        target's raw data is not already inside the build, a private copy published with the build."""
+        return self.dataset(source)
+
     @abc.abstractmethod
     def loader_file_format(self, source: str) -> str | None:
         """dlt's loader file format for a source on this target (None: dlt's default)."""
@@ -206,9 +211,10 @@ class Target(abc.ABC):
 
     def published_relations(self) -> list[tuple[str, str]]:
         """The catalog relations (tables and their history) of every source present in the published
-        warehouse, and the run log `sync_run` (for freshness tiles)."""
+        warehouse, the run log `sync_run` (for freshness tiles) and every other persistent relation (the
+        review campaigns)."""
         history = catalog.history_relations()
         rels = [r for src, rs in catalog.source_relations().items() for r in rs + history[src]] + [(WAREHOUSE, "sync_run")]
-        rels += catalog.audit_relations()
+        rels += [r for r in catalog.persistent_relations() + catalog.audit_relations() if r not in rels]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]

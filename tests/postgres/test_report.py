@@ -65,10 +65,10 @@ def test_reporting_role_suffices_and_missing_grants_are_named_and_queries_match_
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     lists, _ = _report(tmp_path, rep_dsn, "full")
     # grant-reader covers history (issue 11) and user_activity, access, person (issue 12): every list runs
-    # its preferred file but last_synced (Benchling-only: no Paradime/Bencher schemas, its fallback runs)
+    # its preferred file
     for spec in LISTS:
         assert lists[spec.key][0] == "ok", spec.key
-        assert lists[spec.key][2] == (spec.files[1] if spec.key == "last_synced" else spec.files[0]), spec.key
+        assert lists[spec.key][2] == spec.files[0], spec.key  # last_synced: the run log (sync_run)
     for key, (_, count, name) in lists.items():  # the page's counts are the SQL's, run by the warehouse owner
         q = QueryFile(name)
         params = q.bind(_params(now))

@@ -79,3 +79,9 @@ def test_closed_campaign_planned_applied_verified(world: World, tmp_path: Path) 
     finally:
         con.close()
     assert len(ids) == 4 and {s for s, _ in states.values()} == {"verified"} and set(states) == set(ids)
+    r = world.run("review", "evidence", "q4", "--out", str(tmp_path / "pack"), "--duckdb", str(wh))
+    assert r.returncode == 0, r.stdout + r.stderr
+    with open(tmp_path / "pack" / "revocations.csv", newline="", encoding="utf-8") as f:
+        pack = list(csv.DictReader(f))
+    assert sorted((p["system"], p["state"]) for p in pack) == [
+        ("bencher", "verified"), ("bencher", "verified"), ("benchling", "verified"), ("paradime", "verified")]
