@@ -138,7 +138,8 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
         session = CountingSession()
         progress.stats_fn = session.counts
-        return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
+        return (paradime_source(configs, synced_at=synced_at, client_options={"session": session},
+                                progress=progress.page), None, session.close)
 
     return SourcePlan("paradime", make)
 
@@ -157,7 +158,8 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
     def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
         session = CountingSession()
         progress.stats_fn = session.counts
-        return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
+        return (bencher_source(config, synced_at=synced_at, client_options={"session": session},
+                               progress=progress.page), None, session.close)
 
     return SourcePlan("bencher", make)
 
@@ -199,11 +201,11 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
-            if plan.name != "benchling":  # sources without live page counts: report what dlt loaded
+            if plan.name != "benchling":  # sources whose resources are requests: the run log's rows per raw table
                 counts = pipeline.last_trace.last_normalize_info.row_counts
                 for table, n in counts.items():
                     if not table.startswith("_dlt"):
-                        progress.page(f"{plan.name}.{table}", 0, n)
+                        progress.loaded(plan.name, table, n)
     finally:
         close()
     return stats
