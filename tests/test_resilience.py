@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -44,6 +45,22 @@ def raw_snapshot(path: Path) -> dict[str, list[tuple]]:
 
 def in_process_sync(sim, path: Path):
     return sync(benchling=BenchlingConfig(sim.base_url, api_key=KEY), warehouse=path, progress=Progress(quiet=True))
+
+
+@pytest.fixture(scope="module")
+def synced_small(tmp_path_factory) -> Path:
+    """`small_tenant()` synced once (in this process) for the module: the tests that start from a published
+    warehouse copy it instead of syncing the same (deterministic) tenant again."""
+    path = tmp_path_factory.mktemp("synced") / "warehouse.duckdb"
+    with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
+        in_process_sync(sim, path)
+    assert raw_snapshot(path) == expected_raw(tenant_dict(small_tenant()))
+    return path
+
+
+def published_copy(synced_small: Path, path: Path) -> None:
+    """The module's published warehouse at `path`, as if this test's first sync had just made it."""
+    shutil.copyfile(synced_small, path)
 
 
 def start_sync(sim, path: Path, *extra: str, env_extra=None) -> subprocess.Popen:
@@ -119,13 +136,13 @@ KILL_POINTS = {
 
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
+def test_sigkill_anywhere_then_rerun_converges(point, tmp_path, synced_small):
     ready, not_yet = KILL_POINTS[point]
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
     (tmp_path / "tmp").mkdir()
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", latency_ms=40) as sim:
-        in_process_sync(sim, path)
+        published_copy(synced_small, path)  # the first, published sync of this tenant
         before = raw_snapshot(path)
         suspend_someone(sim, tenant)
         sim.reset_stats()
@@ -149,7 +166,7 @@ def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
     assert not list(tmp_path.glob(".warehouse.duckdb.building*"))
 
 
-def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path):
+def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path, synced_small):
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
     reader_code = textwrap.dedent(f"""
@@ -163,7 +180,7 @@ def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path):
         print(duckdb.connect({str(path)!r}, read_only=True).execute(q).fetchone()[0], flush=True)
     """)
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off") as sim:
-        in_process_sync(sim, path)
+        published_copy(synced_small, path)  # the first, published sync of this tenant
         reader = subprocess.Popen([sys.executable, "-c", reader_code], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         first = int(reader.stdout.readline())
