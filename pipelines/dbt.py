@@ -96,6 +96,9 @@ def run_dbt(
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
         "--quiet",
+        # a build, test or freshness check reads nothing from target/ afterwards: no manifest.json and
+        # run_results.json written twice per build (dbt still keeps its partial parse there)
+        *(["--no-write-json"] if command.split()[0] in ("build", "run", "test", "source") else []),
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
