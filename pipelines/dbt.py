@@ -102,13 +102,13 @@ def run_dbt(
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
-        dbt_parse_cache.before_run(work.parent, PROJECT_DIR, work / "target", env)
+        dbt_parse_cache.before_run(work.parent, PROJECT_DIR, args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
         if res.success:
-            dbt_parse_cache.after_run(work.parent, PROJECT_DIR, work / "target", env)
+            dbt_parse_cache.after_run(work.parent, PROJECT_DIR, args, env)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -55,10 +55,27 @@ def _profile_hash(settings: list[tuple[str, Any]]) -> str:
     return FileHash.from_contents(pprint.pformat(settings)).checksum
 
 
-def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: list[tuple[str, Any]]) -> Path:
+def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: list[tuple[str, Any]],
+               args: list[str] | None = None) -> Path:
+    """One seed per shape: the project, the target type, the settings but their location, the `--vars`
+    (dbt re-parses everything when they differ, so runs with other vars keep their own seed)."""
     shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
-    digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}".encode()).hexdigest()[:16]
+    digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
+                          .encode()).hexdigest()[:16]
     return root / "seeds" / f"{digest}.msgpack"
+
+
+def _arg(args: list[str] | None, name: str) -> str | None:
+    """The value of the last `name VALUE` in dbt's arguments (dbt takes the last one)."""
+    args = args or []
+    values = [args[i + 1] for i, a in enumerate(args[:-1]) if a == name]
+    return values[-1] if values else None
+
+
+def target_dir(args: list[str]) -> Path | None:
+    """Where this dbt run keeps its parse: its (last) `--target-path`."""
+    value = _arg(args, "--target-path")
+    return Path(value) if value else None
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -86,31 +103,33 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def before_run(root: Path, project_dir: Path, target_dir: Path, env: dict[str, str]) -> None:
+def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
     """Give a run without a parse of its own the seed of its warehouse shape, re-hashed for it."""
-    if (target_dir / PARTIAL_PARSE).exists():
+    target = target_dir(args)
+    if target is None or (target / PARTIAL_PARSE).exists():
         return
     settings = _settings(env)
     if settings is None:
         return
-    seed = _seed_path(root, project_dir, env, settings)
+    seed = _seed_path(root, project_dir, env, settings, args)
     try:
         manifest = _load(seed.read_bytes())
         manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
-        _write_atomically(target_dir / PARTIAL_PARSE, _dump(manifest))
+        _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
     except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
         return
 
 
-def after_run(root: Path, project_dir: Path, target_dir: Path, env: dict[str, str]) -> None:
+def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
     """Keep this run's parse as the seed of its warehouse shape (when its profile hash is dbt's)."""
     settings = _settings(env)
-    if settings is None:
+    target = target_dir(args)
+    if settings is None or target is None:
         return
     try:
-        data = (target_dir / PARTIAL_PARSE).read_bytes()
+        data = (target / PARTIAL_PARSE).read_bytes()
         if _load(data)["state_check"]["profile_hash"]["checksum"] != _profile_hash(settings):
             return  # dbt hashes these settings differently: seeds would never fit
-        _write_atomically(_seed_path(root, project_dir, env, settings), data)
+        _write_atomically(_seed_path(root, project_dir, env, settings, args), data)
     except Exception:  # noqa: BLE001 - a seed is an optimisation only
         return

@@ -22,7 +22,7 @@ def test_a_new_warehouse_file_starts_from_the_parse_of_another(tmp_path):
     env = {**duckdb_env(first), "WHSYNC_SYNC_TIMES": json.dumps({"benchling": "2026-01-01 00:00:00"})}
     run_dbt("parse", env, key=str(first))
     seed = dbt_parse_cache._seed_path(_work_dir(str(first)).parent, PROJECT_DIR, env,
-                                      dbt_parse_cache._settings(env))
+                                      dbt_parse_cache._settings(env), [])
     assert seed.is_file()  # the run left its parse for the next file of this shape
 
     env2 = {**duckdb_env(second), "WHSYNC_SYNC_TIMES": json.dumps({"benchling": "2026-01-02 00:00:00"})}
@@ -36,6 +36,13 @@ def test_a_new_warehouse_file_starts_from_the_parse_of_another(tmp_path):
     assert manifest["state_check"]["profile_hash"]["checksum"] == dbt_parse_cache._profile_hash(
         dbt_parse_cache._settings(env2))  # dbt's own hash of the second file's settings
     assert {n["database"] for n in manifest["nodes"].values() if n["resource_type"] == "model"} == {"warehouse"}
+
+    # a run with its own --target-path (as `whsync docs` runs dbt) starts from the seed there
+    third = tmp_path / "c" / "warehouse.duckdb"
+    third.parent.mkdir()
+    run_dbt("parse", {**duckdb_env(third)}, key=str(third), extra_args=["--target-path", str(tmp_path / "docs")])
+    assert "Unable to do partial parsing" not in _log(third)
+    assert (tmp_path / "docs" / "partial_parse.msgpack").is_file()
 
 
 def test_a_seed_of_another_file_name_is_not_used(tmp_path):
