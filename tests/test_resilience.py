@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
+from pipelines.dbt import _work_dir
 from pipelines.progress import Progress
 from pipelines.sync import BenchlingConfig, sync
 
@@ -114,10 +115,11 @@ class Watched:
         assert self.proc.returncode == -signal.SIGKILL, f"the sync had ended by itself: {self.lines}"
 
 
-def dbt_finished_a_model(tmpdir: Path) -> bool:
-    """dbt's own log (under the sync's TMPDIR) records a finished model: the build is under way."""
-    return any("Finished running node model." in p.read_text(errors="replace")
-               for p in tmpdir.glob("whsync-dbt/*/logs/dbt.log"))
+def dbt_finished_a_model(warehouse: Path) -> bool:
+    """dbt's own log for this warehouse (pipelines/dbt.py keeps one per warehouse file) records a finished
+    model: the build is under way."""
+    log = _work_dir(str(warehouse.resolve())) / "logs" / "dbt.log"
+    return log.is_file() and "Finished running node model." in log.read_text(errors="replace")
 
 
 def dlt_is_loading(dlt_dir: Path) -> bool:
@@ -130,7 +132,7 @@ KILL_POINTS = {
     "mid-extract": (lambda sim, w, tmp: w.reported("extracting from Benchling") and sim.stats()["total"] >= 3,
                     "building the warehouse"),
     "mid-load": (lambda sim, w, tmp: dlt_is_loading(tmp / "dlt"), "building the warehouse"),
-    "mid dbt build": (lambda sim, w, tmp: dbt_finished_a_model(tmp / "tmp"), "publishing"),
+    "mid dbt build": (lambda sim, w, tmp: dbt_finished_a_model(tmp / "warehouse.duckdb"), "publishing"),
     "at publish": (lambda sim, w, tmp: w.reported("publishing"), None),
 }
 
@@ -140,15 +142,13 @@ def test_sigkill_anywhere_then_rerun_converges(point, tmp_path, synced_small):
     ready, not_yet = KILL_POINTS[point]
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
-    (tmp_path / "tmp").mkdir()
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", latency_ms=40) as sim:
         published_copy(synced_small, path)  # the first, published sync of this tenant
         before = raw_snapshot(path)
         suspend_someone(sim, tenant)
         sim.reset_stats()
 
-        proc = start_sync(sim, path, env_extra={"TMPDIR": str(tmp_path / "tmp"),
-                                                "WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
+        proc = start_sync(sim, path, env_extra={"WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
         sync = Watched(proc)
         sync.kill_when(lambda: ready(sim, sync, tmp_path), point)
         # confirmed: killed at that point, not later (the next stage was not reported, or the result not printed)
