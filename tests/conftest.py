@@ -77,14 +77,44 @@ def _is_slow(item: pytest.Item) -> bool:
 
 def pytest_configure(config):  # noqa: ANN001 - pytest hook
     config.addinivalue_line("markers", "slow: left out of `make test-fast` (see tests/conftest.py)")
+    config.pluginmanager.register(_XdistGroups(), "whsync-xdist-groups")
 
 
+class _XdistGroups:
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by the `@group` suffix that
+    pytest-xdist (3.8) appends to each test's id on the workers, through `item._nodeid`. pytest 9.2 keeps
+    the id in `item._id`, so the suffix was silently lost and every group was split across workers (the
+    run-log modules synced their module warehouse on each worker). This appends it where pytest reads it,
+    when xdist's own did not take."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):  # noqa: ANN001 - pytest hook
+        if not getattr(config.option, "loadgroup", False):
+            return
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            if not groups or "@" in item.nodeid:
+                continue
+            nodeid = f"{item.nodeid}@{'_'.join(groups)}"
+            if hasattr(item, "_id"):
+                from _pytest.nodeid import NodeId
+
+                item._id = NodeId.parse(nodeid)
+            else:
+                item._nodeid = nodeid
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
 def pytest_collection_modifyitems(config, items):  # noqa: ANN001 - pytest hook
     """Mark the slow tests, and hand them out first: under xdist the long scenarios start on both workers
     while the many short tests fill the gaps, instead of one long test ending the run on one worker
-    (the order within each kind stays the collection order, so a module's tests stay together)."""
+    (the order within each kind stays the collection order, so a module's tests stay together).
+    The tests that read the session's `whsync demo` run on one worker, so it runs once."""
     slow = {id(item) for item in items if _is_slow(item)}
     for item in items:
         if id(item) in slow:
             item.add_marker(pytest.mark.slow)
+        if "demo_warehouse" in item.fixturenames and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("demo"))
     items.sort(key=lambda item: id(item) not in slow)
