@@ -1,6 +1,6 @@
 # whsync — the two quick-start commands bootstrap everything they need:
 #   make demo   sync the embedded demo tenant into warehouse.duckdb and print what was built
-#   make test   run the test suite (all of it, as CI runs it)
+#   make test   check the import contracts (make lint), then run the test suite (all of it, as CI runs it)
 #   make test-fast   the inner loop before every commit: the suite without the tests marked slow
 # Only python3 (3.11+) and make are required; uv and the virtualenv are created on first use.
 
@@ -15,7 +15,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,7 +28,11 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 demo: $(VENV)/.synced
 	$(VENV)/bin/whsync demo
 
-test: $(VENV)/.synced
+# the import contracts in pyproject.toml (layers, no cycles): see the README's "Layout"
+lint: $(VENV)/.synced
+	$(VENV)/bin/lint-imports --no-cache
+
+test: $(VENV)/.synced lint
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
 

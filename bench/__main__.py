@@ -11,6 +11,8 @@
     python -m bench --scenarios 7           the activity pass (--activity all): quick = the scaled tenant at
                                             300/30 with 250 ms latency (with peers) and at the quick limit;
                                             --full = the standard tenant at 60/30 and at 300/30 + 250 ms
+    python -m bench --scenarios 8           Okta: a 10,000-user org at 600/min users, 100/min apps, whsync
+                                            beside the okta SDK's paging loop (bench/okta.py)
 """
 from __future__ import annotations
 
@@ -33,9 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--full", action="store_true",
                       help="add the standard tenant at 60/30 with 50 ms latency and 1M folders unthrottled")
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    p.add_argument("--scenarios", default="1,2,3,4,5,6,7",
+    p.add_argument("--scenarios", default="1,2,3,4,5,6,7,8",
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate, 7 activity pass (default all)")
+                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta (default all)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -119,6 +121,14 @@ def main(argv: list[str] | None = None) -> int:
             hsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
             syncs = a.history_syncs or (2 if a.smoke else 30 if a.full else 5)
             scenario_history(report, hsizes, syncs, work, a.history_folders or (1_000_000 if a.full else None))
+        if "8" in wanted:
+            from .okta import scenario_okta
+
+            if a.smoke:
+                scenario_okta(report, work, users=300, groups=3, apps=12, per_app=5, limits={"users": 10, "apps": 5},
+                              window_s=1.0, seed=a.seed)
+            else:
+                scenario_okta(report, work, seed=a.seed)
     if a.json:
         a.json.write_text(json.dumps({"header": report.lines[0], "data": report.data}, indent=2, default=str))
     return 0

@@ -28,7 +28,9 @@ POINTS = (0.1, 0.5, 0.9)
 def _watched_sync(base_url: str, db: Path, build: bool) -> dict[str, Any]:
     """One sync with the progress display's estimate sampled every 0.2 s (runs in the child)."""
     from pipelines.progress import Progress
-    from pipelines.sync import BenchlingConfig, sync
+    from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+    from pipelines.targets import resolve_target
+    from pipelines.sync import sync
 
     progress = Progress(quiet=True)
     samples: list[tuple[float, float | None, Any]] = []
@@ -43,7 +45,7 @@ def _watched_sync(base_url: str, db: Path, build: bool) -> dict[str, Any]:
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
     try:
-        res = sync(benchling=BenchlingConfig(base_url, api_key=API_KEY), warehouse=db, build=build, progress=progress)
+        res = sync(plans=[benchling_plan(BenchlingConfig(base_url, api_key=API_KEY))], target=resolve_target(duckdb=db), build=build, progress=progress)
     finally:
         stop.set()
         watcher.join()

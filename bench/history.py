@@ -60,7 +60,9 @@ def _churn(sim: Any, tenant: Any, share: float, rng: random.Random) -> int:
 def scenario_history(report: Report, sizes: Sizes, syncs: int, work: Path, large_folders: int | None) -> dict[str, Any]:
     from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
     from pipelines.progress import Progress
-    from pipelines.sync import BenchlingConfig, sync
+    from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+    from pipelines.targets import resolve_target
+    from pipelines.sync import sync
 
     report.emit(f"\n## History cost: {sizes.label()}; {syncs} syncs unchanged, then {syncs} syncs changing 1% of memberships")
     tenant = generate(sizes)
@@ -71,7 +73,7 @@ def scenario_history(report: Report, sizes: Sizes, syncs: int, work: Path, large
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
 
         def one(label: str) -> None:
-            res = sync(benchling=cfg, warehouse=db, progress=Progress(quiet=True))
+            res = sync(plans=[benchling_plan(cfg)], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
             rec = {"build_s": res.build_seconds, "file_bytes": db.stat().st_size, "history_rows": _history_rows(db)}
             out[label] = rec
             if label.startswith(("sync 1 ", "sync 2 ", f"sync {syncs} ", f"sync {syncs + 1} ", f"sync {2 * syncs} ")):

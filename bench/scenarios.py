@@ -241,16 +241,18 @@ def _vmhwm() -> int:
 
 def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
     from pipelines.progress import Progress
-    from pipelines.sync import BenchlingConfig, sync
+    from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+    from pipelines.targets import resolve_target
+    from pipelines.sync import sync
 
     class StageClock(Progress):
         """Progress that also notes when each stage starts (extract, build, publish)."""
 
         marks: list[tuple[str, float]]
 
-        def set_stage(self, stage: str) -> None:
+        def set_stage(self, stage: str, kind: str | None = None, source: str | None = None) -> None:
             self.marks.append((stage, time.monotonic()))
-            super().set_stage(stage)
+            super().set_stage(stage, kind, source)
 
     from pipelines.benchling.activity import ActivityPolicy
 
@@ -264,7 +266,7 @@ def _child_whsync(spec: dict[str, Any]) -> dict[str, Any]:
     # the listing scenarios measure listings only; the activity scenario passes "all"
     cfg = BenchlingConfig(spec["base_url"], api_key=API_KEY, activity=ActivityPolicy.parse(spec.get("activity", "off"), None))
     t0 = time.monotonic()
-    res = sync(benchling=cfg, warehouse=Path(spec["db"]), build=spec.get("build", True), progress=progress)
+    res = sync(plans=[benchling_plan(cfg)], target=resolve_target(duckdb=Path(spec["db"])), build=spec.get("build", True), progress=progress)
     wall = time.monotonic() - t0
     ends = [t for _, t in progress.marks[1:]] + [t0 + wall]
     stages: dict[str, float] = collections.defaultdict(float)

@@ -2,26 +2,27 @@
 
 In-process (dbtRunner) rather than a subprocess: a killed sync takes its dbt build with it, and the
 import cost is paid once. dbt reads its connection from environment variables (profiles/profiles.yml),
-which this module sets for the duration of the call only.
+which this module sets for the duration of the call only. The project is found from the installed package
+(`project.py`: a clone's top level or the wheel's copy); dbt's target and log directories go to the per-user
+cache, never into the project.
 """
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from . import dbt_parse_cache
+from .errors import WhsyncError
+from .project import dbt_project_dir, dbt_work_dir, profiles_dir
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 _lock = threading.Lock()
 
 
-class DbtBuildError(RuntimeError):
+class DbtBuildError(WhsyncError, RuntimeError):
     pass
 
 
@@ -47,12 +48,13 @@ def _env(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _work_dir(key: str) -> Path:
-    """A per-warehouse dbt target dir, so partial parsing is reused between runs."""
-    digest = hashlib.sha1(f"{PROJECT_DIR}|{key}".encode()).hexdigest()[:12]
-    d = Path(tempfile.gettempdir()) / "whsync-dbt" / digest
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+_work_dir = dbt_work_dir  # the per-warehouse target dir (tests read compiled SQL from it)
+
+
+def __getattr__(name: str) -> Path:
+    if name == "PROJECT_DIR":  # the dbt project's directory, found when asked (a clone or the installed wheel)
+        return dbt_project_dir()
+    raise AttributeError(name)
 
 
 def run_dbt(
@@ -91,8 +93,8 @@ def run_dbt(
                 result.failures.append(msg)
 
     args = command.split() + [
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR / "profiles"),
+        "--project-dir", str(dbt_project_dir()),
+        "--profiles-dir", str(profiles_dir()),
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
         "--quiet",
@@ -102,13 +104,13 @@ def run_dbt(
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
-        dbt_parse_cache.before_run(work.parent, PROJECT_DIR, args, env)
+        dbt_parse_cache.before_run(work.parent, dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
         if res.success:
-            dbt_parse_cache.after_run(work.parent, PROJECT_DIR, args, env)
+            dbt_parse_cache.after_run(work.parent, dbt_project_dir(), args, env)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -24,7 +24,7 @@ from typing import Callable
 
 import duckdb
 
-DEFAULT_STORAGE_VERSION = "v1.4.0"  # also the default of --duckdb-storage-version (cli.py)
+DEFAULT_STORAGE_VERSION = "v1.4.0"  # also the default of --duckdb-storage-version (cli/common.py)
 
 
 class StorageVersionError(ValueError):

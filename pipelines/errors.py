@@ -1,30 +1,38 @@
-"""The one-line cause of a failure and its exit code, for the CLI, the failure journal and
-orchestrators (examples/dagster)."""
+"""whsync's errors and the one-line cause of a failure with its exit code, for the CLI, the failure journal
+and orchestrators (examples/dagster).
+
+Every error whose message is already the cause, in one line and safe to print, derives from `WhsyncError`
+and says its exit code; `ConfigError` (bad configuration or input: exit 2) is one of them. This module is
+plumbing: it imports nothing of the sources, targets or features, which define their errors on these bases.
+"""
 from __future__ import annotations
+
+from .redact import redact_configured
+
+BAD_CONFIG = 2
+
+
+class WhsyncError(Exception):
+    """A failure whose message is its cause in one line, with no secret in it (exit `exit_code`)."""
+
+    exit_code = 1
+
+
+class ConfigError(WhsyncError, ValueError):
+    """Bad or missing configuration: the message says which value and what to do (exit 2)."""
+
+    exit_code = BAD_CONFIG
 
 
 def explain(exc: BaseException) -> tuple[str, int]:
     """The one-line cause of a failure (dlt wraps our errors; unwrap them), secrets removed, and the
     exit code: 2 bad configuration, 1 anything else."""
-    from .bencher.client import BencherError
-    from .benchling.activity import ActivityConfigError
-    from .benchling.client import BenchlingError
-    from .benchling.source import MalformedRecordError
-    from .dbt import DbtBuildError
-    from .paradime.client import ParadimeError
-    from .sync import ConfigError
-    from .targets import TargetConfigError, TargetError
-    from .targets.pgconn import redact_configured
-
     chain: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and id(cur) not in {id(c) for c in chain}:
         chain.append(cur)
-        if isinstance(cur, (ConfigError, TargetConfigError, ActivityConfigError)):
-            return redact_configured(str(cur)), 2
-        if isinstance(cur, (BenchlingError, MalformedRecordError, DbtBuildError, TargetError,
-                            ParadimeError, BencherError)):
-            return redact_configured(str(cur)), 1
+        if isinstance(cur, WhsyncError):
+            return redact_configured(str(cur)), cur.exit_code
         inner = getattr(cur, "exception", None)  # dlt's PipelineStepFailed holds the step's error here
         cur = cur.__cause__ or (inner if isinstance(inner, BaseException) else None) or cur.__context__
     # no error of ours: the innermost one with a message is the cause, not a wrapper's first line

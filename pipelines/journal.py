@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .runlog import _has_table, _mark, _q, utc_naive, whsync_version
+from .errors import explain
+from .runlog import Recorder, _mark, _q, utc_naive, whsync_version
 
 JOURNAL_KEEP = 500  # failed attempts kept in a journal file (older ones are dropped)
 
@@ -37,6 +38,15 @@ class Failure:
         return cls(run_id, iso(started_at), iso(datetime.now(timezone.utc)), target, sources, line, exit_code)
 
 
+def failure_of(rec: Recorder, exc: BaseException) -> Failure:
+    """The failure journal's entry for the sync of `rec` that failed with `exc`."""
+    if isinstance(exc, KeyboardInterrupt):
+        cause, code = "interrupted (Ctrl-C or SIGINT) before the sync was published", 1
+    else:
+        cause, code = explain(exc)
+    return Failure.now(rec.run_id, rec.started_at, rec.target, list(rec.progress.sources), cause, code)
+
+
 JOURNAL_TABLE = "whsync_sync_failure"  # PostgreSQL: in the warehouse schema, never in a build (not swapped)
 JOURNAL_COLUMNS = [("run_id", "text"), ("started_at", "timestamp"), ("failed_at", "timestamp"), ("target", "text"),
                    ("sources", "text"), ("cause", "text"), ("exit_code", "integer"), ("whsync_version", "text")]
@@ -51,8 +61,7 @@ def journal_failure(target: Any, failure: Failure) -> None:
         if target.name == "duckdb":
             append_failure(journal_path(target.path), failure)
             return
-        target.journal(f"create table if not exists {_q(JOURNAL_TABLE)} ("
-                       + ", ".join(f"{c} {t}" for c, t in JOURNAL_COLUMNS) + ")")
+        target.journal(create_sql())
         row = asdict(failure)
         row["sources"] = json.dumps(row["sources"])
         for k in ("started_at", "failed_at"):
@@ -62,13 +71,28 @@ def journal_failure(target: Any, failure: Failure) -> None:
                        f"values ({marks})", [row[c] for c, _ in JOURNAL_COLUMNS])
 
 
+def create_sql() -> str:
+    return (f"create table if not exists {_q(JOURNAL_TABLE)} ("
+            + ", ".join(f"{c} {t}" for c, t in JOURNAL_COLUMNS) + ")")
+
+
+def grant_journal(target: Any, role: str) -> str:
+    """PostgreSQL: let `role` (given `grant-reader`) read the failure journal, made now if no sync
+    failed yet, so that `whsync status` run as that role sees failures. Returns the table's name."""
+    target.journal(create_sql())
+    target.journal(f"grant select on {_q(JOURNAL_TABLE)} to {_q(role)}")
+    return JOURNAL_TABLE
+
+
 def last_failure_of(target: Any) -> dict[str, Any] | None:
     """The newest failed attempt in the target's journal, or None."""
     if target.name == "duckdb":
         return last_failure(journal_path(target.path))
     with target.reader() as con:
         run = lambda sql: con.execute(sql, None).fetchall()  # noqa: E731
-        if not _has_table(run, None, JOURNAL_TABLE):
+        # to_regclass sees the table whatever the role may read (information_schema hides it from a
+        # role without a privilege on it): a journal this role cannot read is an error, never "no failure"
+        if not run(f"select to_regclass('{_q(JOURNAL_TABLE)}') is not null")[0][0]:
             return None
         rows = run(f"select {', '.join(c for c, _ in JOURNAL_COLUMNS)} from {_q(JOURNAL_TABLE)} "
                    "order by failed_at desc limit 1")

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
+from .errors import WhsyncError
 
-class MalformedRecordError(ValueError):
+
+class MalformedRecordError(WhsyncError, ValueError):
     """An API object that breaks the raw table's contract (e.g. no `id`, or a field of the wrong type)."""
 
 

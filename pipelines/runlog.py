@@ -30,7 +30,6 @@ import os
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +42,9 @@ COLUMNS: list[tuple[str, str]] = [
 
 
 def whsync_version() -> str:
-    try:
-        return metadata.version("whsync")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    from .project import version  # the installed package's metadata
+
+    return version()
 
 
 def utc_naive(dt: datetime) -> datetime:
@@ -148,12 +146,12 @@ def baseline_from(last: dict[str, Any] | None) -> Any:
 
 def build_counts(b: Any, sources: list[str]) -> dict[str, dict[str, int | None]]:
     """Rows per warehouse relation of each source, in the build (one query)."""
-    from .catalog import SOURCE_RELATIONS, relation_label
+    from .catalog import relation_label, source_relations
 
     present = {(r[0], r[1]) for r in b.execute("select table_schema, table_name from information_schema.tables")}
     parts, keys = [], []
     for src in sources:
-        for ns, name in SOURCE_RELATIONS[src]:
+        for ns, name in source_relations()[src]:
             if (b.schema(ns), name) in present:
                 parts.append(f"select {len(keys)}, count(*) from {b.relation(ns, name)}")
                 keys.append((src, relation_label(ns, name)))
@@ -209,16 +207,4 @@ class Recorder:
         self.progress.finish()
         return RunRecord(self.run_id, self.started_at, datetime.now(timezone.utc), self.target,
                          source_details(self.progress, counts), extract_seconds, build_seconds)
-
-    def failure(self, exc: BaseException) -> Any:
-        """The failure journal's entry for this sync (`journal.Failure`)."""
-        if isinstance(exc, KeyboardInterrupt):
-            cause, code = "interrupted (Ctrl-C or SIGINT) before the sync was published", 1
-        else:
-            from .errors import explain
-
-            cause, code = explain(exc)
-        from .journal import Failure
-
-        return Failure.now(self.run_id, self.started_at, self.target, list(self.progress.sources), cause, code)
 

@@ -10,9 +10,7 @@ from typing import Any, Iterator
 
 import dlt
 
-
-class ConfigError(ValueError):
-    """Bad or missing configuration: the message says which value and what to do (exit 2)."""
+from .errors import ConfigError
 
 
 def _toml_error(exc: BaseException) -> ConfigError | None:

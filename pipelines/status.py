@@ -27,6 +27,10 @@ def parse_duration(text: str) -> float:
     seconds = sum(float(n) * _UNITS[u] for n, u in parts)
     if seconds <= 0:
         raise ValueError(f"--max-age {text!r} must be more than zero")
+    from .bounds import MAX_AGE_SECONDS
+
+    if not seconds <= MAX_AGE_SECONDS[1]:
+        raise ValueError(f"--max-age {text!r}: give a duration up to {MAX_AGE_SECONDS[1] / 86400:g}d")
     return seconds
 
 
@@ -129,6 +133,12 @@ def read(duckdb: Any = None, target: str = "duckdb", schema: str = "public") -> 
         raise TargetConfigError(f"no warehouse at {tgt.path} and no failure journal beside it: check --duckdb "
                                 "(or run `whsync sync` first)")
     with tgt.secret_safe():
+        if tgt.name == "postgres":
+            with tgt.reader() as con:
+                exists = con.execute("select to_regnamespace(%s) is not null", (f'"{schema}"',)).fetchone()[0]
+            if not exists:
+                raise TargetConfigError(f"no warehouse schema {schema!r} in {tgt.label()}: check --schema "
+                                        "(or run `whsync sync --target postgres` first)")
         return tgt.label(), runlog.read_last_run(tgt), journal.last_failure_of(tgt)
 
 

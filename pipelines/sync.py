@@ -1,167 +1,26 @@
 """A sync: extract each source with dlt into a private copy of the warehouse, build it with dbt,
-publish it atomically. The CLI (`cli.py`) only parses options and prints; the work is here.
+publish it atomically. The CLI (`cli/sync.py`) only parses options and prints; the work is here. The sources
+come from the registry (`sources.py`) and the warehouse is a `Target`: this module names neither.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
-import os
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import dlt
 
-from .benchling.client import (
-    ApiKeyAuth,
-    BenchlingClient,
-    ClientCredentialsAuth,
-    normalize_base_url,
-)
-from .benchling.activity import ActivityCounts, ActivityPolicy
-from .benchling.source import benchling_source
-from . import journal, runlog
+from . import catalog, journal, runlog, settings, sources
 from .dbt import DbtResult, run_dbt
-from .http import CountingSession
-from .catalog import PERSISTENT_RELATIONS, SOURCE_RELATIONS, SOURCES, WAREHOUSE_TABLES
+from .errors import ConfigError
 from .history import history_env
 from .progress import Progress
-from .targets import Build, Target, resolve_target
-from .targets.duckdb import duckdb_env
-from . import settings
-from .settings import ConfigError
+from .sources import SourcePlan, SyncOptions
+from .targets import Build, Target, TargetBusyError
 
-__all__ = ["WAREHOUSE_TABLES", "duckdb_env", "sync", "build_only", "plans_for"]
-
-
-
-
-@dataclass
-class BenchlingConfig:
-    base_url: str
-    api_key: str | None = field(default=None, repr=False)
-    client_id: str | None = None
-    client_secret: str | None = field(default=None, repr=False)
-    allow_insecure_http: bool = False
-    timeout_s: float = 60.0  # read timeout per request; a slower answer is retried (bounded)
-    activity: ActivityPolicy = field(default_factory=ActivityPolicy)  # users' last activity: which to check
-
-    def client(self) -> BenchlingClient:
-        try:
-            if self.api_key:
-                auth: Any = ApiKeyAuth(self.api_key)
-            else:
-                auth = ClientCredentialsAuth(self.client_id or "", self.client_secret or "")
-            return BenchlingClient(self.base_url, auth, allow_insecure_http=self.allow_insecure_http,
-                                   timeout=(10.0, self.timeout_s))
-        except ValueError as e:  # bad URL, plain http to a remote host, empty key: the user's to fix
-            raise ConfigError(str(e)) from None
-
-
-def _secret(env: str, dlt_key: str) -> str | None:
-    v = settings.secret(dlt_key, env)
-    return str(v) if v else None
-
-
-def _config(env: str, dlt_key: str) -> str | None:
-    v = settings.config(dlt_key, env)
-    return str(v) if v else None
-
-
-def benchling_config(base_url: str | None, allow_insecure_http: bool = False) -> BenchlingConfig:
-    """Resolve the tenant and credentials: --base-url / env / dlt config; key from env or secrets."""
-    url = base_url or _config("BENCHLING_BASE_URL", "sources.benchling.base_url")
-    if not url:
-        raise ConfigError(
-            "no Benchling tenant given: pass --base-url https://<tenant>.benchling.com, or set "
-            "BENCHLING_BASE_URL, or sources.benchling.base_url in .dlt/config.toml"
-        )
-    try:
-        normalize_base_url(url)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    api_key = _secret("BENCHLING_API_KEY", "sources.benchling.api_key")
-    client_id = _config("BENCHLING_CLIENT_ID", "sources.benchling.client_id")
-    client_secret = _secret("BENCHLING_CLIENT_SECRET", "sources.benchling.client_secret")
-    if not api_key and not (client_id and client_secret):
-        raise ConfigError(
-            "no Benchling credentials: set BENCHLING_API_KEY (or sources.benchling.api_key in "
-            ".dlt/secrets.toml); for a Benchling app set BENCHLING_CLIENT_ID and "
-            "BENCHLING_CLIENT_SECRET instead. Keys are never accepted on the command line."
-        )
-    config = BenchlingConfig(url, api_key, client_id, client_secret, allow_insecure_http)
-    config.client().close()  # validates the URL scheme and credentials' shape before any work
-    return config
-
-
-@dataclass
-class SourcePlan:
-    """One source to extract: its name, raw dataset and how to make its dlt source."""
-
-    name: str
-    make: Any  # (synced_at, progress) -> (dlt source, stats or None, close callable)
-
-
-def benchling_plan(config: BenchlingConfig, full_refresh: bool = False) -> SourcePlan:
-    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        client = config.client()
-        progress.stats_fn = lambda: {
-            "requests": client.stats.requests,
-            "rate_limited": client.stats.rate_limited,
-            "retries": client.stats.retries,
-            **client.budget.snapshot(),
-        }
-        progress.activity = ActivityCounts()
-        source = benchling_source(client, synced_at=synced_at, progress=progress.page, full_refresh=full_refresh,
-                                  done=progress.resource_done, activity=config.activity,
-                                  activity_counts=progress.activity, on_plan=progress.plan, warn=progress.warn)
-        return source, client.stats, client.close
-
-    return SourcePlan("benchling", make)
-
-
-def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = False) -> SourcePlan:
-    from .paradime.source import ConfigError as ParadimeConfigError
-    from .paradime.client import ParadimeError
-    from .paradime.source import paradime_configs_from_env, paradime_source
-
-    try:
-        configs = configs if configs is not None else paradime_configs_from_env()
-        configs = [dataclasses.replace(c, allow_insecure_http=allow_insecure_http) for c in configs]
-        for c in configs:
-            c.client()  # validates the endpoint's scheme and the credentials' shape before any work
-    except (ParadimeConfigError, ValueError, ParadimeError) as e:
-        raise ConfigError(f"Paradime: {e}") from None
-
-    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        session = CountingSession()
-        progress.stats_fn = session.counts
-        return (paradime_source(configs, synced_at=synced_at, client_options={"session": session},
-                                progress=progress.page), None, session.close)
-
-    return SourcePlan("paradime", make)
-
-
-def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -> SourcePlan:
-    from .bencher.source import ConfigError as BencherConfigError
-    from .bencher.source import bencher_config_from_env, bencher_source
-
-    try:
-        config = config if config is not None else bencher_config_from_env()
-        config = dataclasses.replace(config, allow_insecure_http=allow_insecure_http)
-        config.client()  # validates the URL's scheme before any work
-    except (BencherConfigError, ValueError) as e:
-        raise ConfigError(f"Bencher: {e}") from None
-
-    def make(synced_at: datetime, progress: Progress) -> tuple[Any, Any, Any]:
-        session = CountingSession()
-        progress.stats_fn = session.counts
-        return (bencher_source(config, synced_at=synced_at, client_options={"session": session},
-                               progress=progress.page), None, session.close)
-
-    return SourcePlan("bencher", make)
+__all__ = ["sync", "build_only", "plans_for", "SourcePlan", "SyncOptions"]
 
 
 @dataclass
@@ -189,6 +48,7 @@ class ExtractTotals:
 
 def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datetime) -> Any:
     """Run one source's dlt pipeline into the build; return its client stats (or None)."""
+    spec = sources.spec(plan.name)
     source, stats, close = plan.make(synced_at, progress)
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
@@ -197,15 +57,18 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
-                dataset_name=build.dataset(plan.name),
+                dataset_name=build.load_dataset(plan.name),
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
-            if plan.name != "benchling":  # sources whose resources are requests: the run log's rows per raw table
+            if not spec.live_counts:  # the run log's rows per raw table: what dlt loaded
                 counts = pipeline.last_trace.last_normalize_info.row_counts
+                live = progress.source_pages.get(plan.name)  # its requests were counted as they were answered
                 for table, n in counts.items():
                     if not table.startswith("_dlt"):
                         progress.loaded(plan.name, table, n)
+                        if not live:  # a source that counts no requests: show what dlt loaded
+                            progress.page(f"{plan.name}.{table}", 0, n)
     finally:
         close()
     return stats
@@ -215,7 +78,7 @@ def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synce
     """Extract every plan in turn into the build."""
     totals = ExtractTotals()
     for plan in plans:
-        progress.set_stage(f"extracting from {plan.name.capitalize()}")
+        progress.set_stage(f"extracting from {sources.spec(plan.name).title}", source=plan.name)
         stats = extract(plan, build, progress, synced_at)
         if stats is not None:
             totals.requests += stats.requests
@@ -231,7 +94,7 @@ def build_models(build: Build, progress: Progress, extracted: dict[str, datetime
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
     progress.set_stage("building the warehouse (dbt)")
-    for namespace, name in PERSISTENT_RELATIONS:
+    for namespace, name in catalog.persistent_relations():
         build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
     return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
@@ -240,23 +103,17 @@ def build_models(build: Build, progress: Progress, extracted: dict[str, datetime
 
 def sync(
     *,
-    benchling: BenchlingConfig | None = None,
-    warehouse: Path | None = None,
-    build: bool = True,
+    plans: list[SourcePlan],
+    target: Target,
     progress: Progress,
+    build: bool = True,
     wait_seconds: float = 0.0,
-    plans: list[SourcePlan] | None = None,
-    postgres: Any = None,
-    target: Target | None = None,
 ) -> SyncResult:
-    """Sync the given sources (default: Benchling with `benchling`) into the target (or the DuckDB
-    file `warehouse`, or the PostgreSQL `postgres` PgConfig), then build and publish atomically."""
-    plans = list(plans or [])
-    if benchling is not None:
-        plans.insert(0, benchling_plan(benchling))
+    """Sync the sources of `plans` (`plans_for`, or each source's `spec.py`) into the target, then build and
+    publish atomically."""
+    plans = list(plans)
     if not plans:
         raise ConfigError("nothing to sync: no source given")
-    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
     target.notify = progress.line
     started = time.monotonic()
@@ -277,7 +134,8 @@ def sync(
                     run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
-        journal.journal_failure(target, rec.failure(e))
+        if not isinstance(e, TargetBusyError):  # refused by the lock: the other run is not failing
+            journal.journal_failure(target, journal.failure_of(rec, e))
         raise
     counts = warehouse_counts(target) if build else {}
     return SyncResult(
@@ -298,47 +156,19 @@ def sync(
 
 def warehouse_counts(target: Target) -> dict[str, int | None]:
     """Row counts of the warehouse relations of every source present in the warehouse."""
-    counts = target.counts([r for rels in SOURCE_RELATIONS.values() for r in rels])
+    counts = target.counts([r for rels in catalog.source_relations().values() for r in rels])
     present = {n for n, c in counts.items() if c is not None}
     return {n: c for n, c in counts.items() if c is not None or not present}
 
 
-def plans_for(
-    names: list[str], base_url: str | None, allow_insecure_http: bool = False, full_refresh: bool = False,
-    activity: ActivityPolicy | None = None,
-) -> list[SourcePlan]:
-    """Source plans from configuration (env / dlt config and secrets) for `--source` names."""
+def plans_for(names: list[str], options: SyncOptions | None = None) -> list[SourcePlan]:
+    """Source plans from configuration (env / dlt config and secrets) for `--source` names (or `all`)."""
     settings.check()
-    wanted: list[str] = []
-    for n in names or ["benchling"]:
-        for part in n.split(","):
-            part = part.strip().lower()
-            if part == "all":
-                wanted.extend(SOURCES)
-            elif part in SOURCES:
-                wanted.append(part)
-            else:
-                raise ConfigError(f"unknown source {part!r}: choose benchling, paradime, bencher or all")
-    plans = []
-    for name in dict.fromkeys(wanted):
-        if name == "benchling":
-            config = benchling_config(base_url, allow_insecure_http)
-            if activity is not None:
-                config = dataclasses.replace(config, activity=activity)
-            plans.append(benchling_plan(config, full_refresh))
-        elif name == "paradime":
-            plans.append(paradime_plan(allow_insecure_http=allow_insecure_http))
-        else:
-            plans.append(bencher_plan(allow_insecure_http=allow_insecure_http))
-    return plans
+    return sources.plans_for(names, options)
 
 
-def build_only(
-    *, warehouse: Path | None = None, progress: Progress, wait_seconds: float = 0.0, postgres: Any = None,
-    target: Target | None = None,
-) -> DbtResult:
+def build_only(*, target: Target, progress: Progress, wait_seconds: float = 0.0) -> DbtResult:
     """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
-    target = target or resolve_target(duckdb=warehouse, postgres=postgres)
     target.check()
     target.notify = progress.line
     with target.secret_safe(), target.lock(wait_seconds):

@@ -66,7 +66,7 @@ SLOW_PATHS = (
     "tests/warehouse/test_paradime_bencher_e2e.py::test_changes_through_the_apis_show_exactly_in_the_warehouse",
     "tests/warehouse/test_paradime_bencher_e2e.py::test_listed_marks_follow_the_latest_listing_of_their_scope",
     "tests/test_cli.py::test_malformed_json_fails_after_bounded_retries",
-    "tests/test_cli_sources.py::test_sync_one_source_prints_its_tables",  # test_sync_all_three_sources stays
+    "tests/test_cli_sources.py::test_sync_one_source_prints_its_tables",  # test_sync_all_sources stays
 )
 
 

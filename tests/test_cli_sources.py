@@ -39,7 +39,7 @@ BC_COUNTS = {"bencher.organization": len(_VISIBLE), "bencher.member": sum(len(o[
 
 
 def run(args, tmp_path, env_extra=None, timeout=180):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "PARADIME_", "BENCHER_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "PARADIME_", "BENCHER_", "OKTA_"))}
     env.update(env_extra or {})
     return subprocess.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -110,14 +110,20 @@ def progress_counts(stderr: str) -> dict[str, tuple[int, int]]:
     return out
 
 
-def test_sync_all_three_sources(paradime, bencher, tmp_path):
+def test_sync_all_sources(paradime, bencher, tmp_path):
+    from pipelines.okta.simulator import OktaSimulator
+    from pipelines.okta.simulator import load_fixture as load_okta_fixture
+
     tenant = generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=2)
-    with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off").start() as bl:
+    okta = load_okta_fixture(FIXTURES / "okta_tricky.json")
+    with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off").start() as bl, OktaSimulator(okta) as ok:
         p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb"], tmp_path,
-                {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher)})
+                {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher),
+                 "OKTA_ORG_URL": ok.org_url, "OKTA_API_TOKEN": okta["api_token"]})
     assert p.returncode == 0, p.stderr
     counts = printed_counts(p.stdout)
     assert {k: counts.get(k) for k in {**PD_COUNTS, **BC_COUNTS}} == {**PD_COUNTS, **BC_COUNTS}
+    assert counts.get("okta.user") == len(okta["users"])
     assert counts.get("user") == len(tenant.users) and "team_member" in counts  # Benchling's tables too
 
     # the progress line counts Paradime's and Bencher's requests as Benchling's: a page per answered request
@@ -149,6 +155,8 @@ def test_sync_all_three_sources(paradime, bencher, tmp_path):
                   "PARADIME_WS_A__API_KEY": "k"}, ["PARADIME_WS_A__API_SECRET"]),
     ("bencher", {"BENCHER_API_URL": "http://127.0.0.1:9"}, ["BENCHER_API_TOKEN"]),
     ("all", {"BENCHLING_API_KEY": "k", "BENCHER_API_TOKEN": "t"}, ["PARADIME_API_ENDPOINT"]),
+    ("okta", {}, ["OKTA_ORG_URL"]),
+    ("okta", {"OKTA_ORG_URL": "https://acme.okta.com"}, ["OKTA_API_TOKEN", "OKTA_CLIENT_ID", "OKTA_PRIVATE_KEY_FILE"]),
 ])
 def test_missing_credentials_exit_2_naming_the_variable(source, env, names, tmp_path):
     args = ["sync", "--source", source, "--duckdb", "w.duckdb"]
@@ -190,7 +198,7 @@ def test_unknown_source_exits_2(tmp_path):
     assert "'foo'" in error_line(p)
 
 
-@pytest.mark.parametrize("name", ["paradime", "bencher"])
+@pytest.mark.parametrize("name", ["paradime", "bencher", "okta"])
 def test_simulate_help(name, tmp_path):
     p = run(["simulate", name, "--help"], tmp_path)
     assert p.returncode == 0, p.stderr

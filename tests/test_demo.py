@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.cli import DEMO_RATE_LIMIT
+from pipelines.benchling.spec import DEMO_RATE_LIMIT
 
 
 def test_demo_states_its_rate_limit_and_waits_for_nothing(demo_warehouse: Path):

@@ -23,7 +23,9 @@ import requests
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
 from pipelines.dbt import _work_dir
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from .warehouse.conftest import tenant_dict
 from .warehouse.oracle import COLUMNS, expected_raw, read_table
@@ -45,7 +47,7 @@ def raw_snapshot(path: Path) -> dict[str, list[tuple]]:
 
 
 def in_process_sync(sim, path: Path):
-    return sync(benchling=BenchlingConfig(sim.base_url, api_key=KEY), warehouse=path, progress=Progress(quiet=True))
+    return sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=KEY))], target=resolve_target(duckdb=path), progress=Progress(quiet=True))
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +271,8 @@ def test_key_never_leaves_the_process(tmp_path):
     tmpdir.mkdir()
     dlt_dir = tmp_path / "dlt"
     path = tmp_path / "warehouse.duckdb"
-    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
+    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
+           "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
     with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
         proc = start_sync(sim, path, env_extra=env)
         out, err = proc.communicate(timeout=180)
@@ -283,7 +286,7 @@ def test_key_never_leaves_the_process(tmp_path):
         for n in needles:
             assert n.decode("latin-1") not in text
     files = [p for p in tmp_path.rglob("*") if p.is_file()]
-    assert path in files and any("whsync-dbt" in str(p) for p in files)  # dbt's logs and target were searched
+    assert path in files and any(tmpdir / "whsync" / "dbt" in p.parents for p in files)  # dbt's logs and target were searched
     kept = [p for p in files if dlt_dir in p.parents]
     assert any(p.name == "state.json" for p in kept) and any("load" in p.parts for p in kept)  # dlt's own files
     for p in files:

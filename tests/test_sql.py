@@ -175,3 +175,30 @@ def test_the_prompt_in_a_terminal_runs_statements_and_survives_an_error(demo_war
     text = out.decode(errors="replace")
     assert text.count("(1 row)") == 2 and "42" in text and "error: Catalog Error: Table with name nope does not exist!" in text
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("query", [
+    "copy (select 1 as a) to 'w2.duckdb' (format csv)",  # issue 25, verbatim: the warehouse became 4 bytes
+    "copy (select 1 as a) to '{db}' (format csv)",
+    "copy (select 1 as a) to '{out}' (format csv)",
+    "attach '{out}' as other",
+    "install httpfs",
+    "load httpfs",
+    "set enable_external_access = true",
+    "reset lock_configuration",
+    "select * from read_csv('{db}')",
+    "export database '{dir}'",
+])
+def test_sql_cannot_write_files_or_change_its_configuration(demo_warehouse, tmp_path, query):
+    db = tmp_path / "w2.duckdb"
+    shutil.copy(demo_warehouse, db)
+    before = db.read_bytes()
+    tables = expected(db, "select table_name, estimated_size from duckdb_tables() order by 1")
+    out = tmp_path / "out.csv"
+    p = whsync("sql", "--duckdb", "w2.duckdb", query.format(db=db, out=out, dir=tmp_path / "exp"), cwd=tmp_path)
+    assert p.returncode == 1 and p.stdout == "", p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert db.read_bytes() == before and not out.exists() and not (tmp_path / "exp").exists()
+    p = whsync("sql", "--duckdb", str(db), "--format", "csv", "select count(*) as n from \"user\"")
+    assert p.returncode == 0, p.stderr
+    assert expected(db, "select table_name, estimated_size from duckdb_tables() order by 1") == tables

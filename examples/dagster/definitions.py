@@ -23,7 +23,7 @@ import dagster as dg
 from pipelines.catalog import SOURCE_RELATIONS, relation_label
 from pipelines.errors import explain
 from pipelines.progress import Progress
-from pipelines.sync import plans_for, sync
+from pipelines.sync import SyncOptions, plans_for, sync
 from pipelines.targets import resolve_target
 
 
@@ -59,7 +59,7 @@ def build_definitions(sources: list[str] | tuple[str, ...] = ("benchling",), cro
         selected = [s for s in sources if any(k.path[0] == s for k in context.selected_asset_keys)]
         try:
             target = resolve_target(duckdb=Path(cfg.duckdb), target=cfg.target, schema=cfg.pg_schema)
-            plans = plans_for(selected, cfg.base_url, cfg.allow_insecure_http)
+            plans = plans_for(selected, SyncOptions(base_url=cfg.base_url, allow_insecure_http=cfg.allow_insecure_http))
             with Progress(interval=30.0) as progress:  # plain lines every 30 s into the run's logs
                 result = sync(plans=plans, target=target, progress=progress, wait_seconds=cfg.wait_seconds)
         except Exception as e:  # noqa: BLE001 - the run fails with whsync's one-line cause

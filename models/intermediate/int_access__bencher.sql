@@ -2,7 +2,7 @@
     organization's slug. `active` while the organization's latest sync lists the member, `removed` after
     (or when the organization itself is no longer listed). Role: the organization role, verbatim. -#}
 select
-    lower(trim(m.email)) as email,
+    {{ normalize_email('m.email') }} as email,
     'bencher' as system,
     coalesce(o.slug, m.organization_slug) as scope,
     m.uuid as account_id,

@@ -1,17 +1,17 @@
 {#- Paradime's part of `access`, per configured workspace (`scope`). Users: `active`, or `removed` once a
     sync no longer lists them (disabled or removed: the API cannot tell which). Invites have no uid: the
     invited email stands in as `account_id`, and no name. An invite is `invited` while open (SENT, ACTIVE,
-    or any status but EXPIRED), `invite_expired` when EXPIRED, `removed` once no longer listed and never
-    accepted; an open invite of an email already active in the workspace, or a vanished invite whose email
+    or any status but EXPIRED), `invite_expired` when EXPIRED, `invite_withdrawn` once no longer listed and never
+    accepted (the person never had Paradime access: not `removed`, no offboarding gap); an open invite of an email already active in the workspace, or a vanished invite whose email
     became a user there (accepted), is not an account of its own. Role: `accountType`, verbatim. -#}
 with users as (
-    select workspace, lower(trim(email)) as email, uid, name, account_type, is_active
+    select workspace, {{ normalize_email('email') }} as email, uid, name, account_type, is_active
     from {{ ref('paradime__user') }}
     where nullif(trim(email), '') is not null
 ),
 
 invites as (
-    select workspace, lower(trim(email)) as email, account_type, invite_status, is_pending
+    select workspace, {{ normalize_email('email') }} as email, account_type, invite_status, is_pending
     from {{ ref('paradime__invited_user') }}
     where nullif(trim(email), '') is not null
 )
@@ -36,7 +36,7 @@ select
     i.email as account_id,
     {{ typed_null('string') }} as name,
     case
-        when not i.is_pending then 'removed'
+        when not i.is_pending then 'invite_withdrawn'
         when upper(i.invite_status) = 'EXPIRED' then 'invite_expired'
         else 'invited'
     end as status,

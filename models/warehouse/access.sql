@@ -4,8 +4,9 @@
 -- depends_on: {{ ref('int_access__benchling') }}
 -- depends_on: {{ ref('int_access__paradime') }}
 -- depends_on: {{ ref('int_access__bencher') }}
+-- depends_on: {{ ref('int_access__okta') }}
 {%- set parts = [] %}
-{%- for system in ['benchling', 'paradime', 'bencher'] %}
+{%- for system in ['benchling', 'paradime', 'bencher', 'okta'] %}
     {%- if relation_exists(ref('int_access__' ~ system)) %}{% do parts.append(ref('int_access__' ~ system)) %}{% endif %}
 {%- endfor %}
 {%- set columns = [('email', 'string'), ('system', 'string'), ('scope', 'string'), ('account_id', 'string'),

@@ -9,5 +9,6 @@ select
     last_seen,
     checked_at,
     suspended_when_checked as _suspended_when_checked,
+    coalesce(not_found, false) as _not_found,
     _synced_at
 from {{ ref('stg_benchling__user_activity') }}

@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import requests
 
+from ..errors import WhsyncError
 from ..http import Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 MAX_PER_PAGE = 255
 
 
-class BencherError(RuntimeError):
+class BencherError(WhsyncError, RuntimeError):
     """A Bencher API call failed. The message never contains the token."""
 
 

@@ -16,8 +16,11 @@ What was checked before, and the users the incremental listing did not return th
 from the warehouse being synced (the raw tables `users` and `user_activity` of the dlt dataset), as
 the users' incremental cursor is read from dlt state stored there.
 
-A 404 (the user was deleted since the listing) is skipped and counted. A 401/403 on this endpoint
-only (a key that may not read activity) stops the pass with one warning line; the sync goes on.
+A 404 (the user was deleted since the listing) is recorded: its row has `not_found` true (and
+`access` calls the user `removed`), and in `budget` mode it leaves the rotation unless a later listing
+returns it again. The budget counts requests, retries included: a call that would go over it is not
+sent. A 401/403 on this endpoint only (a key that may not read activity) stops the pass with one
+warning line; the sync goes on.
 """
 from __future__ import annotations
 
@@ -31,7 +34,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pyarrow as pa
 
-from .client import BenchlingAuthError, BenchlingClient, BenchlingNotFoundError
+from ..errors import ConfigError
+from .client import BenchlingAuthError, BenchlingClient, BenchlingNotFoundError, RequestBudgetSpent
 
 log = logging.getLogger("whsync.benchling")
 
@@ -46,6 +50,7 @@ SCHEMA = pa.schema([
     pa.field("last_seen", TS),
     pa.field("checked_at", TS, nullable=False),
     pa.field("suspended_when_checked", pa.bool_()),
+    pa.field("not_found", pa.bool_()),
     pa.field("_synced_at", TS, nullable=False),
 ])
 COLUMNS: dict[str, dict[str, Any]] = {
@@ -53,11 +58,12 @@ COLUMNS: dict[str, dict[str, Any]] = {
     "last_seen": {"data_type": "timestamp", "nullable": True},
     "checked_at": {"data_type": "timestamp", "nullable": False},
     "suspended_when_checked": {"data_type": "bool", "nullable": True},
+    "not_found": {"data_type": "bool", "nullable": True},
     "_synced_at": {"data_type": "timestamp", "nullable": False},
 }
 
 
-class ActivityConfigError(ValueError):
+class ActivityConfigError(ConfigError):
     pass
 
 
@@ -75,8 +81,13 @@ class ActivityPolicy:
         if mode not in ("budget", "all", "off"):
             raise ActivityConfigError(f"--activity {activity!r}: choose all, off or budget (the default)")
         if budget is not None:
+            from ..bounds import ACTIVITY_BUDGET, check
+
             if budget < 0:
                 raise ActivityConfigError(f"--activity-budget {budget}: must be 0 or more requests")
+            message = check("--activity-budget", budget, ACTIVITY_BUDGET, "a number of requests")
+            if message:
+                raise ActivityConfigError(message)
             if mode != "budget":
                 raise ActivityConfigError(f"--activity-budget {budget} contradicts --activity {mode}: give one")
             return cls("budget", budget)
@@ -92,23 +103,31 @@ class ActivityCounts:
     done: int = 0
     not_found: int = 0
     forbidden: bool = False
+    requests: int = 0  # activity requests sent, retries included (what the budget counts)
+    unsent: int = 0  # planned checks not sent: the budget was spent by retries
 
 
 @dataclass
 class Check:
     checked_at: datetime
     suspended_when_checked: bool | None
+    not_found: bool = False
 
 
-def plan(users: dict[str, bool], checks: dict[str, Check], policy: ActivityPolicy) -> list[str]:
-    """The user ids to check this sync, in order. `users`: id -> is_suspended now."""
+def plan(users: dict[str, bool], checks: dict[str, Check], policy: ActivityPolicy,
+         listed: Iterable[str] = ()) -> list[str]:
+    """The user ids to check this sync, in order. `users`: id -> is_suspended now; `listed`: the
+    ids this sync's listing returned."""
     if policy.mode == "off":
         return []
+    listed = set(listed)
     due = []
     for uid, suspended in users.items():
         prev = checks.get(uid)
         if policy.mode == "budget" and suspended and prev is not None and prev.suspended_when_checked:
             continue  # checked after its suspension: its last_seen cannot change any more
+        if policy.mode == "budget" and prev is not None and prev.not_found and uid not in listed:
+            continue  # answered 404: deleted; only a listing that returns it again brings it back
         due.append(uid)
     due.sort(key=lambda u: (u in checks, checks[u].checked_at if u in checks else datetime.min, u))
     return due if policy.mode == "all" else due[: policy.budget]
@@ -160,17 +179,21 @@ def read_previous(pipeline: Any) -> tuple[dict[str, bool], dict[str, Check]]:
     with pipeline.sql_client() as c:
         for table, sql in (
             ("users", "select id, is_suspended from {}"),
-            ("user_activity", "select user_id, checked_at, suspended_when_checked from {}"),
+            ("user_activity", "select * from {}"),  # `not_found` exists once a check answered 404
         ):
             try:
-                rows = c.execute_sql(sql.format(c.make_qualified_table_name(table))) or []
+                with c.execute_query(sql.format(c.make_qualified_table_name(table))) as cur:
+                    names = [d[0] for d in cur.description]
+                    rows = cur.fetchall() or []
             except DatabaseUndefinedRelation:
                 continue  # first sync (or first with activity): nothing before
             for r in rows:
                 if table == "users":
                     users[r[0]] = bool(r[1])
                 else:
-                    checks[r[0]] = Check(_aware(r[1]), r[2])
+                    row = dict(zip(names, r))
+                    checks[row["user_id"]] = Check(_aware(row["checked_at"]), row["suspended_when_checked"],
+                                                   bool(row.get("not_found")))
     return users, checks
 
 
@@ -183,7 +206,7 @@ def _aware(value: Any) -> datetime:
 
 
 def _parse_seen(uid: str, body: Any) -> datetime | None:
-    from .source import MalformedRecordError
+    from ..records import MalformedRecordError
 
     if not isinstance(body, dict) or body.get("userId") not in (None, uid):
         raise MalformedRecordError(f"Benchling answered the activity of {uid} with {str(body)[:200]}")
@@ -199,24 +222,33 @@ def _parse_seen(uid: str, body: Any) -> datetime | None:
 def fetch(
     client: BenchlingClient, order: list[str], users: dict[str, bool], synced_at: datetime,
     counts: ActivityCounts, on_done: Callable[[], None], warn: Callable[[str], None],
-    workers: int = WORKERS, batch_rows: int = 5000,
+    workers: int = WORKERS, batch_rows: int = 5000, limit: int | None = None,
 ) -> Iterator[pa.Table | None]:
     """Check `order`'s users, `workers` at a time; yield Arrow batches of the raw table, and None
-    between answers: dlt runs this in a pool worker, and a None hands control back to it (if the sync
+    between answers (`limit`: the most requests to send, retries included): dlt runs this in a pool worker, and a None hands control back to it (if the sync
     fails elsewhere, the generator is closed within one round trip instead of finishing its budget)."""
     stop = threading.Event()
+    lock = threading.Lock()
+
+    def allowance() -> bool:
+        """One more activity request, if the budget has it (retries count)."""
+        with lock:
+            if limit is not None and counts.requests >= limit:
+                return False
+            counts.requests += 1
+            return True
 
     def check(uid: str) -> tuple[str, Any]:
         if stop.is_set():
             return uid, None
         try:
-            return uid, _parse_seen(uid, client.get(f"/users/{uid}/activity", low=True))
+            return uid, _parse_seen(uid, client.get(f"/users/{uid}/activity", low=True, allowance=allowance))
         except BenchlingNotFoundError:
             return uid, BenchlingNotFoundError
-        except BenchlingAuthError as e:
+        except (BenchlingAuthError, RequestBudgetSpent) as e:
             return uid, e
 
-    rows: list[tuple[str, datetime | None]] = []
+    rows: list[tuple[str, datetime | None, bool]] = []
     pending = iter(order)
     pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="activity")
     try:
@@ -233,12 +265,16 @@ def fetch(
                         warn(f"warning: this key may not read user activity ({seen}); "
                              "syncing without it (earlier activity rows are kept)")
                     continue
+                if isinstance(seen, RequestBudgetSpent):
+                    counts.unsent += 1
+                    continue
                 if stop.is_set():
                     continue
                 if seen is BenchlingNotFoundError:
                     counts.not_found += 1
+                    rows.append((uid, None, True))
                 else:
-                    rows.append((uid, seen))
+                    rows.append((uid, seen, False))
                 counts.done += 1
                 on_done()
                 nxt = next(pending, None)
@@ -254,13 +290,14 @@ def fetch(
         yield _to_arrow(rows, users, synced_at)
 
 
-def _to_arrow(rows: list[tuple[str, datetime | None]], users: dict[str, bool], synced_at: datetime) -> pa.Table:
+def _to_arrow(rows: list[tuple[str, datetime | None, bool]], users: dict[str, bool], synced_at: datetime) -> pa.Table:
     n = len(rows)
     return pa.Table.from_arrays([
-        pa.array([u for u, _ in rows], pa.string()),
-        pa.array([s for _, s in rows], TS),
+        pa.array([u for u, _, _ in rows], pa.string()),
+        pa.array([s for _, s, _ in rows], TS),
         pa.array([synced_at] * n, TS),
-        pa.array([users.get(u) for u, _ in rows], pa.bool_()),
+        pa.array([users.get(u) for u, _, _ in rows], pa.bool_()),
+        pa.array([gone for _, _, gone in rows], pa.bool_()),
         pa.array([synced_at] * n, TS),
     ], schema=SCHEMA)
 
@@ -271,5 +308,6 @@ def summary(counts: ActivityCounts | None) -> str | None:
         return None
     if counts.forbidden:
         return f"user activity: not readable with this key; {counts.done} of {counts.planned} users checked"
-    gone = f" ({counts.not_found} not found: deleted since the listing, skipped)" if counts.not_found else ""
-    return f"user activity: {counts.done} of {counts.planned} users checked{gone}"
+    gone = f" ({counts.not_found} not found: deleted since the listing, now `removed`)" if counts.not_found else ""
+    unsent = f"; {counts.unsent} not sent (the budget went to retries)" if counts.unsent else ""
+    return f"user activity: {counts.done} of {counts.planned} users checked{gone}, {counts.requests} requests{unsent}"

@@ -353,12 +353,13 @@ def benchling_source(
             yield None  # frees dlt's worker meanwhile; a failing sync closes the generator here
         previous, checks = act.read_previous(dlt.current.pipeline())
         users = dict(roster.users) if roster.complete else {**previous, **roster.users}
-        order = act.plan(users, checks, policy)
+        order = act.plan(users, checks, policy, listed=roster.users)
         counts.planned = len(order)
         if on_plan:
             on_plan("user_activity", len(order))
         yield from act.fetch(client, order, users, synced_at, counts,
-                             on_done=lambda: report("user_activity", 1, 1), warn=warn or (lambda _: None))
+                             on_done=lambda: report("user_activity", 1, 1), warn=warn or (lambda _: None),
+                             limit=policy.budget if policy.mode == "budget" else None)
 
     activity_resource = dlt.resource(
         user_activity, name="user_activity", write_disposition="merge", primary_key="user_id",

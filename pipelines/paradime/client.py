@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from ..errors import WhsyncError
 from ..http import REDACTOR, Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ DISABLE_USER_MUTATION = (
 )
 
 
-class ParadimeError(RuntimeError):
+class ParadimeError(WhsyncError, RuntimeError):
     """A Paradime API call failed. The message never contains the endpoint or credentials."""
 
 

@@ -12,10 +12,10 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
-from ..catalog import NAMESPACES, WAREHOUSE
+from .. import catalog
+from ..catalog import WAREHOUSE
 from .queries import QueryFile, relation_key
 
 
@@ -34,9 +34,12 @@ class ListSpec:
 LISTS: tuple[ListSpec, ...] = (
     ListSpec("sources", "Sources and scopes", "header", ("access_review/sources.sql",)),
     ListSpec("last_synced", "Last synced", "header",
-             ("access_review/last_synced.sql", "access_review/last_synced_benchling.sql")),
+             ("access_review/last_synced_runs.sql", "access_review/last_synced.sql",
+              "access_review/last_synced_benchling.sql")),
     ListSpec("accounts", "Accounts", "accounts",
              ("access_review/accounts_by_system_status.sql", "access_review/accounts_by_system_status_snapshot.sql")),
+    ListSpec("left_still_active", "Left the company, still active", "act", ("directory_left_still_active.sql",)),
+    ListSpec("outside_directory", "Accounts outside the directory", "act", ("directory_accounts_outside.sql",)),
     ListSpec("dormant", "Active accounts unused for {inactive_days} days or more", "act",
              ("access_review/dormant_accounts.sql",)),
     ListSpec("never_used", "Active accounts never used", "act", ("access_never_seen.sql",)),
@@ -52,6 +55,10 @@ LISTS: tuple[ListSpec, ...] = (
     ListSpec("history_coverage", "History recorded", "changes", ("access_review/history_coverage.sql",)),
     ListSpec("changes", "Changes in the review period", "changes", ("access_review/changes.sql",)),
 )
+# Open review campaigns (`whsync review`): shown when the warehouse has campaign tables (none before the first
+# `whsync review start`, so the list is not one of LISTS: its absence is not a gap to fill).
+CAMPAIGNS = ListSpec("review_campaigns", "Open access review campaigns", "campaigns",
+                     ("access_review/review_campaigns.sql",))
 
 
 def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None = None) -> str:
@@ -68,6 +75,8 @@ def hint_for(relation: str, readable_elsewhere: bool = False, role: str | None =
         return "run `whsync sync --source paradime` (Paradime not synced into this warehouse)"
     if relation.startswith("bencher."):
         return "run `whsync sync --source bencher` (Bencher not synced into this warehouse)"
+    if relation.startswith("okta."):
+        return "run `whsync sync --source okta` (the directory, Okta, not synced into this warehouse)"
     return "run `whsync sync`"
 
 
@@ -127,7 +136,7 @@ class WarehouseReader:
     def relations(self) -> dict[tuple[str, str], bool]:
         """{(namespace, name): readable}: namespaces as the SQL files name them (`paradime`, not the
         real schema of a non-public PostgreSQL warehouse)."""
-        real = {self.con.schema(ns): ns for ns in NAMESPACES}
+        real = {self.con.schema(ns): ns for ns in catalog.namespaces()}
         if self.postgres:
             rows = self.con.execute(
                 "select n.nspname, c.relname, has_schema_privilege(n.oid, 'usage') and has_table_privilege(c.oid, "
@@ -167,7 +176,9 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
     params = parameters(generated_at, since, inactive_days)
     present = reader.relations()
     lists: dict[str, ListResult] = {}
-    for spec in LISTS:
+    specs = LISTS + ((CAMPAIGNS,) if all(present.get(relation_key(r, reader.schema))
+                                          for r in QueryFile(CAMPAIGNS.files[0]).requires) else ())
+    for spec in specs:
         title = spec.title.format(inactive_days=inactive_days)
         preferred = ListResult(spec, title, QueryFile(spec.files[0]))
         result = preferred
@@ -190,16 +201,6 @@ def collect(reader: Any, *, since: datetime, inactive_days: int, generated_at: d
                 break
         lists[spec.key] = result
     return Report(reader.label, generated_at, since, inactive_days, lists)
-
-
-def write_report(report: Report, out: Path) -> list[Path]:
-    """Write the HTML page and one CSV per list beside it; return the files written."""
-    from .render import write_csvs, write_html
-
-    out = out.resolve()
-    if not out.parent.is_dir():
-        raise ReportError(f"--out {out}: the directory {out.parent} does not exist")
-    return [write_html(report, out), *write_csvs(report, out)]
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> datetime:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 STATUS_COLORS = {
-    "active": "#2e7d32", "suspended": "#ef6c00", "invited": "#1565c0", "invite_expired": "#9e9e9e",
+    "active": "#2e7d32", "suspended": "#ef6c00", "invited": "#1565c0", "invite_expired": "#9e9e9e", "invite_withdrawn": "#bdbdbd",
     "removed": "#c62828",
 }
 CHANGE_COLORS = {

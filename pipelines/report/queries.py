@@ -15,9 +15,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
-_REPO_QUERIES = Path(__file__).resolve().parents[2] / "examples" / "queries"
-_PACKAGED_QUERIES = Path(__file__).resolve().parent / "queries"  # the wheel carries a copy (pyproject)
-QUERY_DIR = _REPO_QUERIES if _REPO_QUERIES.is_dir() else _PACKAGED_QUERIES
 
 _PARAM = re.compile(r"(?<![\w$\"])\$([a-z_]+)\b")
 _PARAMS_CTE = re.compile(r"with params as \((.*?)\n\)", re.S)
@@ -35,7 +32,9 @@ class QueryFile:
 
     @property
     def path(self) -> Path:
-        return QUERY_DIR / self.name
+        from ..project import queries_dir  # a clone's examples/queries/, or the wheel's copy
+
+        return queries_dir() / self.name
 
     @cached_property
     def sql(self) -> str:
@@ -78,10 +77,10 @@ class QueryFile:
         return list(dict.fromkeys(_PARAM.findall(self.runnable)))
 
     def for_target(self, schema_of: Callable[[str], str], *, postgres: bool, bound: bool) -> str:
-        """The SQL for one warehouse: `paradime.`/`bencher.` qualifiers as that warehouse's real schemas
+        """The SQL for one warehouse: `paradime.`/`bencher.`/`okta.` qualifiers as that warehouse's real schemas
         (a PostgreSQL `--schema acme` keeps them in `acme__paradime`), `$name` parameters in
         psycopg2's `%(name)s` form on PostgreSQL (literal % doubled)."""
-        sql = re.sub(r'(?<![\w$".])(paradime|bencher)\.(?=[a-z_"])',
+        sql = re.sub(r'(?<![\w$".])(paradime|bencher|okta)\.(?=[a-z_"])',
                      lambda m: f'"{schema_of(m.group(1))}".', self.runnable)
         if postgres and bound:
             sql = _PARAM.sub(r"%(\1)s", sql.replace("%", "%%"))

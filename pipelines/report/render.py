@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from . import Report, parameters
+from . import Report, ReportError, parameters
 from .charts import accounts_chart, timeline_chart
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -103,8 +103,10 @@ def render_html(report: Report, out: Path) -> str:
         "accounts": accounts_chart(acc.columns, acc.rows) if acc.ok else None,
         "changes": timeline_chart(chg.columns, chg.rows, report.since, report.generated_at) if chg.ok else None,
     }
+    from ..project import version
+
     return env.get_template("report.html.j2").render(
-        report=report, sections=SECTIONS, charts=charts,
+        report=report, sections=SECTIONS, charts=charts, whsync_version=version(),
         params=parameters(report.generated_at, report.since, report.inactive_days),
         csv_name=lambda key: csv_path(out, key).name,
         total=lambda res, col: sum(r[res.columns.index(col)] or 0 for r in res.rows),
@@ -115,3 +117,11 @@ def write_html(report: Report, out: Path) -> Path:
     html = render_html(report, out)
     _atomic_write(out, lambda f: f.write(html))
     return out
+
+
+def write_report(report: Report, out: Path) -> list[Path]:
+    """Write the HTML page and one CSV per list beside it; return the files written."""
+    out = out.resolve()
+    if not out.parent.is_dir():
+        raise ReportError(f"--out {out}: the directory {out.parent} does not exist")
+    return [write_html(report, out), *write_csvs(report, out)]

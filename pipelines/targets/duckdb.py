@@ -20,8 +20,9 @@ from typing import Any, Callable, Iterator, Sequence
 import duckdb
 
 from ..duckdb_storage import DEFAULT_STORAGE_VERSION, prepare_build
-from ..catalog import NAMESPACES, RAW_DATASETS, SOURCES, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError, TargetConfigError
+from .. import catalog
+from ..catalog import WAREHOUSE, relation_label
+from .base import Build, Reader, Target, TargetBusyError, TargetConfigError
 
 _MAGIC = b"DUCK"  # bytes 8..12 of every DuckDB database file
 
@@ -42,7 +43,7 @@ class DuckDBBuild(Build):
         return dlt.destinations.duckdb(str(self.path))
 
     def loader_file_format(self, source: str) -> str | None:
-        return "parquet" if source == "benchling" else "jsonl"  # Arrow pages as parquet, rows as jsonl
+        return "parquet" if catalog.arrow(source) else "jsonl"  # Arrow pages as parquet, rows as jsonl
 
     def dbt_env(self) -> dict[str, str]:
         return duckdb_env(self.path)
@@ -55,7 +56,7 @@ class DuckDBBuild(Build):
             return []
         rows = self.execute("select schema_name from information_schema.schemata")
         schemas = {r[0] for r in rows}
-        return [s for s in SOURCES if RAW_DATASETS[s] in schemas]
+        return [s for s, raw in catalog.raw_datasets().items() if raw in schemas]
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         con = duckdb.connect(str(self.path))
@@ -182,7 +183,7 @@ class DuckDBTarget(Target):
                 self._check_opens(build)
             b = DuckDBBuild(self, build)
             # every namespace exists in a build, as on PostgreSQL (dbt creates them too, when it builds)
-            b.execute("; ".join(f'create schema if not exists "{duckdb_schema(ns)}"' for ns in NAMESPACES))
+            b.execute("; ".join(f'create schema if not exists "{duckdb_schema(ns)}"' for ns in catalog.namespaces()))
             yield b
             if build.exists():
                 _checkpoint(build)

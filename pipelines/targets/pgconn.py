@@ -17,11 +17,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
-from urllib.parse import quote
 
-from . import TargetConfigError, TargetError
-
-DSN_ENV = "WHSYNC_POSTGRES_DSN"
+from ..redact import DSN_ENV, redact, redact_configured  # noqa: F401 - the secret-removal of every message
+from .base import TargetConfigError, TargetError
 
 # libpq's parameters that dbt can receive through libpq's environment variables (dbt's profile only
 # has host/port/user/password/dbname and a few more; libpq reads these for everything else).
@@ -244,7 +242,8 @@ class PgConfig:
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 # the schemas of the `public` warehouse, whose names predate several warehouses per database
 _RESERVED = {"benchling_raw", "paradime_raw", "bencher_raw", "staging", "paradime", "bencher", "information_schema",
-             "benchling_raw_staging", "paradime_raw_staging", "bencher_raw_staging"}  # dlt's merge staging
+             "benchling_raw_staging", "paradime_raw_staging", "bencher_raw_staging",
+             "okta_raw", "okta", "okta_raw_staging"}  # dlt's merge staging
 
 
 def check_schema(schema: str) -> str:
@@ -273,14 +272,6 @@ def _libpq_cause(e: BaseException) -> str:
     if len(lines) > 1 and lines[1].startswith("Is the server running"):  # libpq's own hint, kept
         line += "; is the server running and accepting connections there?"
     return line
-
-
-def redact(text: str, password: str | None) -> str:
-    """Remove a password (raw and URL-encoded) and any URI credentials from a message."""
-    if password:
-        for p in {password, quote(password, safe="")}:
-            text = text.replace(p, "***")
-    return re.sub(r"(postgres(?:ql)?://[^:/@\s]+):[^@\s]*@", r"\1:***@", text)
 
 
 _PG_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGSERVICE")
@@ -312,15 +303,3 @@ def resolve(schema: str = "public") -> PgConfig:
         f"no PostgreSQL connection: set {DSN_ENV} (e.g. postgresql://user@host:5432/dbname or "
         "'service=NAME'), destination.postgres.credentials in .dlt/secrets.toml, or PGHOST/PGUSER/PGDATABASE"
     )
-
-
-def redact_configured(text: str) -> str:
-    """Remove the password of the configured connection (WHSYNC_POSTGRES_DSN, PGPASSWORD) from a message."""
-    password = None
-    dsn = os.environ.get(DSN_ENV)
-    if dsn:
-        with contextlib.suppress(Exception):
-            import psycopg2.extensions
-
-            password = psycopg2.extensions.parse_dsn(dsn.strip()).get("password")
-    return redact(redact(text, password), os.environ.get("PGPASSWORD"))

@@ -8,8 +8,15 @@ Layout of the warehouse `--schema S` in its database (`public` keeps the names o
 | dbt's staging views                    | staging                     | S__staging                    |
 | published warehouse relations          | public, paradime, bencher   | S, S__paradime, S__bencher    |
 | the build (during a sync)              | public__build, paradime__build, bencher__build | S__build, ...  |
+| its staging views and the raw data it loads | staging__build, benchling_raw__build, ... | S__staging__build, ... |
 
 so warehouses in one database share nothing, and readers get only the published schemas.
+
+A sync never loads into the live raw schemas: a source it extracts is first copied (tables and dlt's
+state, so the incremental cursor) into `<raw>__build`, dlt loads and merges there, and the publish
+moves those tables into `<raw>` with the rest. A failed or killed sync drops its build schemas and so
+leaves no raw row and no moved cursor behind; a source not extracted now is read from its live raw
+schema.
 
 Publishing moves every relation the build holds from `<x>__build` into `<x>`, for every published
 schema, in one transaction (PostgreSQL DDL is transactional): a reader sees the old warehouse or the
@@ -24,8 +31,9 @@ import contextlib
 import time
 from typing import Any, Callable, Iterator, Sequence
 
-from ..catalog import NAMESPACES, SOURCES, WAREHOUSE, relation_label
-from . import Build, Reader, Target, TargetBusyError
+from .. import catalog
+from ..catalog import STAGING, WAREHOUSE, relation_label
+from .base import Build, Reader, Target, TargetBusyError
 from .pgconn import PgConfig, PostgresConfigError, PostgresError, _first_line
 
 _LOCK_KEY = 0x77687379  # "whsy": pg_advisory_lock key space for whsync, one lock per warehouse schema
@@ -36,6 +44,7 @@ class PostgresBuild(Build):
     def __init__(self, target: "PostgresTarget") -> None:
         self.target = target
         self.cfg = target.cfg
+        self.loaded: set[str] = set()  # sources loaded into their build raw schema by this sync
 
     def destination(self) -> Any:
         import dlt
@@ -45,18 +54,46 @@ class PostgresBuild(Build):
                                          enable_dataset_name_normalization=False)
 
     def loader_file_format(self, source: str) -> str | None:
-        return "csv" if source == "benchling" else None  # Arrow pages load as csv; rows with dlt's default
+        return "csv" if catalog.arrow(source) else None  # Arrow pages load as csv; rows with dlt's default
 
     def dbt_env(self) -> dict[str, str]:
         return self.cfg.dbt_env(self.schema(WAREHOUSE))
 
+    def dbt_vars(self) -> dict[str, str]:
+        return {**super().dbt_vars(), "staging_schema": _build_name(self.target.schema_name(STAGING))}
+
     def schema(self, namespace: str) -> str:
         return f"{self.target.schema(namespace)}__build"
+
+    def dataset(self, source: str) -> str:
+        live = super().dataset(source)
+        return _build_name(live) if source in self.loaded else live
+
+    def load_dataset(self, source: str) -> str:
+        """A private copy of the source's raw schema (tables and dlt's state) for dlt to load into."""
+        from psycopg2 import sql
+
+        live = super().dataset(source)
+        build = _build_name(live)
+        with self.cfg.connect() as con:
+            cur = con.cursor()
+            cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build)))
+            cur.execute(sql.SQL("create schema {}").format(sql.Identifier(build)))
+            for name, kind in sorted(_relations(cur, live, None).items()):
+                if kind not in ("r", "p"):
+                    continue
+                cur.execute(sql.SQL("create table {} (like {} including all)").format(
+                    sql.Identifier(build, name), sql.Identifier(live, name)))
+                cur.execute(sql.SQL("insert into {} select * from {}").format(
+                    sql.Identifier(build, name), sql.Identifier(live, name)))
+            con.commit()
+        self.loaded.add(source)
+        return build
 
     def present_sources(self) -> list[str]:
         rows = self.execute("select schema_name from information_schema.schemata")
         schemas = {r[0] for r in rows}
-        return [s for s in SOURCES if self.dataset(s) in schemas]
+        return [s for s in catalog.sources() if self.dataset(s) in schemas]
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
         with self.cfg.connect() as con:
@@ -72,9 +109,14 @@ class PostgresBuild(Build):
         src, dst = self.target.schema(namespace), self.schema(namespace)
         with self.cfg.connect() as con:
             cur = con.cursor()
-            if not _relations(cur, src, [name]):
+            kind = _relations(cur, src, [name]).get(name)
+            if not kind:
                 return False
             cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(dst)))
+            if kind == "v":  # a view over carried tables: its definition, re-bound to the build's relations
+                _carry_view(cur, src, dst, name)
+                con.commit()
+                return True
             cur.execute(sql.SQL("create table {} (like {} including all)").format(
                 sql.Identifier(dst, name), sql.Identifier(src, name)))
             cur.execute(sql.SQL("insert into {} select * from {}").format(
@@ -133,15 +175,23 @@ class PostgresTarget(Target):
                 with contextlib.suppress(Exception):
                     cur.execute("select pg_advisory_unlock(%s, hashtext(%s))", (_LOCK_KEY, self.cfg.schema))
 
+    def _internal(self) -> list[str]:
+        """The live schemas of staging and raw data whose build copies a sync publishes with the rest."""
+        raw = catalog.raw_datasets()
+        return [self.schema_name(STAGING)] + [self.schema_name(raw[s]) for s in catalog.sources()]
+
     def _drop_builds(self, create: bool = False) -> None:
         from psycopg2 import sql
 
         with self.cfg.connect(autocommit=True) as con:
-            for ns in NAMESPACES:
+            for ns in catalog.namespaces():
                 name = sql.Identifier(f"{self.schema(ns)}__build")
                 con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(name))
                 if create:
                     con.cursor().execute(sql.SQL("create schema {}").format(name))
+            for live in self._internal():  # raw data and staging views of the build, dlt's merge staging
+                for name in (_build_name(live), f"{_build_name(live)}_staging"):
+                    con.cursor().execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
 
     @contextlib.contextmanager
     def build(self) -> Iterator[PostgresBuild]:
@@ -184,11 +234,11 @@ class PostgresTarget(Target):
             try:
                 cur = con.cursor()
                 moves = []  # (build schema, published schema, built relations, old relations)
-                for ns in NAMESPACES:
-                    dest = self.schema(ns)
-                    built = _relations(cur, f"{dest}__build", None)
+                # the warehouse namespaces, then staging (views over raw), then the raw data loaded now
+                for dest in [self.schema(ns) for ns in catalog.namespaces()] + self._internal():
+                    built = _relations(cur, _build_name(dest), None)
                     if built:
-                        moves.append((f"{dest}__build", dest, built, _relations(cur, dest, list(built))))
+                        moves.append((_build_name(dest), dest, built, _relations(cur, dest, list(built))))
                 if not moves:
                     return
                 old_all = [sql.Identifier(dest, n) for _, dest, _, old in moves for n in old]
@@ -196,19 +246,32 @@ class PostgresTarget(Target):
                     cur.execute("set local lock_timeout = '100ms'")
                     cur.execute(sql.SQL("lock table {} in access exclusive mode").format(sql.SQL(", ").join(old_all)))
                     cur.execute("set local lock_timeout = 0")
+                grants = {dest: _select_grantees(cur, dest, list(old)) for _, dest, _, old in moves}
+                # staging views that read old raw tables and are not rebuilt (a `--no-build` sync): dropped
+                # with them and made again over the new tables, from their own definitions
+                staging = self.schema_name(STAGING)
+                cur.execute("set local search_path to pg_catalog")  # view definitions with every name qualified
+                kept = _dependent_views(cur, [(dest, n) for _, dest, _, old in moves for n in old], staging)
+                if kept:
+                    cur.execute(sql.SQL("drop view {}").format(
+                        sql.SQL(", ").join(sql.Identifier(staging, n) for n, _ in kept)))
+                for views in (True, False):  # the old views, then the old tables, each in one statement
+                    names = [sql.Identifier(dest, n) for _, dest, _, old in moves for n, k in old.items()
+                             if (k == "v") == views]  # (views over views among them drop together)
+                    if names:
+                        stmt = "drop view {}" if views else "drop table {}"
+                        cur.execute(sql.SQL(stmt).format(sql.SQL(", ").join(names)))
                 for build, dest, built, old in moves:
                     cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(dest)))
-                    grants = _select_grantees(cur, dest, list(old))
-                    for name, kind in sorted(old.items(), key=lambda kv: kv[1] != "v"):  # views first
-                        stmt = "drop view {}" if kind == "v" else "drop table {}"
-                        cur.execute(sql.SQL(stmt).format(sql.Identifier(dest, name)))
                     for name, kind in sorted(built.items(), key=lambda kv: kv[1] == "v"):
                         stmt = "alter view {} set schema {}" if kind == "v" else "alter table {} set schema {}"
                         cur.execute(sql.SQL(stmt).format(sql.Identifier(build, name), sql.Identifier(dest)))
-                    for name, roles in grants.items():
+                    for name, roles in grants[dest].items():
                         for role in roles:
                             cur.execute(sql.SQL("grant select on {} to {}").format(
                                 sql.Identifier(dest, name), sql.Identifier(role)))
+                for name, definition in kept:
+                    cur.execute(sql.SQL("create view {} as ").format(sql.Identifier(staging, name)) + sql.SQL(definition))
                 con.commit()
             except Exception as e:
                 con.rollback()
@@ -280,6 +343,10 @@ class PostgresTarget(Target):
         return [relation_label(*r) for r in relations]
 
 
+def _build_name(schema: str) -> str:
+    return f"{schema}__build"
+
+
 def _relations(cur: Any, schema: str, names: Sequence[str] | None) -> dict[str, str]:
     """{name: relkind} of the tables and views in `schema` (of `names`, or all of them)."""
     cur.execute(
@@ -288,6 +355,50 @@ def _relations(cur: Any, schema: str, names: Sequence[str] | None) -> dict[str, 
         (schema, names is None, list(names or [])),
     )
     return {name: kind for name, kind in cur.fetchall()}
+
+
+def _dependent_views(cur: Any, relations: Sequence[tuple[str, str]], schema: str) -> list[tuple[str, str]]:
+    """(name, definition) of the views in `schema` that read any of `relations` (directly or through
+    each other) and are not among them, in an order they can be created in."""
+    if not relations:
+        return []
+    cur.execute("select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where (n.nspname, c.relname) in (select * from unnest(%s::text[], %s::text[]))",
+                ([s for s, _ in relations], [n for _, n in relations]))
+    dropped = {r[0] for r in cur.fetchall()}
+    level: dict[int, int] = {}
+    frontier, depth = set(dropped), 0
+    while frontier and depth < 50:
+        depth += 1
+        cur.execute(
+            "select distinct v.oid from pg_depend d join pg_rewrite r on r.oid = d.objid "
+            "join pg_class v on v.oid = r.ev_class join pg_namespace n on n.oid = v.relnamespace "
+            "where d.classid = 'pg_rewrite'::regclass and d.refclassid = 'pg_class'::regclass "
+            "and d.refobjid = any(%s::oid[]) and v.oid <> d.refobjid and v.relkind = 'v' and n.nspname = %s",
+            (list(frontier), schema))
+        frontier = {r[0] for r in cur.fetchall()} - dropped
+        for oid in frontier:
+            level[oid] = depth
+    if not level:
+        return []
+    cur.execute("select c.oid, c.relname, pg_get_viewdef(c.oid) from pg_class c where c.oid = any(%s::oid[])",
+                (list(level),))
+    return [(name, definition) for oid, name, definition in sorted(cur.fetchall(), key=lambda r: level[r[0]])]
+
+
+def _carry_view(cur: Any, src: str, dst: str, name: str) -> None:
+    """Recreate view `src.name` in `dst`: its definition printed with `src` as the search path (so the
+    relations it reads in `src` are unqualified), created with `dst` as the search path (so they are the
+    build's). Carry the relations it reads first."""
+    from psycopg2 import sql
+
+    cur.execute("select set_config('search_path', %s, true)", (f'"{src}"',))
+    cur.execute("select pg_get_viewdef(c.oid) from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+                "where n.nspname = %s and c.relname = %s", (src, name))
+    definition = cur.fetchone()[0]
+    cur.execute("select set_config('search_path', %s, true)", (f'"{dst}"',))
+    cur.execute(sql.SQL("create view {} as ").format(sql.Identifier(dst, name)) + sql.SQL(definition))
+    cur.execute("select set_config('search_path', '', true)")
 
 
 def _select_grantees(cur: Any, schema: str, names: Sequence[str]) -> dict[str, list[str]]:

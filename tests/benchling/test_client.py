@@ -160,13 +160,15 @@ def test_activity_requests_wait_for_rate_bound_listings(tmp_path):
     """At a rate-bound limit (no latency), not one activity request goes while a listing is running."""
     from pipelines.benchling.activity import ActivityPolicy
     from pipelines.progress import Progress
-    from pipelines.sync import BenchlingConfig, sync
+    from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+    from pipelines.targets import resolve_target
+    from pipelines.sync import sync
 
     order: list[str] = []
     t = generate_tenant(seed=2, users=40, apps=1, teams=4, projects=3, folders=250)
     with BenchlingSimulator(t, rate_limit="30/2", request_hook=lambda req: order.append(req.path)) as sim:
-        sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=ActivityPolicy.parse("all", None)),
-             warehouse=tmp_path / "w.duckdb", progress=Progress(quiet=True), build=False)
+        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=ActivityPolicy.parse("all", None)))],
+             target=resolve_target(duckdb=tmp_path / "w.duckdb"), progress=Progress(quiet=True), build=False)
         assert sim.stats()["rate_limited"] == 0
     kinds = ["activity" if p.endswith("/activity") else "listing" for p in order]
     assert kinds.count("activity") == 40 and kinds.count("listing") >= 8

@@ -9,7 +9,9 @@ import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from ..warehouse.conftest import connect
 from ..warehouse.oracle import COLUMNS, read_table
@@ -46,7 +48,7 @@ def run(tmp: Path, build: bool, **sim_kw):
     timeout_s = 0.5 if "slow" in str(sim_kw.get("faults", "")) else 10.0
     with BenchlingSimulator(tenant(), api_key=DEMO_API_KEY, rate_limit="off", **sim_kw) as sim:
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, timeout_s=timeout_s)
-        result = sync(benchling=cfg, warehouse=tmp / "w.duckdb", build=build, progress=Progress(quiet=True))
+        result = sync(plans=[benchling_plan(cfg)], target=resolve_target(duckdb=tmp / "w.duckdb"), build=build, progress=Progress(quiet=True))
         return result, sim.stats()
 
 

@@ -17,7 +17,10 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tena
 from pipelines.paradime.simulator import ParadimeSimulator, load_fixture
 from pipelines.paradime.source import ParadimeWorkspaceConfig
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, SyncResult, bencher_plan, benchling_plan, paradime_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.paradime.spec import paradime_plan
+from pipelines.sync import SyncResult, sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PD = json.loads((FIXTURES / "paradime_tricky.json").read_text(encoding="utf-8"))

@@ -84,7 +84,7 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, tmp_path):
     work = tmp_path / "tmp"  # dbt's logs and target dir, dlt's working files
     work.mkdir()
     env = {"BENCHLING_API_KEY": DEMO_API_KEY, "HOME": str(tmp_path), "TMPDIR": str(work),
-           "RUNTIME__LOG_LEVEL": "DEBUG", **env_of(server, db, tmp_path)}
+           "WHSYNC_CACHE_DIR": str(work / "whsync"), "RUNTIME__LOG_LEVEL": "DEBUG", **env_of(server, db, tmp_path)}
     p = whsync(["sync", "--target", "postgres", "--base-url", simulator.base_url, "-q"], tmp_path, env)
     assert p.returncode == 0, p.stderr
     out = p.stdout + p.stderr

@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
-from pipelines.sync import BenchlingConfig, build_only, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.sync import build_only, sync
 from pipelines.progress import Progress
 from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
@@ -152,9 +154,9 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
         [(t2, "project", project, False)] + [(t2, "folder", f, False) for f in archived_now])
 
 
-def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(sources, tmp_path, monkeypatch):
+def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(target, sources, tmp_path,
+                                                                                   monkeypatch):
     monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.05)  # fail fast, same tries
-    target = resolve_target(duckdb=tmp_path / "w.duckdb")
     tenant, api = sources.tenant, sources.benchling_api
     s1 = sources.sync(target, "benchling", "paradime")
     base = read_history(target)
@@ -164,11 +166,25 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     # a sync whose requests keep failing (faults exhaust the retries) records nothing
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off", faults="500:1.0") as bad:
         with pytest.raises(Exception, match="HTTP 500"):
-            sync(benchling=BenchlingConfig(bad.base_url, api_key=DEMO_API_KEY), target=target, progress=Progress(quiet=True))
+            sync(plans=[benchling_plan(BenchlingConfig(bad.base_url, api_key=DEMO_API_KEY))], target=target, progress=Progress(quiet=True))
     assert read_history(target) == base
+    if target.name == "postgres":
+        # a sync that loads everything and fails at publish (a user's view on a warehouse table blocks it,
+        # as the README documents) records nothing: no raw row, no moved cursor
+        raw_before = _raw_users(target)
+        with psycopg2.connect(target.cfg.dsn) as con, con.cursor() as cur:
+            cur.execute('create view public.my_view as select id from public."user$raw"')
+        with pytest.raises(Exception, match="publishing into .* failed"):
+            sources.sync(target, "benchling")
+        with psycopg2.connect(target.cfg.dsn) as con, con.cursor() as cur:
+            cur.execute("drop view public.my_view")
+        assert read_history(target) == base and _raw_users(target) == raw_before
     # a sync killed while it builds records nothing
     env = {**os.environ, "BENCHLING_API_KEY": DEMO_API_KEY}
-    proc = subprocess.Popen([WHSYNC, "sync", "--base-url", sources.benchling.base_url, "--duckdb", str(target.path)],
+    where = ["--duckdb", str(target.path)] if target.name == "duckdb" else ["--target", "postgres"]
+    if target.name == "postgres":
+        env["WHSYNC_POSTGRES_DSN"] = target.cfg.dsn
+    proc = subprocess.Popen([WHSYNC, "sync", "--base-url", sources.benchling.base_url, *where],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "building the warehouse" not in proc.stderr.readline():
@@ -194,7 +210,7 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     sources.sync(target, "benchling", full_refresh=True)
     assert read_history(target) == after
     api("PATCH", f"/users/{user['id']}", {"isSuspended": False})
-    s3 = sync(benchling=BenchlingConfig(sources.benchling.base_url, api_key=DEMO_API_KEY), target=target,
+    s3 = sync(plans=[benchling_plan(BenchlingConfig(sources.benchling.base_url, api_key=DEMO_API_KEY))], target=target,
               progress=Progress(quiet=True), build=False)
     assert read_history(target) == after
     build_only(target=target, progress=Progress(quiet=True))  # stamps the change with s3's start, not its own clock
@@ -205,15 +221,29 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
 
     # upgrading a warehouse that has no history yet (dropped here): nothing else changes, and history
     # starts with the start of the sync whose data is built
-    import duckdb
-
     tables = read_current(target)
-    con = duckdb.connect(str(target.path))
-    for ns, name in [(SPECS[n][0], n.split(".")[-1]) for n in SPECS]:
-        con.execute(f'drop table if exists "{"main" if ns == "warehouse" else ns}"."{name}"')
-    con.close()
+    if target.name == "duckdb":
+        import duckdb
+
+        con = duckdb.connect(str(target.path))
+        for ns, name in [(SPECS[n][0], n.split(".")[-1]) for n in SPECS]:
+            con.execute(f'drop table if exists "{"main" if ns == "warehouse" else ns}"."{name}"')
+        con.close()
+    else:
+        with psycopg2.connect(target.cfg.dsn) as con, con.cursor() as cur:
+            for ns, name in [(SPECS[n][0], n.split(".")[-1]) for n in SPECS]:
+                cur.execute(f'drop table if exists "{target.schema(ns)}"."{name}"')
     build_only(target=target, progress=Progress(quiet=True))
     assert read_current(target) == tables
     started = read_history(target)
     assert {r[-2:] for r in started["team_member$history"]} == {(utc(s3.synced_at), None)}
     assert len(started["team_member$history"]) == len(tables["team_member$history"][1])
+
+
+def _raw_users(target):
+    """Benchling's raw users and dlt's saved state (the incremental cursor) as the live raw schema holds them."""
+    with psycopg2.connect(target.cfg.dsn) as con, con.cursor() as cur:
+        cur.execute('select id, is_suspended, _synced_at from benchling_raw.users order by 1, 3')
+        users = cur.fetchall()
+        cur.execute("select version_hash, state from benchling_raw._dlt_pipeline_state order by created_at")
+        return users, cur.fetchall()

@@ -24,7 +24,11 @@ from pipelines.paradime.simulator import ParadimeSimulator, user_uid
 from pipelines.paradime.simulator.server import ParadimeWorkspace
 from pipelines.paradime.source import ParadimeWorkspaceConfig
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.paradime.spec import paradime_plan
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 from pipelines.targets.pgconn import PgConfig
 
 from .conftest import PgCon
@@ -151,8 +155,8 @@ def synced(pg_server, tmp_path_factory) -> Iterator[dict[str, Any]]:
     pg = PgConfig.from_dsn(dsn)
     with simulators() as (bl, pd, bc):
         for _ in range(2):
-            for where in ({"warehouse": duck}, {"postgres": pg}):
-                res = sync(plans=plans(bl, pd, bc), progress=Progress(quiet=True), **where)
+            for where in (resolve_target(duckdb=duck), resolve_target(postgres=pg)):
+                res = sync(plans=plans(bl, pd, bc), progress=Progress(quiet=True), target=where)
                 assert res.dbt is not None and not res.dbt.failures
             if _ == 0:
                 r = requests.post(pd.endpoint_for("analytics"), timeout=10,
@@ -225,8 +229,8 @@ def test_analyst_queries_answer_the_same_on_both_targets(synced, query):
 def test_two_tenants_in_two_schemas_each_name_their_own_scope(synced):
     second = dict(BENCHLING, users=BENCHLING["users"][:2], memberships=BENCHLING["memberships"][:2])
     with BenchlingSimulator(Tenant.from_dict(second), api_key=DEMO_API_KEY, rate_limit="off") as sim:
-        sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY), progress=Progress(quiet=True),
-             postgres=PgConfig.from_dsn(synced["dsn"], schema="second"))
+        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], progress=Progress(quiet=True),
+             target=resolve_target(postgres=PgConfig.from_dsn(synced["dsn"], schema="second")))
         host2 = sim.base_url.split("//", 1)[1].split("/", 1)[0]
     con = synced["postgres"]
     assert host2 != synced["host"]

@@ -7,7 +7,10 @@ import requests
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
 from pipelines.progress import Progress
-from pipelines.sync import WAREHOUSE_TABLES, BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.catalog import WAREHOUSE_TABLES
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from .conftest import reading_in_a_loop, whsync
 
@@ -27,7 +30,7 @@ def test_reader_sees_old_or_new_warehouse_and_reporting_role_is_read_only(pg_ser
     db = pg.dbname
     with BenchlingSimulator(tricky, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
-        sync(benchling=cfg, postgres=pg, progress=Progress(quiet=True))
+        sync(plans=[benchling_plan(cfg)], target=resolve_target(postgres=pg), progress=Progress(quiet=True))
 
         # the reporting role: a real LOGIN role with a password, granted through the CLI
         with pg.connect(autocommit=True) as admin:
@@ -49,7 +52,7 @@ def test_reader_sees_old_or_new_warehouse_and_reporting_role_is_read_only(pg_ser
         r = requests.patch(f"{sim.base_url}/users/{user['id']}", json={"isSuspended": True}, auth=(DEMO_API_KEY, ""))
         assert r.status_code == 200
         with reading_in_a_loop(reader, SNAPSHOT, lambda c: c.fetchone()) as (seen, errors):
-            sync(benchling=cfg, postgres=pg, progress=Progress(quiet=True))
+            sync(plans=[benchling_plan(cfg)], target=resolve_target(postgres=pg), progress=Progress(quiet=True))
     assert not errors, errors[:3]
     assert len(seen) > 20
     assert all(len(set(s[:6])) == 1 for s in seen), "a reader saw $raw tables of two different syncs"

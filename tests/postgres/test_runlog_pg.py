@@ -13,7 +13,7 @@ try:  # tests/ may or may not be a package (tests/__init__.py)
     from ..runlog.scenario import Warehouse, check_failure, check_progress, check_status, check_sync_run, record_history
 except ImportError:
     from runlog.scenario import Warehouse, check_failure, check_progress, check_status, check_sync_run, record_history  # type: ignore[no-redef]
-from .conftest import PgCon
+from .conftest import PgCon, whsync
 
 # one worker runs the whole module, so the synced history is built once (`make test` uses --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("runlog-postgres")
@@ -59,3 +59,32 @@ def test_failed_sync_is_journaled_in_a_table(wh):
 
 def test_status(wh):
     check_status(wh)
+
+
+def test_status_as_a_grant_reader_role_sees_the_failure(wh, tmp_path):
+    """A least-privilege health check: `whsync status` connected as a role made by `grant-reader` says
+    FAILED (exit 1) like the owner; a role that may not read the journal gets an error, never FRESH."""
+    import psycopg2
+    import psycopg2.extensions
+
+    dsn = wh.env["WHSYNC_POSTGRES_DSN"]
+    with psycopg2.connect(dsn) as con, con.cursor() as cur:
+        cur.execute("drop role if exists status_reader")
+        cur.execute("create role status_reader login password 'status-pw'")
+    p = wh.status("--max-age", "26h", subprocess_=True)  # the owner: FAILED
+    assert p.returncode == 1 and "FAILED" in p.stdout
+    owner_env = wh.env
+    try:
+        p = whsync(["grant-reader", "status_reader"], tmp_path, owner_env)  # as the owner
+        assert p.returncode == 0 and "whsync_sync_failure" in p.stdout, p.stderr
+        wh.env = {"WHSYNC_POSTGRES_DSN": psycopg2.extensions.make_dsn(dsn, user="status_reader", password="status-pw")}
+        p = wh.status("--max-age", "26h", subprocess_=True)
+        assert p.returncode == 1, p.stdout + p.stderr
+        assert "FAILED" in p.stdout and "API key was refused by 127.0.0.1 (HTTP 401)" in p.stdout
+        with psycopg2.connect(dsn) as con, con.cursor() as cur:
+            cur.execute("revoke select on whsync_sync_failure from status_reader")
+        p = wh.status("--max-age", "26h", subprocess_=True)
+        assert p.returncode != 0 and "FRESH" not in p.stdout
+        assert "permission denied" in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    finally:
+        wh.env = owner_env

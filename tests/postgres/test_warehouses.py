@@ -21,7 +21,10 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, gene
 from pipelines.paradime.simulator import ParadimeSimulator, load_fixture
 from pipelines.paradime.source import ParadimeWorkspaceConfig
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, bencher_plan, benchling_plan, paradime_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.paradime.spec import paradime_plan
+from pipelines.sync import sync
 from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 
@@ -81,7 +84,7 @@ def test_a_reader_joining_benchling_and_paradime_always_sees_one_sync(pg, tmp_pa
             ParadimeSimulator(PD_LOADED["workspaces"], api_key=PD_FIXTURE["api_key"],
                               api_secret=PD_FIXTURE["api_secret"], bearer_token=PD_FIXTURE["bearer_token"]) as pd, \
             BencherSimulator(json.loads(json.dumps(BC_FIXTURE)), token=BC_FIXTURE["token"]) as bc:
-        sync(plans=_plans(bl, pd, bc), postgres=pg, progress=Progress(quiet=True))
+        sync(plans=_plans(bl, pd, bc), target=resolve_target(postgres=pg), progress=Progress(quiet=True))
         reader = psycopg2.connect(**pg.libpq_kwargs())
         reader.autocommit = True
         cur = reader.cursor()
@@ -90,7 +93,7 @@ def test_a_reader_joining_benchling_and_paradime_always_sees_one_sync(pg, tmp_pa
         assert len(first) == 1 and first[0][0] == first[0][1]
         with reading_in_a_loop(reader, MARKER, lambda c: c.fetchall()) as (seen, errors):
             for _ in range(2):  # `--source all` resyncs, each with its own marker (its start time)
-                sync(plans=_plans(bl, pd, bc), postgres=pg, progress=Progress(quiet=True))
+                sync(plans=_plans(bl, pd, bc), target=resolve_target(postgres=pg), progress=Progress(quiet=True))
         assert not errors, errors[:3]
         assert len(seen) > 20
         mixed = [s for s in seen if len(s) != 1 or s[0][0] != s[0][1]]
@@ -104,7 +107,7 @@ def test_a_reader_joining_benchling_and_paradime_always_sees_one_sync(pg, tmp_pa
         users_before = cur.fetchall()
         cur.execute(MARKER)
         (bl_mark, pd_mark), = cur.fetchall()
-        sync(plans=_plans(bl, pd, bc)[1:2], postgres=pg, progress=Progress(quiet=True))
+        sync(plans=_plans(bl, pd, bc)[1:2], target=resolve_target(postgres=pg), progress=Progress(quiet=True))
         cur.execute('select * from "user$raw" order by id')
         assert cur.fetchall() == users_before
         cur.execute('select distinct extract(epoch from _synced_at) from "team$raw"')
@@ -142,7 +145,7 @@ def test_two_schemas_from_two_tenants_stay_apart(pg_server, pg, tmp_path):
         run("acme_prod", a)
         run("acme_sandbox", b)
         _suspend_one(a, prod)  # prod changes and syncs again, after the sandbox: nothing crosses over
-        sync(benchling=BenchlingConfig(a.base_url, api_key=DEMO_API_KEY), postgres=cfg["acme_prod"],
+        sync(plans=[benchling_plan(BenchlingConfig(a.base_url, api_key=DEMO_API_KEY))], target=resolve_target(postgres=cfg["acme_prod"]),
              progress=Progress(quiet=True))
     _oracle(cfg["acme_prod"], prod)
     _oracle(cfg["acme_sandbox"], sandbox)
@@ -202,7 +205,7 @@ def test_a_warehouse_built_by_the_previous_release_keeps_working(pg_server, pg, 
             assert p.returncode == 0, p.stderr
         _suspend_one(sim, tenant)
         # this release takes over the same database
-        sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY), postgres=PgConfig.from_dsn(dsn),
+        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], target=resolve_target(postgres=PgConfig.from_dsn(dsn)),
              progress=Progress(quiet=True))
     _oracle(pg, tenant)  # incremental state continued from the old release's dlt state: nothing lost
     reader = psycopg2.connect(pg_server.dsn(pg.dbname, user="bi", password="bi-pw"))

@@ -14,8 +14,14 @@ from typing import Any
 import duckdb
 import pytest
 
-from pipelines.benchling.simulator import Tenant
+from pipelines.benchling.activity import ActivityPolicy
+from pipelines.benchling.simulator import DEMO_API_KEY, Tenant
+from pipelines.progress import Progress
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.sync import sync
 from pipelines.report import LISTS
+
+OKTA_LISTS = {"left_still_active", "outside_directory"}  # they need the directory (Okta)
 from pipelines.targets import resolve_target
 
 from ..browser import console_errors, network_requests, offline_page
@@ -72,16 +78,45 @@ def _write(src: Sources) -> dict[str, Any]:
                 granted=(team, app), project=project, archived_folders=folders)
 
 
+# People who overlap across systems (issue 25: without them the offboarding gap was compared only empty):
+GAP = "rfranklin@example.com"  # active in Benchling, a Bencher member removed between the syncs: a gap
+WITHDRAWN = "mcurie@example.com"  # active in Benchling, a Paradime invite withdrawn unaccepted: no gap
+BUDGET = 55  # activity requests per sync: 110 of the 120 users checked, so some stay unchecked
+
+
+def _overlap(src: Sources) -> None:
+    org = src.bencher.organizations[0]
+    member = dict(org["_members"][0], uuid="0f0f0f0f-0000-4000-8000-00000000aaaa", name="Rosalind Franklin",
+                  slug="rosalind-franklin", email=GAP)
+    org["_members"].append(member)
+    src.graphql(PD["workspaces"][0]["name"],
+                "mutation I($e: String!, $t: UserAccountType!) { inviteUser(email: $e, accountType: $t) { ok } }",
+                {"e": WITHDRAWN, "t": "ANALYST"})
+
+
+def _sync(src: Sources, target: Any) -> Any:
+    plans = src.plans()
+    plans[0] = benchling_plan(BenchlingConfig(src.benchling.base_url, api_key=DEMO_API_KEY,
+                                              activity=ActivityPolicy("budget", BUDGET)))
+    return sync(plans=plans, target=target, progress=Progress(quiet=True))
+
+
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory) -> tuple[Path, Changes, Any]:
-    """One warehouse for the module: sync, write, sync (real history; every user's activity checked)."""
+    """One warehouse for the module: sync, write, sync (real history; activity within a budget)."""
     d = tmp_path_factory.mktemp("history")
     target = resolve_target(duckdb=d / "warehouse.duckdb")
     src = Sources(Tenant.load(FIXTURES / "benchling_tricky.json"))
     try:
-        s1 = src.sync(target)
+        _overlap(src)
+        s1 = _sync(src, target)
         made = _write(src)
-        s2 = src.sync(target)
+        org = src.bencher.organizations[0]
+        src.bencher_api("DELETE", f"{org['slug']}/members/{org['_members'][-1]['uuid']}")  # GAP leaves Bencher
+        ws = src.paradime.workspace(PD["workspaces"][0]["name"])
+        with src.paradime.lock:  # the invite is withdrawn before it was accepted
+            ws.invited_users[:] = [i for i in ws.invited_users if i["email"] != WITHDRAWN]
+        s2 = _sync(src, target)
     finally:
         src.close()
     return target.path, Changes(utc(s1.synced_at), utc(s2.synced_at), **made), src.tenant
@@ -93,7 +128,10 @@ def page(synced, browser) -> dict[str, Any]:
     d = wh.parent
     p = whsync(["report", "--duckdb", str(wh), "--out", str(d / "review.html")], d)
     assert p.returncode == 0, p.stderr
-    assert "not available" not in p.stdout
+    # only the lists that need the directory (Okta is not synced here)
+    assert [ln for ln in p.stdout.splitlines() if "not available" in ln] == [
+        "not available on this warehouse (2): Left the company, still active; Accounts outside the directory "
+        "(the page says why)"]
     ARTIFACTS.mkdir(exist_ok=True)
     with offline_page(browser, viewport={"width": 1200, "height": 900}) as (pg, requests):
         errors = console_errors(pg)
@@ -124,14 +162,18 @@ def _names(wh: Path) -> dict[str, str]:
     return dict(rows)
 
 
-def test_every_list_runs_its_preferred_query_offline(page):
+def test_every_list_runs_its_preferred_query_offline(synced, page):
     assert page["problems"] == []
     assert page["charts"] == 2  # accounts and the timeline
     for spec in LISTS:
         got = page["lists"][spec.key]
+        if spec.key in OKTA_LISTS:  # Okta is not synced here: the page says so, and how to sync it
+            assert got.status == "missing" and got.missing == 'okta."user"', (spec.key, got.missing)
+            continue
         assert got.status == "ok", (spec.key, got.missing)
         assert got.query == spec.files[0], spec.key
-        assert got.count == len(got.rows)
+        sql_rows = run_file(synced[0], got.query, page["since"], page["until"])
+        assert got.count == len(sql_rows) == len(got.rows), spec.key  # the SQL's count, not the page's own
         assert (page["dir"] / f"review-{spec.key}.csv").is_file()
 
 
@@ -188,13 +230,29 @@ def test_people_lists_equal_their_sql_and_the_tenants_activity(synced, page):
     for key in ("sources", "accounts", "dormant", "never_used", "activity_unchecked", "offboarding_gap", "privileged"):
         rows = run_file(wh, lists[key].query, page["since"], page["until"])
         assert lists[key].rows == [[shown(v) for v in r] for r in rows], key
-    # the activity the simulator serves (`_lastSeen`; none: never seen), for the users active now
+    # the activity the simulator serves (`_lastSeen`; none: never seen), for the users active now and
+    # checked by the two syncs' budgets (never-checked first, in id order: the first 2 x BUDGET ids)
+    checked = set(sorted(u["id"] for u in tenant.users)[: 2 * BUDGET])
     active = [u for u in tenant.users if not u["isSuspended"]]
     cutoff = (page["until"] - timedelta(days=90)).isoformat()
-    assert set(_col(lists["never_used"], "handle")) == {u["handle"] for u in active if not u.get("_lastSeen")} != set()
-    assert set(_col(lists["dormant"], "email")) == {
-        u["email"].strip().lower() for u in active if u.get("_lastSeen") and u["_lastSeen"][:19] < cutoff} != set()
-    assert lists["activity_unchecked"].count == 0  # the default budget checks every user of this tenant
+    assert set(_col(lists["never_used"], "handle")) == {
+        u["handle"] for u in active if not u.get("_lastSeen") and u["id"] in checked} != set()
+    assert set(_col(lists["dormant"], "email")) == {u["email"].strip().lower() for u in active
+                                                    if u.get("_lastSeen") and u["_lastSeen"][:19] < cutoff
+                                                    and u["id"] in checked} != set()
+    assert set(_col(lists["activity_unchecked"], "handle")) == {
+        u["handle"] for u in active if u["id"] not in checked} != set()
+    # the people who overlap: the removed Bencher member still active in Benchling is the offboarding gap;
+    # the withdrawn Paradime invite is not an account that was removed (no gap)
+    gap = lists["offboarding_gap"]
+    assert {(r[0], r[2], r[4]) for r in gap.rows} == {(GAP, "benchling", "active"), (GAP, "bencher", "removed")}
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        assert con.execute("select status from access where email = ? and system = 'paradime'",
+                           [WITHDRAWN]).fetchall() == [("invite_withdrawn",)]
+        assert con.execute("select offboarding_gap from person where email = ?", [WITHDRAWN]).fetchall() == [(False,)]
+    finally:
+        con.close()
     counts = {(r[0], r[1]): int(r[2]) for r in lists["accounts"].rows}
     assert counts[("benchling", "active")] == len(active)
     assert {r[0] for r in lists["privileged"].rows} and {r[2] for r in lists["privileged"].rows} <= {"benchling", "paradime", "bencher"}

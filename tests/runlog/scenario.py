@@ -22,7 +22,8 @@ import pytest
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.benchling.simulator.server import FixedWindowLimiter
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.sync import sync
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 WRONG_KEY = "sk-wrong-key-for-the-journal-0123456789"
@@ -36,7 +37,7 @@ class Warehouse:
     """One target under test: how to sync into it, run `whsync status` on it and read it back."""
 
     name: str  # duckdb | postgres
-    sync_kwargs: dict[str, Any]  # for pipelines.sync.sync (warehouse=... or target=...)
+    sync_kwargs: dict[str, Any]  # for pipelines.sync.sync (target=...)
     status_args: list[str]  # CLI options selecting it
     env: dict[str, str]
     query: Callable[[str], list[tuple]]  # SQL against the published warehouse
@@ -82,7 +83,7 @@ def record_history(wh: Warehouse) -> Warehouse:
                 sim.limiter = FixedWindowLimiter(20, 1.0)
             stream = io.StringIO()
             with Progress(stream=stream, interval=0.3) as progress:
-                rec["results"].append(sync(benchling=cfg, progress=progress, **wh.sync_kwargs))
+                rec["results"].append(sync(plans=[benchling_plan(cfg)], progress=progress, **wh.sync_kwargs))
             rec["served"].append(sim.stats())
             rec["output"] = stream.getvalue()
         rec["counts"] = {t: wh.query(f'select count(*) from "{t}"')[0][0] for t in TABLES}
@@ -91,7 +92,7 @@ def record_history(wh: Warehouse) -> Warehouse:
         time.sleep(1.2)
         rec["stale"] = wh.status("--max-age", "1s", "--json")
         with pytest.raises(Exception) as err:
-            sync(benchling=BenchlingConfig(sim.base_url, api_key=WRONG_KEY), progress=Progress(quiet=True),
+            sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=WRONG_KEY))], progress=Progress(quiet=True),
                  **wh.sync_kwargs)
         rec["error"] = err.value
     rec["failed"] = wh.status("--max-age", "26h", subprocess_=True)

@@ -13,6 +13,7 @@ import pytest
 
 from pipelines.dbt import DbtBuildError, run_dbt
 from pipelines.journal import journal_path
+from pipelines.targets import resolve_target
 from pipelines.targets.duckdb import duckdb_env
 
 from .scenario import WHSYNC, Warehouse, run_in_process, check_failure, check_progress, check_status, check_sync_run, record_history
@@ -36,7 +37,7 @@ def wh(tmp_path_factory) -> Warehouse:
     db = (tmp_path_factory.mktemp("runlog") / "warehouse.duckdb").resolve()
     journal = journal_path(db)
     return record_history(Warehouse(
-        name="duckdb", sync_kwargs={"warehouse": db}, status_args=["--duckdb", str(db)], env={},
+        name="duckdb", sync_kwargs={"target": resolve_target(duckdb=db)}, status_args=["--duckdb", str(db)], env={},
         query=_query(db), label=str(db),
         journal=lambda: [json.loads(line) for line in journal.read_text().splitlines()],
         journal_text=journal.read_text,
@@ -77,7 +78,7 @@ def test_status_bad_configuration_exits_2(tmp_path):
 
 def test_dbt_source_freshness_on_the_sync_time(wh, tmp_path):
     db = tmp_path / "fresh.duckdb"
-    shutil.copyfile(wh.sync_kwargs["warehouse"], db)
+    shutil.copyfile(wh.sync_kwargs["target"].path, db)
     select = ["--select", "source:benchling", "source:whsync"]
     seen: dict[str, str] = {}
     tables = ("users", "apps", "teams", "team_memberships", "projects", "folders", "user_activity", "tenant",

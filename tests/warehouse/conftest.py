@@ -9,7 +9,9 @@ import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, SyncResult, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import SyncResult, sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -25,7 +27,7 @@ def run_sync(tmp_path: Path) -> Callable[..., SyncResult]:
 
     def run(sim: BenchlingSimulator, **kw: Any) -> SyncResult:
         cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
-        return sync(benchling=cfg, warehouse=tmp_path / "warehouse.duckdb", progress=Progress(quiet=True), **kw)
+        return sync(plans=[benchling_plan(cfg)], target=resolve_target(duckdb=tmp_path / "warehouse.duckdb"), progress=Progress(quiet=True), **kw)
 
     return run
 

@@ -1,7 +1,8 @@
 """The activity pass end to end (DuckDB): requests counted by the simulator, rows in the warehouse.
 
 Budget exact and stalest first across three syncs; `all` and `off`; a suspended user checked once after its
-suspension, then left alone; a 404 skipped and counted; a 403 gives one warning and the sync goes on."""
+suspension, then left alone; a 404 recorded (out of the rotation, `removed` in access); the budget
+counts requests, retries included; a 403 gives one warning and the sync goes on."""
 from __future__ import annotations
 
 import io
@@ -14,9 +15,11 @@ import requests
 
 from pipelines.benchling.activity import ActivityPolicy
 from pipelines.benchling.simulator import DEMO_API_KEY, Tenant
-from pipelines.benchling.simulator.server import not_found
+from pipelines.benchling.simulator.server import Response, not_found
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, sync
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 
 from .conftest import connect
 
@@ -36,7 +39,7 @@ def people(n: int, suspended: tuple[int, ...] = ()) -> Tenant:
 def run(sim: Any, w: Path, policy: ActivityPolicy, build: bool = False, stream: Any = None) -> Progress:
     sim.reset_stats()
     progress = Progress(stream=stream or io.StringIO(), quiet=stream is None)
-    sync(benchling=BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=policy), warehouse=w,
+    sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY, activity=policy))], target=resolve_target(duckdb=w),
          progress=progress, build=build)
     return progress
 
@@ -105,10 +108,13 @@ def test_suspended_user_is_checked_once_after_suspension_then_left_alone(serve, 
     assert checks(w, "user_activity") == everything
 
 
-def test_404_is_skipped_and_counted_and_403_warns_once(serve, tmp_path):
+def test_404_is_recorded_leaves_the_rotation_and_is_not_active_and_403_warns_once(serve, tmp_path):
     gone = "ent_u03"
+    asked: list[str] = []
 
     def deleted_meanwhile(req):  # the user vanished between the listing and its activity request
+        if req.path.endswith("/activity"):
+            asked.append(req.path.split("/")[-2])
         return not_found("User", gone).response() if req.path.endswith(f"/users/{gone}/activity") else None
 
     sim = serve(people(5), request_hook=deleted_meanwhile)
@@ -117,8 +123,27 @@ def test_404_is_skipped_and_counted_and_403_warns_once(serve, tmp_path):
     progress = run(sim, w, ActivityPolicy(), stream=out)
     assert sim.stats()["by_path"][ACTIVITY] == 5
     assert (progress.activity.done, progress.activity.not_found) == (5, 1)
-    assert set(checks(w)) == {f"ent_u0{i}" for i in range(5)} - {gone}
+    assert set(checks(w)) == {f"ent_u0{i}" for i in range(5)}  # the 404 has its row
     assert "user_activity: 5/5 done" in out.getvalue()  # progress: done/planned
+    con = connect(w)
+    try:
+        assert con.execute("select user_id, not_found from benchling_raw.user_activity where not_found").fetchall() == [
+            (gone, True)]
+    finally:
+        con.close()
+    # next syncs (incremental: the deleted user stays in the raw users), a budget of as many users as there
+    # are live ones: the deleted user is never asked again, every live one is re-checked
+    asked.clear()
+    run(sim, w, ActivityPolicy.parse(None, 4))
+    run(sim, w, ActivityPolicy.parse(None, 4), build=True)
+    assert gone not in asked and sorted(asked) == sorted([f"ent_u0{i}" for i in range(5) if i != 3] * 2)
+    con = connect(w)
+    try:  # `access` does not call the deleted user active
+        rows = dict(con.execute("select account_id, status from access where system = 'benchling'").fetchall())
+        assert rows[gone] == "removed" and rows["ent_u02"] == "active"
+        assert con.execute('select "_not_found" from "user_activity$raw" where user_id = ?', [gone]).fetchone() == (True,)
+    finally:
+        con.close()
 
     forbidden = serve(people(5), activity_forbidden=True)
     w2 = tmp_path / "w2.duckdb"
@@ -162,3 +187,24 @@ def test_plan_orders_never_checked_then_oldest_and_skips_suspended_checked():
     assert plan(users, checks_, ActivityPolicy("budget", 3)) == ["n", "b", "c"]
     assert plan(users, checks_, ActivityPolicy("all")) == ["n", "b", "c", "s", "a"]
     assert plan(users, checks_, ActivityPolicy("off")) == []
+
+
+def test_the_budget_counts_requests_retries_included(serve, tmp_path, monkeypatch):
+    """--activity-budget 4 with one activity call answered 503 once (retried): 4 activity requests in all,
+    not 5; the check the retry took the place of is not sent, and says so."""
+    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.01)
+    failed_once: list[str] = []
+
+    def flaky(req):
+        if req.path.endswith("/users/ent_u01/activity") and not failed_once:
+            failed_once.append(req.path)
+            return Response(503, {"error": {"type": "server_error", "message": "try again"}})
+        return None
+
+    sim = serve(people(6), request_hook=flaky)
+    w = tmp_path / "w.duckdb"
+    out = io.StringIO()
+    progress = run(sim, w, ActivityPolicy.parse(None, 4), stream=out)
+    assert failed_once and sim.stats()["by_path"][ACTIVITY] == 4  # the budget, exactly, the retry included
+    assert progress.activity.requests == 4 and progress.activity.unsent == 1 and progress.activity.done == 3
+    assert len(checks(w)) == 3

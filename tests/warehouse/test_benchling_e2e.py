@@ -144,7 +144,9 @@ def test_resync_is_stable_and_changes_show_exactly(serve, run_sync, tricky_tenan
 def test_users_and_apps_are_incremental(serve, run_sync, tmp_path):
     from pipelines.benchling.client import PAGE_SIZE
     from pipelines.progress import Progress
-    from pipelines.sync import BenchlingConfig, benchling_plan, sync
+    from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+    from pipelines.targets import resolve_target
+    from pipelines.sync import sync
 
     tenant = generate_tenant(seed=4, users=450, apps=2 * PAGE_SIZE + 30, teams=4, projects=10, folders=50)
     sim = serve(tenant)
@@ -180,6 +182,6 @@ def test_users_and_apps_are_incremental(serve, run_sync, tmp_path):
 
     sim.reset_stats()
     cfg = BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY)
-    sync(plans=[benchling_plan(cfg, full_refresh=True)], warehouse=tmp_path / "warehouse.duckdb",
+    sync(plans=[benchling_plan(cfg, full_refresh=True)], target=resolve_target(duckdb=tmp_path / "warehouse.duckdb"),
          build=False, progress=Progress(quiet=True))
     assert requests_per_list() == full  # --full-refresh lists everything again

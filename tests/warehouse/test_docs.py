@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from pipelines.dbt import run_dbt
-from pipelines.sync import duckdb_env
+from pipelines.targets.duckdb import duckdb_env
 
 from .oracle import COLUMNS
 

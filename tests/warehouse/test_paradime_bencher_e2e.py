@@ -22,7 +22,10 @@ from pipelines.bencher.source import BencherConfig
 from pipelines.paradime.simulator import ParadimeSimulator, load_fixture, user_uid
 from pipelines.paradime.source import ParadimeWorkspaceConfig
 from pipelines.progress import Progress
-from pipelines.sync import SyncResult, bencher_plan, paradime_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.paradime.spec import paradime_plan
+from pipelines.targets import resolve_target
+from pipelines.sync import SyncResult, sync
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PD_FIXTURE = json.loads((FIXTURES / "paradime_tricky.json").read_text(encoding="utf-8"))
@@ -134,7 +137,7 @@ def run_sync(pd: ParadimeSimulator, bc: BencherSimulator, warehouse: Path) -> Sy
         for ws in PD_FIXTURE["workspaces"]
     ]
     config = BencherConfig(token=BC_FIXTURE["token"], base_url=bc.base_url)
-    return sync(plans=[paradime_plan(configs), bencher_plan(config)], warehouse=warehouse,
+    return sync(plans=[paradime_plan(configs), bencher_plan(config)], target=resolve_target(duckdb=warehouse),
                 progress=Progress(quiet=True))
 
 
@@ -320,7 +323,7 @@ def test_listed_marks_follow_the_latest_listing_of_their_scope(sims, tmp_path):
     assert listed("paradime.workspace") == dict.fromkeys(workspaces, True)
 
     only_cloud = BencherConfig(token=BC_FIXTURE["token"], base_url=bc.base_url, organizations=["cloud-org"])
-    sync(plans=[bencher_plan(only_cloud)], warehouse=w, progress=Progress(quiet=True))
+    sync(plans=[bencher_plan(only_cloud)], target=resolve_target(duckdb=w), progress=Progress(quiet=True))
     assert len(visible) > 1 and listed("bencher.organization") == dict.fromkeys(visible, True)
 
     with bc.lock:  # every organization deleted or hidden from the token; every workspace deleted

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.dbt import run_dbt
-from pipelines.sync import duckdb_env
+from pipelines.targets.duckdb import duckdb_env
 
 SELECT = ["--select", "path:models/staging/paradime+", "path:models/staging/bencher+"]
 

@@ -18,7 +18,12 @@ from pipelines.dbt import PROJECT_DIR, run_dbt
 from pipelines.paradime.simulator import ParadimeSimulator
 from pipelines.paradime.source import ParadimeWorkspaceConfig
 from pipelines.progress import Progress
-from pipelines.sync import BenchlingConfig, bencher_plan, benchling_plan, duckdb_env, paradime_plan, sync
+from pipelines.bencher.spec import bencher_plan
+from pipelines.benchling.spec import benchling_plan, BenchlingConfig
+from pipelines.paradime.spec import paradime_plan
+from pipelines.targets.duckdb import duckdb_env
+from pipelines.targets import resolve_target
+from pipelines.sync import sync
 from tests.helpers import tricky_fixture
 
 MODELS = sorted((PROJECT_DIR / "models").rglob("*.sql"))
@@ -38,7 +43,7 @@ def raw_warehouse(tmp_path_factory) -> Path:
                                            api_secret=pd["api_secret"]) for w in pd["workspaces"]]
         sync(plans=[benchling_plan(BenchlingConfig(bl.base_url, api_key=DEMO_API_KEY)), paradime_plan(configs),
                     bencher_plan(BencherConfig(token=bc["token"], base_url=bs.base_url))],
-             warehouse=path, build=False, progress=Progress(quiet=True))
+             target=resolve_target(duckdb=path), build=False, progress=Progress(quiet=True))
     return path
 
 

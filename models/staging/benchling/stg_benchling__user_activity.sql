@@ -5,5 +5,6 @@
     ('last_seen', 'utc_timestamp'),
     ('checked_at', 'utc_timestamp'),
     ('suspended_when_checked', 'boolean'),
+    ('not_found', 'boolean'),
     ('_synced_at', 'timestamptz'),
 ]) }}

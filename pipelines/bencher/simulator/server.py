@@ -23,17 +23,19 @@ import re
 import threading
 import uuid as uuidlib
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 from ...loopback import LoopbackServer
+from ...simkit.http import SimHandler, plain_json
+from ...simkit.wire import Request, Response
 
 DEMO_TOKEN = "bencher_user_demo_0123456789abcdef"
 ROLES = ("leader",)  # OrganizationRole today; "member" is commented out upstream
 MEMBER_FIELDS = ("uuid", "name", "slug", "email", "role", "created", "modified")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CORS = {"access-control-allow-origin": "*", "access-control-expose-headers": "x-total-count"}
 
 
 def rfc3339(dt: datetime) -> str:
@@ -135,7 +137,7 @@ class BencherSimulator(LoopbackServer):
         return status, {"request_id": str(uuidlib.uuid4()), "message": message}, {}
 
     def _auth(self, headers: Any) -> tuple[int, Any, dict[str, str]] | None:
-        auth = headers.get("Authorization")
+        auth = headers.get("authorization")
         if not auth:
             return self._error(400, "Missing Authorization header")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
@@ -178,9 +180,18 @@ class BencherSimulator(LoopbackServer):
     def _public(obj: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in obj.items() if not k.startswith("_")}
 
-    def handle(self, method: str, raw_path: str, headers: Any, body: bytes) -> tuple[int, Any, dict[str, str]]:
-        parts = urlsplit(raw_path)
-        segs = [unquote(s) for s in parts.path.strip("/").split("/") if s]
+    def handle(self, req: Request) -> Response:
+        """Answer one request (no network): the HTTP handler's (`simkit.http`) and the unit tests' entry."""
+        status, payload, extra = self._answer(req.method, req.path, req.query, req.headers, req.body)
+        return Response(status, payload, {**_CORS, **extra})
+
+    def internal_error(self, e: BaseException) -> Response:
+        status, payload, extra = self._error(500, f"Internal error: {e!r}")
+        return Response(status, payload, {**_CORS, **extra})
+
+    def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
+                body: bytes) -> tuple[int, Any, dict[str, str]]:
+        segs = [unquote(s) for s in path.strip("/").split("/") if s]
         with self.lock:
             self._stats["requests"] += 1
             key = f"{method} /" + "/".join(segs[:2] + ([":org"] if len(segs) > 2 else []) + segs[3:4]
@@ -196,7 +207,6 @@ class BencherSimulator(LoopbackServer):
             denied = self._auth(headers)
             if denied:
                 return denied
-            query = parse_qs(parts.query, keep_blank_values=True)
             visible = [o for o in self.organizations if o.get("_visible", True)]
             if len(segs) == 2 and method == "GET":
                 p, err = self._list_params(query)
@@ -271,28 +281,9 @@ class BencherSimulator(LoopbackServer):
         return self._error(404, "Not Found")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SimHandler):
     simulator: BencherSimulator
     server_version = "BencherSimulator/1"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def _dispatch(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, payload, extra = self.simulator.handle(self.command, self.path, self.headers, body)
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        if payload is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("access-control-allow-origin", "*")
-        self.send_header("access-control-expose-headers", "x-total-count")
-        for k, v in extra.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _dispatch  # noqa: N815
+    methods = ("GET", "POST", "PATCH", "DELETE")
+    content_type = "application/json"
+    encode = staticmethod(plain_json)

@@ -9,9 +9,10 @@ from typing import Optional
 
 import typer
 
-from .faults import KINDS, parse_faults
+from ...simkit.faults import KINDS, parse_faults
 from .server import DEMO_API_KEY, BenchlingSimulator, parse_rate_limit
-from .tenant import Tenant, TenantError, generate_tenant
+from .generate import generate_tenant
+from .tenant import Tenant, TenantError
 
 
 def _fail(message: str) -> None:

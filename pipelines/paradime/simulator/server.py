@@ -23,13 +23,15 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from graphql import build_schema, graphql_sync
 
 from ...loopback import LoopbackServer
+from ...simkit.http import SimHandler, plain_json
+from ...simkit.stats import stats_endpoint
+from ...simkit.wire import Request, Response
 
 ACCOUNT_TYPES = (
     "ADMIN",
@@ -286,19 +288,33 @@ class ParadimeSimulator(LoopbackServer):
 
     # -- request handling --------------------------------------------------------------------
     def _authorized(self, headers, ws: ParadimeWorkspace) -> bool:
-        auth = headers.get("Authorization", "")
+        auth = headers.get("authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer "):].strip()
             if not self.bearer_token or token != self.bearer_token:
                 return False
             if token.startswith("prdm_cmp_"):
-                return headers.get("X-Paradime-Workspace") == ws.uid
+                return headers.get("x-paradime-workspace") == ws.uid
             return True
         return (
-            headers.get("X-API-KEY") == self.api_key and headers.get("X-API-SECRET") == self.api_secret
+            headers.get("x-api-key") == self.api_key and headers.get("x-api-secret") == self.api_secret
         )
 
-    def handle(self, path: str, headers, body: bytes) -> tuple[int, dict[str, Any]]:
+    def handle(self, req: Request) -> Response:
+        """Answer one request (no network): the HTTP handler's (`simkit.http`) and the unit tests' entry.
+        GraphQL is POST only; `GET /_simulator/stats` answers `stats()`."""
+        answer = stats_endpoint(req, self.stats, None, lambda status, message: Response(status, {"message": message}))
+        if answer is not None:
+            return answer
+        if req.method != "POST":
+            return Response(405, {"message": "Method Not Allowed: use POST"})
+        return Response(*self._answer(req.path, req.headers, req.body))
+
+    @staticmethod
+    def internal_error(e: BaseException) -> Response:
+        return Response(500, {"message": f"Internal error: {e!r}"})
+
+    def _answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         with self.lock:
             self._stats["requests"] += 1
             if self._fail_next:
@@ -349,29 +365,8 @@ def _out_of_contract(fail: str | None, payload: dict[str, Any]) -> dict[str, Any
     return payload
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(SimHandler):
     simulator: ParadimeSimulator
     server_version = "ParadimeSimulator/1"
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: paths contain workspace uids
-        pass
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        status, payload = self.simulator.handle(self.path, self.headers, body)
-        self._send(status, payload)
-
-    def _method_not_allowed(self) -> None:
-        self._send(405, {"message": "Method Not Allowed: use POST"})
-
-    do_GET = do_PUT = do_DELETE = do_PATCH = _method_not_allowed  # noqa: N815
+    content_type = "application/json"
+    encode = staticmethod(plain_json)

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from pipelines.benchling.simulator import BenchlingSimulator, Tenant, generate_tenant
-from pipelines.benchling.simulator.faults import KINDS, OPTIONAL_KEYS, parse_faults
+from pipelines.simkit.faults import KINDS, OPTIONAL_KEYS, parse_faults
 
 from .conftest import TRICKY, Client
 from .test_tenant_cli import WHSYNC

@@ -1,4 +1,4 @@
-"""Fault injection for the Benchling simulator (`--faults`, `BenchlingSimulator(faults=...)`).
+"""Fault injection for the simulators (`whsync simulate benchling --faults`, `BenchlingSimulator(faults=...)`).
 
 A spec is ``kind:rate`` pairs joined by commas, e.g. ``429:0.1,503:0.05,reset:0.1``; a rate is the share of
 eligible requests (0..1) that get the fault. Only ``GET /api/v2/...`` requests are eligible (never writes,
@@ -20,6 +20,8 @@ import random
 import threading
 import time
 from typing import Any, Optional, Union
+
+from .wire import Response
 
 # kind -> one-line description (used by `--help` and kept in step with the README).
 KINDS: dict[str, str] = {
@@ -146,7 +148,6 @@ class FaultInjector:
 
     def respond(self, kind: Optional[str], rl_headers: dict[str, str]):
         """The replacement response for 429/5xx/reset, or None (the request goes on; 'slow' sleeps first)."""
-        from .server import Response
         if kind is None:
             return None
         if kind == "429":
@@ -178,7 +179,6 @@ class FaultInjector:
     def finish(self, req, kind: Optional[str], resp):
         """Apply truncate/nonjson (this request's transient kind) and extra_field/missing_optional to a
         200 answer; other answers pass through."""
-        from .server import Response
         if resp.status != 200 or not self.eligible(req) or not isinstance(resp.body, (dict, list)):
             return resp
         if self.rates.get("extra_field") or self.rates.get("missing_optional"):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import typer
 
-from .sqlcmd import READ_DUCKDB_OPTION, READ_SCHEMA_OPTION, READ_TARGET_OPTION
+from .common import app
+from .sql import READ_DUCKDB_OPTION, READ_SCHEMA_OPTION, READ_TARGET_OPTION
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
        "img-src data:; font-src data:; connect-src 'none'; form-action 'none'; base-uri 'none'")
@@ -41,7 +42,7 @@ def offline(html: str) -> str:
 
 def _write_site(env: dict[str, str], key: str, extra_args: list[str], tmp: Path, out: Path) -> Path:
     """Run `dbt docs generate --static` and write the offline page (and dbt's metadata) into `out`."""
-    from .dbt import run_dbt
+    from ..dbt import run_dbt
 
     target = tmp / "target"
     run_dbt("docs generate --static", env, key=key, extra_args=["--target-path", str(target), *extra_args])
@@ -56,8 +57,8 @@ def _write_site(env: dict[str, str], key: str, extra_args: list[str], tmp: Path,
 
 def generate(warehouse: Path, out: Path) -> Path:
     """Write the docs site for a DuckDB warehouse into `out`; return the page's path."""
-    from .sqlcmd import published_warehouse
-    from .targets import resolve_target
+    from .sql import published_warehouse
+    from ..targets import resolve_target
 
     warehouse = published_warehouse(warehouse)
     with tempfile.TemporaryDirectory(prefix="whsync-docs-") as tmp:
@@ -68,7 +69,7 @@ def generate(warehouse: Path, out: Path) -> Path:
 
 def generate_postgres(schema: str, out: Path) -> Path:
     """Write the docs site for the PostgreSQL warehouse in `schema` (dbt only reads the catalog)."""
-    from .targets import resolve_target
+    from ..targets import resolve_target
 
     tgt = resolve_target(target="postgres", schema=schema)
     with tempfile.TemporaryDirectory(prefix="whsync-docs-") as tmp:
@@ -79,18 +80,19 @@ def _site(tgt, key: str, tmp: Path, out: Path) -> Path:  # noqa: ANN001 - a targ
     """The docs site of the sources whose raw data is in the published warehouse `tgt`."""
     import json
 
-    from .catalog import RAW_DATASETS, SOURCES
-    from .targets import TargetConfigError
+    from .. import catalog
+    from ..targets import TargetConfigError
 
     with tgt.reader() as con:
         schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata").fetchall()}
-    present = [src for src in SOURCES if tgt.schema_name(RAW_DATASETS[src]) in schemas]
+    present = [src for src, raw in catalog.raw_datasets().items() if tgt.schema_name(raw) in schemas]
     if not present:
         raise TargetConfigError(f"no warehouse in {tgt.label()}: run `whsync sync` first")
     select = [f"path:models/staging/{name}+" for name in present]
     return _write_site(tgt.dbt_env(), key, ["--select", *select, "--vars", json.dumps(tgt.dbt_vars())], tmp, out)
 
 
+@app.command("docs")
 def docs(
     out: Path = typer.Option(Path("warehouse-docs"), "--out", help="Directory to write the site into "
                              "(index.html, plus dbt's manifest.json and catalog.json)."),
@@ -102,7 +104,7 @@ def docs(
     """Write the warehouse's documentation site: every table, view and column with its description,
     and the lineage from the raw API data. Open index.html in a browser: no server, and the page
     makes no network request."""
-    from .cli import _err, _explain
+    from .common import err as _err, explain as _explain
 
     if target not in ("duckdb", "postgres"):
         _err(f"--target {target!r}: choose duckdb or postgres", 2)

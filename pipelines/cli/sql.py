@@ -1,10 +1,16 @@
 """`whsync sql`: read-only SQL against the warehouse (the DuckDB file or the PostgreSQL target).
 
-DuckDB: the published file is opened read-only. A sync writes a private copy and publishes it with
-`os.replace`, so a query never waits for a sync and a sync never waits for a query (a query that
-started before the publish finishes on the previous warehouse). PostgreSQL: the session is read-only
-(`default_transaction_read_only`) with the warehouse schema first on the search path; a role made by
-`whsync grant-reader` makes that a guarantee (a session setting can be changed by the SQL it runs).
+DuckDB: the published file is opened read-only, with external access off (no file is read or
+written by SQL: no COPY ... TO, ATTACH, INSTALL, read_csv) and the configuration locked (SQL cannot
+turn either back on). A sync writes a private copy and publishes it with `os.replace`, so a query
+never waits for a sync and a sync never waits for a query (a query that started before the publish
+finishes on the previous warehouse).
+
+PostgreSQL: each statement is checked to be exactly one read (`sqlguard.check_read`: no COMMIT, SET,
+BEGIN, DO, second statement, ...) and runs in its own `BEGIN READ ONLY` transaction, rolled back
+after it; the search path is the warehouse schema only. `WHSYNC_POSTGRES_READER_DSN`, when set, is
+used instead of the owner's connection: with a role made by `whsync grant-reader` the server itself
+refuses every write, whatever the SQL.
 """
 from __future__ import annotations
 
@@ -20,6 +26,8 @@ from typing import Any, Callable, Iterator, Optional
 
 import typer
 
+from .common import app
+
 FORMATS = ("table", "csv", "json")
 # options shared by the read-only commands (sql, docs)
 READ_DUCKDB_OPTION = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse file to read.")
@@ -27,6 +35,10 @@ READ_TARGET_OPTION = typer.Option("duckdb", "--target", help="duckdb (the --duck
                                   "of WHSYNC_POSTGRES_DSN or destination.postgres.credentials).")
 READ_SCHEMA_OPTION = typer.Option("public", "--schema", help="PostgreSQL only: the warehouse schema.")
 Result = tuple[list[str], list[tuple[Any, ...]]]
+# `whsync sql` on DuckDB: SQL can read the warehouse and nothing else, and cannot change that
+READ_ONLY_DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                           "enable_external_access": False, "lock_configuration": True}
+READER_DSN_ENV = "WHSYNC_POSTGRES_READER_DSN"
 
 
 class QueryError(RuntimeError):
@@ -53,11 +65,11 @@ def published_warehouse(path: Path) -> Path:
 def duckdb_runner(path: Path) -> Iterator[Callable[[str], Result]]:
     import duckdb
 
-    from .duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, newer, readable_by
+    from ..duckdb_storage import DEFAULT_STORAGE_VERSION, file_format, format_of_version, newer, readable_by
 
     path = published_warehouse(path)
     try:
-        con = duckdb.connect(str(path), read_only=True, config={"autoinstall_known_extensions": False})
+        con = duckdb.connect(str(path), read_only=True, config=READ_ONLY_DUCKDB_CONFIG)
     except duckdb.Error as e:
         raise QueryError(f"cannot open {path}: {_one_line(str(e))}") from None
     try:
@@ -81,25 +93,53 @@ def duckdb_runner(path: Path) -> Iterator[Callable[[str], Result]]:
         con.close()
 
 
+def reader_config(schema: str) -> Any:
+    """The connection of `whsync sql --target postgres`: WHSYNC_POSTGRES_READER_DSN when set (a role
+    made by `whsync grant-reader`), else the target's configured connection."""
+    import os
+
+    from ..targets.pgconn import PgConfig, resolve
+
+    dsn = os.environ.get(READER_DSN_ENV, "")
+    if dsn.strip():
+        return PgConfig.from_dsn(dsn, schema, source=READER_DSN_ENV)
+    return resolve(schema)
+
+
 @contextlib.contextmanager
 def postgres_runner(schema: str) -> Iterator[Callable[[str], Result]]:
     import psycopg2
+    import psycopg2.extensions as ext
     from psycopg2 import sql
 
-    from .targets.pgconn import resolve  # the PostgreSQL target's connection settings
+    from ..sqlguard import NotReadOnly, check_read
 
-    cfg = resolve(schema)
+    cfg = reader_config(schema)
     with cfg.connect() as con:
-        con.set_session(readonly=True, autocommit=True)  # every statement runs in a read-only transaction
+        con.set_session(readonly=True, autocommit=True)  # and each statement in its own read-only transaction
         cur = con.cursor()
-        cur.execute(sql.SQL("set search_path to {}, public").format(sql.Identifier(cfg.schema)))
+        # the lexer of sqlguard reads '...' as PostgreSQL does only with standard_conforming_strings on
+        cur.execute("set standard_conforming_strings = on")
+        cur.execute(sql.SQL("set search_path to {}").format(sql.Identifier(cfg.schema)))  # this warehouse only
 
         def run(query: str) -> Result:
             try:
-                cur.execute(query)
-                if cur.description is None:
-                    return [], []
-                return [d.name for d in cur.description], cur.fetchall()
+                check_read(query)
+            except NotReadOnly as e:
+                raise QueryError(str(e)) from None
+            try:
+                cur.execute("begin transaction read only")
+                try:
+                    cur.execute(query)
+                    if con.info.transaction_status not in (ext.TRANSACTION_STATUS_INTRANS,
+                                                           ext.TRANSACTION_STATUS_INERROR):
+                        raise QueryError("the statement ended its read-only transaction: refused")
+                    if cur.description is None:
+                        return [], []
+                    return [d.name for d in cur.description], cur.fetchall()
+                finally:
+                    if con.info.transaction_status != ext.TRANSACTION_STATUS_IDLE:
+                        cur.execute("rollback")
             except psycopg2.Error as e:
                 msg = e.diag.message_primary or str(e)
                 if e.diag.message_hint:
@@ -203,6 +243,7 @@ def _statements(run: Callable[[str], Result], fmt: str) -> None:
         write(run("\n".join(buf)), fmt)
 
 
+@app.command("sql")
 def sql(
     query: Optional[str] = typer.Argument(
         None, help="The SQL to run (single-quote it in a shell when it names $ columns). Without it: the "
@@ -218,7 +259,7 @@ def sql(
     Example: whsync sql 'select "archive_purpose$", count(*) from "project$raw" group by 1'.
     A query never blocks a running sync, nor a sync the query (the DuckDB file is replaced atomically).
     """
-    from .cli import _err, _explain
+    from .common import err as _err, explain as _explain
 
     if fmt not in FORMATS:
         _err(f"--format {fmt!r}: choose table, csv or json", 2)

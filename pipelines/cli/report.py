@@ -6,20 +6,27 @@ from typing import Any, Optional
 
 import typer
 
+from .common import app
+
 
 def make_report(target: Any, *, out: Path, since: Optional[str], inactive_days: int) -> tuple[Any, list[Path]]:
     """Collect the report from `target` (a `targets.Target`) and write it; returns (report, files written).
     Raises ReportError on bad input."""
-    from . import ReportError, collect, open_warehouse, parse_since, write_report
+    from ..report import ReportError, collect, open_warehouse, parse_since
+    from ..report.render import write_report
 
-    if inactive_days < 1:
-        raise ReportError(f"--inactive-days {inactive_days}: give a number of days, 1 or more")
+    from ..bounds import INACTIVE_DAYS, check
+
+    message = check("--inactive-days", inactive_days, INACTIVE_DAYS, "a number of days")
+    if message:
+        raise ReportError(message)
     start = parse_since(since)
     with open_warehouse(target) as reader:
         report = collect(reader, since=start, inactive_days=inactive_days)
     return report, write_report(report, out)
 
 
+@app.command("report")
 def report(
     duckdb: Path = typer.Option(Path("warehouse.duckdb"), "--duckdb", help="The DuckDB warehouse to read (read-only)."),
     target: str = typer.Option("duckdb", "--target", help="Where the warehouse lives: duckdb (the --duckdb file) or "
@@ -37,8 +44,8 @@ def report(
     privileged accounts, teams without an active admin, suspended users still in teams) and the changes in
     the period from history, each with the SQL behind it (examples/queries/); and a CSV per list.
     Lists the warehouse cannot answer yet say what is missing and which command fills it."""
-    from ..cli import _err, _explain, _target
-    from . import ReportError
+    from ..report import ReportError
+    from .common import err as _err, explain as _explain, target_of as _target
 
     try:
         tgt = _target(target, schema, duckdb)

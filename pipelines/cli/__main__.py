@@ -1,0 +1,4 @@
+"""`python -m pipelines.cli`: the same as the `whsync` command."""
+from . import app
+
+app()

@@ -1,0 +1,1 @@
+"""Okta: the company directory (users in every status, groups, app assignments)."""
