@@ -1,6 +1,7 @@
 # whsync — the two quick-start commands bootstrap everything they need:
 #   make demo   sync the embedded demo tenant into warehouse.duckdb and print what was built
-#   make test   check the import contracts (make lint), then run the test suite
+#   make test   check the import contracts (make lint), then run the test suite (all of it, as CI runs it)
+#   make test-fast   the inner loop before every commit: the suite without the tests marked slow
 # Only python3 (3.11+) and make are required; uv and the virtualenv are created on first use.
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-fast lint bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -34,6 +35,9 @@ lint: $(VENV)/.synced
 test: $(VENV)/.synced lint
 	@scripts/ensure-chromium
 	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q $(PYTEST_ARGS)
+
+test-fast: $(VENV)/.synced
+	$(VENV)/bin/python -m pytest -n auto --dist loadgroup -q -m "not slow" $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python -m bench $(BENCH_ARGS)

@@ -8,6 +8,8 @@
     python -m bench --scenarios 3 --folders 10000,100000,1000000
     python -m bench --scenarios 5 --scale 1 --history-syncs 30 --history-folders 1000000   (history cost)
     python -m bench --scenarios 6   the time-left estimate of a throttled second sync vs the time it took
+    python -m bench --scenarios 9           suspending 500 Benchling users at 60/30: whsync remediate apply
+                                            (bulk-update + task polls) vs a benchling-sdk users.update loop
     python -m bench --scenarios 7           the activity pass (--activity all): quick = the scaled tenant at
                                             300/30 with 250 ms latency (with peers) and at the quick limit;
                                             --full = the standard tenant at 60/30 and at 300/30 + 250 ms
@@ -35,9 +37,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--full", action="store_true",
                       help="add the standard tenant at 60/30 with 50 ms latency and 1M folders unthrottled")
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
-    p.add_argument("--scenarios", default="1,2,3,4,5,6,7,8",
+    p.add_argument("--scenarios", default=None,
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta (default all)")
+                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 remediation (default all; --smoke skips 8 "
+                        "unless named)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -76,6 +79,8 @@ def run_activity(a: argparse.Namespace, report: Report, standard, work: Path, bu
 
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
+    named = a.scenarios is not None
+    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9")
     wanted = {s.strip() for s in a.scenarios.split(",") if s.strip()}
     peers = ["sdk", "rest_api"] if "2" in wanted else []
     second = "4" in wanted
@@ -115,6 +120,13 @@ def main(argv: list[str] | None = None) -> int:
         if "3" in wanted:
             base = replace(SMOKE, seed=a.seed) if a.smoke else standard
             scenario_unthrottled(report, folder_sizes, base, work, build)
+        if "9" in wanted and (not a.smoke or named):
+            from .remediate import scenario_remediate
+
+            if a.smoke:
+                scenario_remediate(report, 30, "8/1", 0, work, peer=True, seed=a.seed)
+            else:
+                scenario_remediate(report, 500, "60/30", a.latency_ms, work, peer=True, seed=a.seed)
         if "5" in wanted and build:
             from .history import scenario_history
 

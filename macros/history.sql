@@ -59,8 +59,11 @@ where {{ where if where else 'true' }}{% if not t %} and false{% endif %}
 {{ return(cols) }}
 {%- endmacro %}
 
-{#- The sync start of `source` as a SQL timestamp literal (naive UTC), or none. -#}
+{#- The sync start of `source` as a SQL timestamp literal (naive UTC), or none. Read only when dbt
+    executes (like the columns above): an environment variable read while parsing is recorded, and its
+    new value at every sync would make dbt re-parse every history model at every build. -#}
 {% macro history_time(source) -%}
+{%- if not execute -%}{{ return(none) }}{%- endif -%}
 {%- set times = fromjson(env_var('WHSYNC_SYNC_TIMES', '{}')) -%}
 {%- set t = times.get(source) -%}
 {%- if t and modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?', t) -%}

@@ -54,7 +54,13 @@ def persistent_relations() -> list[tuple[str, str]]:
     model, the `sync_run` log) and published atomically with the rest. Append yours here."""
     return [r for rels in history_relations().values() for r in rels] + [
         (WAREHOUSE, "sync_run"),  # the run log (pipelines/runlog.py), appended to inside each publish
+        (WAREHOUSE, "remediation_action"),  # the remediation audit (pipelines/remediate/audit.py), appended by apply
     ] + REVIEW_RELATIONS
+
+
+def audit_relations() -> list[tuple[str, str]]:
+    """(namespace, relation) of whsync's own tables readers get with `grant-reader` besides the sources'."""
+    return [(WAREHOUSE, "remediation_action"), (WAREHOUSE, "remediation_verification")]
 
 
 def warehouse_tables() -> list[str]:
@@ -74,7 +80,8 @@ def relation_label(namespace: str, name: str) -> str:
 
 _COMPUTED = {"SOURCES": sources, "NAMESPACES": namespaces, "RAW_DATASETS": raw_datasets,
              "SOURCE_RELATIONS": source_relations, "HISTORY_RELATIONS": history_relations,
-             "PERSISTENT_RELATIONS": persistent_relations, "WAREHOUSE_TABLES": warehouse_tables}
+             "PERSISTENT_RELATIONS": persistent_relations, "WAREHOUSE_TABLES": warehouse_tables,
+             "AUDIT_RELATIONS": audit_relations}
 
 
 def __getattr__(name: str) -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from . import dbt_parse_cache
 from .errors import WhsyncError
 from .project import dbt_project_dir, dbt_work_dir, profiles_dir
 
@@ -97,13 +98,19 @@ def run_dbt(
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
         "--quiet",
+        # a build, test or freshness check reads nothing from target/ afterwards: no manifest.json and
+        # run_results.json written twice per build (dbt still keeps its partial parse there)
+        *(["--no-write-json"] if command.split()[0] in ("build", "run", "test", "source") else []),
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
+        dbt_parse_cache.before_run(work.parent, dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
+        if res.success:
+            dbt_parse_cache.after_run(work.parent, dbt_project_dir(), args, env)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

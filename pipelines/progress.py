@@ -43,6 +43,9 @@ class Progress:
         # per source: pages per resource, the client's counters and timings (for the run log)
         self.source_pages: dict[str, dict[str, int]] = {}
         self.source_stats: dict[str, dict[str, Any]] = {}
+        # per source: rows loaded per raw table, when its resources are requests rather than tables
+        # (Paradime's one listUsers request fills two tables)
+        self.source_loaded: dict[str, dict[str, int]] = {}
         self.source: str | None = None
         self.kind = ""
         self.finished: set[str] = set()
@@ -66,6 +69,12 @@ class Progress:
                 per[resource] = per.get(resource, 0) + pages
                 self._last_page_at = time.monotonic()
         self._tick()
+
+    def loaded(self, source: str, table: str, rows: int) -> None:
+        """`rows` were loaded into `source`'s raw `table` (for the run log; not shown live)."""
+        with self._lock:
+            per = self.source_loaded.setdefault(source, {})
+            per[table] = per.get(table, 0) + rows
 
     def plan(self, resource: str, total: int) -> None:
         """Announce how many items `resource` will fetch: shown as done/planned."""

@@ -83,8 +83,9 @@ def source_details(progress: Any, counts: dict[str, dict[str, int | None]]) -> d
     for name in progress.sources:
         s = dict(progress.source_stats.get(name, {}))
         pages = progress.source_pages.get(name, {})
-        loaded = {r.split(".", 1)[1] if r.startswith(f"{name}.") else r: n for r, n in progress.rows.items()
-                  if r in pages or r.startswith(f"{name}.")}
+        loaded = dict(progress.source_loaded.get(name) or {}) or {
+            r.split(".", 1)[1] if r.startswith(f"{name}.") else r: n for r, n in progress.rows.items()
+            if r in pages or r.startswith(f"{name}.")}
         out[name] = {
             "requests": int(s.get("requests") or 0), "rate_limited": int(s.get("rate_limited") or 0),
             "retries": int(s.get("retries") or 0), "pages": dict(pages), "loaded": loaded,

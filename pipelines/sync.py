@@ -61,11 +61,14 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
                 pipelines_dir=pipelines_dir,
             )
             pipeline.run(source, loader_file_format=build.loader_file_format(plan.name))
-            if not spec.live_counts:  # sources without live page counts: report what dlt loaded
+            if not spec.live_counts:  # the run log's rows per raw table: what dlt loaded
                 counts = pipeline.last_trace.last_normalize_info.row_counts
+                live = progress.source_pages.get(plan.name)  # its requests were counted as they were answered
                 for table, n in counts.items():
                     if not table.startswith("_dlt"):
-                        progress.page(f"{plan.name}.{table}", 0, n)
+                        progress.loaded(plan.name, table, n)
+                        if not live:  # a source that counts no requests: show what dlt loaded
+                            progress.page(f"{plan.name}.{table}", 0, n)
     finally:
         close()
     return stats

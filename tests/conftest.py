@@ -40,3 +40,81 @@ def demo_warehouse(tmp_path_factory) -> Path:
     assert p.returncode == 0, p.stderr
     (cwd / "demo.stdout").write_text(p.stdout)  # what it printed (the report's path)
     return cwd / "warehouse.duckdb"
+
+
+# -- `make test-fast`: the inner loop ------------------------------------------------------------------
+# `-m "not slow"` leaves out what needs a PostgreSQL server, Chromium or the session's `whsync demo`, and
+# the long end-to-end scenarios measured with `--durations` (kills at every stage, fault matrices,
+# multi-sync histories, docs generation). Everything still runs in `make test`, as CI runs it.
+SLOW_FIXTURES = {"pg_server", "pg", "browser", "demo_warehouse", "demo"}
+SLOW_PATHS = (
+    "tests/postgres/",
+    "tests/report/test_report_history.py",
+    "tests/test_resilience.py",
+    "tests/benchling/test_fault_matrix.py",
+    "tests/test_bench_smoke.py",
+    "tests/test_dagster_example.py",
+    "tests/runlog/test_runlog.py",
+    "tests/warehouse/test_docs.py",
+    "tests/warehouse/test_schema_names.py",
+    "tests/warehouse/test_activity_e2e.py::test_budget_is_spent_exactly_and_stalest_first_across_three_syncs",
+    "tests/warehouse/test_activity_e2e.py::test_suspended_user_is_checked_once_after_suspension_then_left_alone",
+    "tests/warehouse/test_activity_e2e.py::test_404_is_skipped_and_counted_and_403_warns_once",
+    "tests/warehouse/test_benchling_e2e.py::test_resync_is_stable_and_changes_show_exactly",
+    "tests/warehouse/test_benchling_e2e.py::test_users_and_apps_are_incremental",
+    "tests/warehouse/test_benchling_e2e.py::test_generated_tenant_lands_row_for_row",
+    "tests/warehouse/test_paradime_bencher_e2e.py::test_changes_through_the_apis_show_exactly_in_the_warehouse",
+    "tests/warehouse/test_paradime_bencher_e2e.py::test_listed_marks_follow_the_latest_listing_of_their_scope",
+    "tests/test_cli.py::test_malformed_json_fails_after_bounded_retries",
+    "tests/test_cli_sources.py::test_sync_one_source_prints_its_tables",  # test_sync_all_sources stays
+)
+
+
+def _is_slow(item: pytest.Item) -> bool:
+    return (item.get_closest_marker("slow") is not None or bool(SLOW_FIXTURES & set(item.fixturenames))
+            or item.nodeid.split("[")[0].startswith(SLOW_PATHS))
+
+
+def pytest_configure(config):  # noqa: ANN001 - pytest hook
+    config.addinivalue_line("markers", "slow: left out of `make test-fast` (see tests/conftest.py)")
+    config.pluginmanager.register(_XdistGroups(), "whsync-xdist-groups")
+
+
+class _XdistGroups:
+    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by the `@group` suffix that
+    pytest-xdist (3.8) appends to each test's id on the workers, through `item._nodeid`. pytest 9.2 keeps
+    the id in `item._id`, so the suffix was silently lost and every group was split across workers (the
+    run-log modules synced their module warehouse on each worker). This appends it where pytest reads it,
+    when xdist's own did not take."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):  # noqa: ANN001 - pytest hook
+        if not getattr(config.option, "loadgroup", False):
+            return
+        for item in items:
+            groups = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                             for m in item.iter_markers("xdist_group")})
+            if not groups or "@" in item.nodeid:
+                continue
+            nodeid = f"{item.nodeid}@{'_'.join(groups)}"
+            if hasattr(item, "_id"):
+                from _pytest.nodeid import NodeId
+
+                item._id = NodeId.parse(nodeid)
+            else:
+                item._nodeid = nodeid
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks (--dist loadgroup)
+def pytest_collection_modifyitems(config, items):  # noqa: ANN001 - pytest hook
+    """Mark the slow tests, and hand them out first: under xdist the long scenarios start on both workers
+    while the many short tests fill the gaps, instead of one long test ending the run on one worker
+    (the order within each kind stays the collection order, so a module's tests stay together).
+    The tests that read the session's `whsync demo` run on one worker, so it runs once."""
+    slow = {id(item) for item in items if _is_slow(item)}
+    for item in items:
+        if id(item) in slow:
+            item.add_marker(pytest.mark.slow)
+        if "demo_warehouse" in item.fixturenames and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group("demo"))
+    items.sort(key=lambda item: id(item) not in slow)

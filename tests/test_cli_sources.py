@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.bencher.simulator import BencherSimulator
@@ -99,6 +101,15 @@ def test_sync_one_source_prints_its_tables(source, paradime, bencher, tmp_path):
     assert PD["api_secret"] not in p.stdout + p.stderr and BC["token"] not in p.stdout + p.stderr
 
 
+def progress_counts(stderr: str) -> dict[str, tuple[int, int]]:
+    """resource -> (rows, pages) from the last plain progress line that names them."""
+    out: dict[str, tuple[int, int]] = {}
+    for line in stderr.splitlines():
+        for name, rows, pages in re.findall(r"([\w.]+): (\d+) rows/(\d+) pages", line):
+            out[name] = (int(rows), int(pages))
+    return out
+
+
 def test_sync_all_sources(paradime, bencher, tmp_path):
     from pipelines.okta.simulator import OktaSimulator
     from pipelines.okta.simulator import load_fixture as load_okta_fixture
@@ -106,7 +117,7 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
     tenant = generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=2)
     okta = load_okta_fixture(FIXTURES / "okta_tricky.json")
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off").start() as bl, OktaSimulator(okta) as ok:
-        p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb", "--quiet"], tmp_path,
+        p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb"], tmp_path,
                 {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher),
                  "OKTA_ORG_URL": ok.org_url, "OKTA_API_TOKEN": okta["api_token"]})
     assert p.returncode == 0, p.stderr
@@ -114,6 +125,26 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
     assert {k: counts.get(k) for k in {**PD_COUNTS, **BC_COUNTS}} == {**PD_COUNTS, **BC_COUNTS}
     assert counts.get("okta.user") == len(okta["users"])
     assert counts.get("user") == len(tenant.users) and "team_member" in counts  # Benchling's tables too
+
+    # the progress line counts Paradime's and Bencher's requests as Benchling's: a page per answered request
+    live = progress_counts(p.stderr)
+    assert live["users"] == (len(tenant.users), 1)
+    pd_stats = paradime.stats()
+    workspaces = len(PD["workspaces"])
+    assert live["paradime.users"] == (PD_COUNTS["paradime.user"] + PD_COUNTS["paradime.invited_user"], workspaces)
+    assert live["paradime.workspaces"][1] == workspaces  # one listWorkspaces per configured workspace
+    assert live["paradime.users"][1] + live["paradime.workspaces"][1] == pd_stats["requests"]
+    bc_paths = bencher.stats()["by_path"]
+    assert live["bencher.organizations"] == (len(_VISIBLE), bc_paths["GET /v0/organizations"])
+    assert live["bencher.members"] == (BC_COUNTS["bencher.member"], bc_paths["GET /v0/organizations/:org/members"])
+    assert live["bencher.members"][1] >= len(_VISIBLE)  # an organization's (empty) page is a request too
+    # and the run log keeps them per resource, with the rows loaded per raw table
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        sources = json.loads(con.execute("select sources from sync_run").fetchone()[0])
+    assert sources["paradime"]["pages"] == {"paradime.users": workspaces, "paradime.workspaces": workspaces}
+    assert sources["paradime"]["loaded"]["active_users"] >= PD_COUNTS["paradime.user"]
+    assert sources["bencher"]["pages"]["bencher.members"] == live["bencher.members"][1]
+    assert sources["bencher"]["loaded"]["members"] == BC_COUNTS["bencher.member"]
 
 
 @pytest.mark.parametrize("source,env,names", [

@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,7 @@ import pytest
 import requests
 
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
+from pipelines.dbt import _work_dir
 from pipelines.progress import Progress
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.targets import resolve_target
@@ -46,6 +48,22 @@ def raw_snapshot(path: Path) -> dict[str, list[tuple]]:
 
 def in_process_sync(sim, path: Path):
     return sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=KEY))], target=resolve_target(duckdb=path), progress=Progress(quiet=True))
+
+
+@pytest.fixture(scope="module")
+def synced_small(tmp_path_factory) -> Path:
+    """`small_tenant()` synced once (in this process) for the module: the tests that start from a published
+    warehouse copy it instead of syncing the same (deterministic) tenant again."""
+    path = tmp_path_factory.mktemp("synced") / "warehouse.duckdb"
+    with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
+        in_process_sync(sim, path)
+    assert raw_snapshot(path) == expected_raw(tenant_dict(small_tenant()))
+    return path
+
+
+def published_copy(synced_small: Path, path: Path) -> None:
+    """The module's published warehouse at `path`, as if this test's first sync had just made it."""
+    shutil.copyfile(synced_small, path)
 
 
 def start_sync(sim, path: Path, *extra: str, env_extra=None) -> subprocess.Popen:
@@ -99,11 +117,11 @@ class Watched:
         assert self.proc.returncode == -signal.SIGKILL, f"the sync had ended by itself: {self.lines}"
 
 
-def dbt_finished_a_model(tmpdir: Path) -> bool:
-    """dbt's own log (under the sync's WHSYNC_CACHE_DIR, <tmpdir>/whsync) records a finished model: the build
-    is under way."""
-    return any("Finished running node model." in p.read_text(errors="replace")
-               for p in tmpdir.glob("whsync/dbt/*/logs/dbt.log"))
+def dbt_finished_a_model(warehouse: Path) -> bool:
+    """dbt's own log for this warehouse (pipelines/dbt.py keeps one per warehouse file) records a finished
+    model: the build is under way."""
+    log = _work_dir(str(warehouse.resolve())) / "logs" / "dbt.log"
+    return log.is_file() and "Finished running node model." in log.read_text(errors="replace")
 
 
 def dlt_is_loading(dlt_dir: Path) -> bool:
@@ -116,26 +134,23 @@ KILL_POINTS = {
     "mid-extract": (lambda sim, w, tmp: w.reported("extracting from Benchling") and sim.stats()["total"] >= 3,
                     "building the warehouse"),
     "mid-load": (lambda sim, w, tmp: dlt_is_loading(tmp / "dlt"), "building the warehouse"),
-    "mid dbt build": (lambda sim, w, tmp: dbt_finished_a_model(tmp / "tmp"), "publishing"),
+    "mid dbt build": (lambda sim, w, tmp: dbt_finished_a_model(tmp / "warehouse.duckdb"), "publishing"),
     "at publish": (lambda sim, w, tmp: w.reported("publishing"), None),
 }
 
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
-def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
+def test_sigkill_anywhere_then_rerun_converges(point, tmp_path, synced_small):
     ready, not_yet = KILL_POINTS[point]
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
-    (tmp_path / "tmp").mkdir()
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", latency_ms=40) as sim:
-        in_process_sync(sim, path)
+        published_copy(synced_small, path)  # the first, published sync of this tenant
         before = raw_snapshot(path)
         suspend_someone(sim, tenant)
         sim.reset_stats()
 
-        proc = start_sync(sim, path, env_extra={"TMPDIR": str(tmp_path / "tmp"),
-                                                "WHSYNC_CACHE_DIR": str(tmp_path / "tmp" / "whsync"),
-                                                "WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
+        proc = start_sync(sim, path, env_extra={"WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")})
         sync = Watched(proc)
         sync.kill_when(lambda: ready(sim, sync, tmp_path), point)
         # confirmed: killed at that point, not later (the next stage was not reported, or the result not printed)
@@ -153,7 +168,7 @@ def test_sigkill_anywhere_then_rerun_converges(point, tmp_path):
     assert not list(tmp_path.glob(".warehouse.duckdb.building*"))
 
 
-def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path):
+def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path, synced_small):
     tenant = small_tenant()
     path = tmp_path / "warehouse.duckdb"
     reader_code = textwrap.dedent(f"""
@@ -167,7 +182,7 @@ def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path):
         print(duckdb.connect({str(path)!r}, read_only=True).execute(q).fetchone()[0], flush=True)
     """)
     with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off") as sim:
-        in_process_sync(sim, path)
+        published_copy(synced_small, path)  # the first, published sync of this tenant
         reader = subprocess.Popen([sys.executable, "-c", reader_code], stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, text=True)
         first = int(reader.stdout.readline())

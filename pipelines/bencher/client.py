@@ -8,7 +8,7 @@ Errors raise :class:`BencherError`; messages never contain the token, and except
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 import requests
@@ -61,6 +61,7 @@ class BencherClient:
                                  cap=max_backoff)
         self._session = session or requests.Session()
         self.requests_made = 0
+        self.on_page: Callable[[str, int], None] | None = None  # (resource, rows) per page answered
 
     def __repr__(self) -> str:
         return f"BencherClient(base_url={self.base_url!r}, token='***')"
@@ -106,8 +107,9 @@ class BencherClient:
             )
         raise BencherError(f"Bencher {what}: HTTP {status}{msg}")
 
-    def _paged(self, path: str, what: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
-        """Yields pages until x-total-count rows are read or a page is short."""
+    def _paged(self, path: str, what: str, resource: str, params: dict[str, Any] | None = None) -> Iterator[list[dict]]:
+        """Yields pages until x-total-count rows are read or a page is short; tells ``on_page`` of each
+        page answered, an empty one too (it cost a request)."""
         page, read = 1, 0
         while True:
             q = {"sort": "name", "direction": "asc", "per_page": self.per_page, "page": page, **(params or {})}
@@ -116,6 +118,8 @@ class BencherClient:
             if not isinstance(rows, list):
                 raise BencherError(f"Bencher {what}: expected a JSON array")
             read += len(rows)
+            if self.on_page is not None:
+                self.on_page(resource, len(rows))
             if rows:
                 yield rows
             total = resp.headers.get("x-total-count")
@@ -124,12 +128,12 @@ class BencherClient:
             page += 1
 
     def list_organizations(self) -> Iterator[list[dict]]:
-        return self._paged("/v0/organizations", "list organizations")
+        return self._paged("/v0/organizations", "list organizations", "organizations")
 
     def list_members(self, organization: str) -> Iterator[list[dict]]:
         return self._paged(
             f"/v0/organizations/{quote(organization, safe='')}/members",
-            f"list members of organization '{organization}'",
+            f"list members of organization '{organization}'", "members",
         )
 
     # -- writes (used by tests and the demo) ------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import dlt
 
@@ -120,8 +120,13 @@ def bencher_source(
     config: BencherConfig,
     synced_at: datetime | None = None,
     client_options: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Any:
-    """Organizations visible to the token (or ``config.organizations``) and all their members."""
+    """Organizations visible to the token (or ``config.organizations``) and all their members.
+
+    ``progress(resource, pages, rows)`` is told of each page requested (an empty last page too), as
+    Benchling's pages are counted: ``bencher.organizations`` and ``bencher.members``.
+    """
     now = (synced_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     opts = dict(client_options or {})
     state: dict[str, Any] = {}
@@ -129,6 +134,8 @@ def bencher_source(
     def client() -> BencherClient:
         if "client" not in state:
             state["client"] = config.client(**opts)
+            if progress is not None:
+                state["client"].on_page = lambda resource, rows: progress(f"bencher.{resource}", 1, rows)
         return state["client"]
 
     def org_row(o: dict) -> dict:

@@ -25,7 +25,8 @@ def bencher_plan(config: Any | None = None, allow_insecure_http: bool = False) -
     def make(synced_at: datetime, progress: Any) -> tuple[Any, Any, Any]:
         session = CountingSession()
         progress.stats_fn = session.counts
-        return bencher_source(config, synced_at=synced_at, client_options={"session": session}), None, session.close
+        return bencher_source(config, synced_at=synced_at, client_options={"session": session},
+                              progress=progress.page), None, session.close
 
     return SourcePlan("bencher", make)
 

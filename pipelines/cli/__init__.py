@@ -15,6 +15,7 @@ from . import report  # noqa: E402,F401
 from . import simulate  # noqa: E402,F401 - simulate benchling|paradime|bencher
 from . import status  # noqa: E402,F401
 from . import review  # noqa: E402,F401 - review start|workbook|import|status|close|evidence
+from . import remediate  # noqa: E402,F401 - remediate plan|apply
 
 __all__ = ["app", "simulate_app"]
 

@@ -50,6 +50,7 @@ def demo(
             with Progress(quiet=quiet) as progress:
                 result = run_sync(plans=plans + [p for p, _ in directories], target=tgt, progress=progress,
                                   build=not directories)
+            first_run = result.run  # the run that synced Benchling (its requests and waits)
             if directories:  # then the directory changes (someone who left is deleted) and is synced again
                 for _, change in directories:
                     change()
@@ -62,7 +63,11 @@ def demo(
         fail(e)
         return
     print(f"\naccess review: {report_path}  (open it in a browser; CSVs beside it)")
-    print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests, {result.seconds:.1f}s)")
+    from ..benchling.spec import DEMO_RATE_LIMIT
+
+    waited = float(((first_run.sources if first_run else {}).get("benchling") or {}).get("waited_seconds") or 0.0)
+    print(f"\nwarehouse: {result.warehouse}  ({result.requests} Benchling API requests at the demo tenant's limit of "
+          f"{DEMO_RATE_LIMIT.replace('/', ' requests / ')} s, {waited:.0f}s waited for it; {result.seconds:.1f}s)")
     print("rows per table:")
     print_counts(result.counts)
     if tgt.name == "postgres":

@@ -43,7 +43,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import dlt
 
@@ -243,22 +243,28 @@ def paradime_source(
     configs: Sequence[ParadimeWorkspaceConfig],
     synced_at: datetime | None = None,
     client_options: dict[str, Any] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> Any:
     """Syncs every configured workspace. ``synced_at`` defaults to now (UTC) at source creation.
 
     ``client_options`` go to :class:`ParadimeClient` (timeout, max_retries, backoff, ...).
+    ``progress(resource, pages, rows)`` is told of each answered request, as Benchling's pages are
+    counted: ``paradime.users`` (one ``listUsers`` per workspace, its active and invited users) and
+    ``paradime.workspaces`` (one ``listWorkspaces`` per workspace).
     """
     if not configs:
         raise ConfigError("no Paradime workspace configured")
     _check_unique(configs)
     now = (synced_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     opts = dict(client_options or {})
+    report = progress or (lambda *_: None)
     # One read per workspace per sync, shared by the resources (listUsers is not paginated).
     cache: dict[str, tuple[list[dict], list[dict]]] = {}
 
     def users_of(cfg: ParadimeWorkspaceConfig) -> tuple[list[dict], list[dict]]:
         if cfg.name not in cache:
             cache[cfg.name] = cfg.client(**opts).list_users()
+            report("paradime.users", 1, sum(len(x) for x in cache[cfg.name]))
         return cache[cfg.name]
 
     listings: dict[str, list[dict] | None] = {}
@@ -267,8 +273,10 @@ def paradime_source(
         """The account's workspaces as this workspace's key lists them, or None without the capability."""
         if cfg.name not in listings:
             try:
+                listed = cfg.client(**opts).list_workspaces()
+                report("paradime.workspaces", 1, len(listed))
                 listings[cfg.name] = checked_rows(
-                    "Paradime", "workspaces", cfg.client(**opts).list_workspaces(), WORKSPACE_COLUMNS,
+                    "Paradime", "workspaces", listed, WORKSPACE_COLUMNS,
                     lambda w, cfg=cfg: {"uid": w.get("uid"), "name": w.get("name"), "listed_by": cfg.name,
                                         "last_seen_at": now, "_whsync_synced_at": now})
             except ParadimeOperationError as exc:

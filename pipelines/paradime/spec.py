@@ -27,7 +27,8 @@ def paradime_plan(configs: list[Any] | None = None, allow_insecure_http: bool = 
     def make(synced_at: datetime, progress: Any) -> tuple[Any, Any, Any]:
         session = CountingSession()
         progress.stats_fn = session.counts
-        return paradime_source(configs, synced_at=synced_at, client_options={"session": session}), None, session.close
+        return paradime_source(configs, synced_at=synced_at, client_options={"session": session},
+                               progress=progress.page), None, session.close
 
     return SourcePlan("paradime", make)
 

@@ -54,6 +54,8 @@ LISTS: tuple[ListSpec, ...] = (
              ("history_suspended_users_still_in_teams.sql", "suspended_users_in_teams.sql")),
     ListSpec("history_coverage", "History recorded", "changes", ("access_review/history_coverage.sql",)),
     ListSpec("changes", "Changes in the review period", "changes", ("access_review/changes.sql",)),
+    ListSpec("remediation", "Remediation applied and its verification by later syncs", "changes",
+             ("access_review/remediation_verification.sql",)),
 )
 # Open review campaigns (`whsync review`): shown when the warehouse has campaign tables (none before the first
 # `whsync review start`, so the list is not one of LISTS: its absence is not a gap to fill).

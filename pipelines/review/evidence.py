@@ -49,6 +49,12 @@ def revocation_states(reader: Any, campaign: dict[str, Any]) -> list[dict[str, A
                 "reviewer": row["decided_by"], "decided_at": row["decided_at"], "decision_id": row["decision_id"],
                 "state": "decided", "state_detail": "no remediation recorded in this warehouse",
             })
+    from ..remediate.evidence import remediation_states  # issue 23: the audit and its verification, by decision
+
+    states = remediation_states(reader.con, [r["decision_id"] for r in out if r["decision_id"]])
+    for r in out:
+        if r["decision_id"] in states:
+            r["state"], r["state_detail"] = states[r["decision_id"]]
     return out
 
 

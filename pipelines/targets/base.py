@@ -215,6 +215,6 @@ class Target(abc.ABC):
         review campaigns)."""
         history = catalog.history_relations()
         rels = [r for src, rs in catalog.source_relations().items() for r in rs + history[src]] + [(WAREHOUSE, "sync_run")]
-        rels += [r for r in catalog.persistent_relations() if r not in rels]
+        rels += [r for r in catalog.persistent_relations() + catalog.audit_relations() if r not in rels]
         counts = self.counts(rels)
         return [r for r in rels if counts.get(relation_label(*r)) is not None]

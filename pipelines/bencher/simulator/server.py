@@ -86,8 +86,11 @@ class BencherSimulator(LoopbackServer):
     """
 
     def __init__(self, fixture: dict[str, Any], token: str | None = None, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, admin_token: str | None = None) -> None:
         self.token = token or fixture.get("token") or DEMO_TOKEN
+        # with `admin_token` set, only it may PATCH/DELETE members; `token` may only read and, like a user
+        # without the edit/delete right on the server, gets 404 (Bencher hides what it forbids)
+        self.admin_token = admin_token
         self.organizations: list[dict[str, Any]] = copy.deepcopy(fixture["organizations"])
         for org in self.organizations:
             org.setdefault("_members", [])
@@ -142,9 +145,16 @@ class BencherSimulator(LoopbackServer):
             return self._error(400, "Missing Authorization header")
         if not auth.startswith("Bearer ") or not auth[7:].strip():
             return self._error(400, "Malformed Authorization header: expected 'Bearer <token>'")
-        if auth[7:].strip() != self.token:
+        if auth[7:].strip() not in (self.token, self.admin_token):
             return self._error(401, "Invalid user API key")
         return None
+
+    def _may_edit(self, headers: Any) -> bool:
+        return self.admin_token is None or headers.get("authorization", "")[7:].strip() == self.admin_token
+
+    def _known_user(self, key: str) -> bool:
+        return any(key in (m["uuid"], m["slug"]) for o in self.organizations
+                   for m in o["_members"] + o.get("_former", []))
 
     @staticmethod
     def _list_params(query: dict[str, list[str]]) -> tuple[dict[str, Any] | None, str | None]:
@@ -193,12 +203,12 @@ class BencherSimulator(LoopbackServer):
                 body: bytes) -> tuple[int, Any, dict[str, str]]:
         segs = [unquote(s) for s in path.strip("/").split("/") if s]
         with self.lock:
+            if segs[:1] == ["_simulator"]:  # the simulator's own endpoints are not counted
+                return self._simulator_endpoint(method, segs, body)
             self._stats["requests"] += 1
             key = f"{method} /" + "/".join(segs[:2] + ([":org"] if len(segs) > 2 else []) + segs[3:4]
                                             + ([":user"] if len(segs) > 4 else []))
             self._stats["by_path"][key] = self._stats["by_path"].get(key, 0) + 1
-            if segs[:1] == ["_simulator"]:
-                return self._simulator_endpoint(method, segs, body)
             if self._fail_next:
                 status = self._fail_next.pop(0)
                 return self._error(status, f"Simulated HTTP {status}")
@@ -234,6 +244,10 @@ class BencherSimulator(LoopbackServer):
                     return self._invite(org, body)
                 return self._error(405, "Method Not Allowed")
             member = next((m for m in org["_members"] if segs[4] in (m["uuid"], m["slug"])), None)
+            if method in ("PATCH", "DELETE") and not self._may_edit(headers):
+                return self._error(404, "Member not found")  # no edit/delete right: 404, as the server hides it
+            if member is None and method == "DELETE" and self._known_user(segs[4]):
+                return 204, None, {}  # server code: deletes the (no) membership rows, does not check the count
             if member is None:
                 return self._error(404, "Member not found")
             if method == "GET":
@@ -252,6 +266,7 @@ class BencherSimulator(LoopbackServer):
                 return 200, dict(member), {"x-total-count": "1"}
             if method == "DELETE":
                 org["_members"].remove(member)
+                org.setdefault("_former", []).append(member)  # the user still exists
                 return 204, None, {}
             return self._error(405, "Method Not Allowed")
 

@@ -59,8 +59,15 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
                  client_id: str = DEMO_CLIENT_ID,
                  request_hook: Optional[Callable[[Request], Optional[Response]]] = None,
                  faults: Any = None, fault_seed: int = 0, slow_seconds: float = 5.0,
-                 activity_forbidden: bool = False):
+                 activity_forbidden: bool = False, admin_api_key: Optional[str] = None, task_polls: int = 0):
         self.tenant = tenant
+        # user management needs a tenant admin's key: with `admin_api_key` set, the writes of `api_key`
+        # (PATCH/POST/DELETE) answer 403 and only the admin key may write (both may read)
+        self.admin_api_key = admin_api_key
+        # a bulk task answers RUNNING to its first `task_polls` GETs, then its outcome
+        self.task_polls = task_polls
+        # user id -> message: an update of that user fails (PATCH: 400; in a bulk task: a per-item error)
+        self.reject_user_updates: dict[str, str] = {}
         # the key may not read user activity (`GET /users/{id}/activity` answers 403, all else works)
         self.activity_forbidden = activity_forbidden
         self.api_key = api_key
@@ -185,7 +192,10 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         try:
             if fn_name == "token":
                 return self.token(req)
-            self._authenticate(req)
+            who = self._authenticate(req)
+            if who == "reader" and self.admin_api_key is not None and req.method in ("POST", "PATCH", "DELETE"):
+                raise ApiError(403, "You do not have permission to manage users: user management needs a tenant "
+                                    "admin's API key.", type_="invalid_request_error")
             if fn_name is None:
                 if req.route == METHOD_NOT_ALLOWED:
                     raise ApiError(405, f"{req.method} is not allowed on {req.path}.")
@@ -195,7 +205,8 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         except ApiError as e:
             return e.response()
 
-    def _authenticate(self, req: Request) -> None:
+    def _authenticate(self, req: Request) -> str:
+        """'admin' (the admin key) or 'reader' (the key, an OAuth token); ApiError 401 otherwise."""
         auth = req.headers.get("authorization", "")
         scheme, _, cred = auth.partition(" ")
         if scheme.lower() == "basic":
@@ -203,12 +214,14 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
                 user, sep, password = base64.b64decode(cred.strip(), validate=True).decode("utf-8").partition(":")
             except (binascii.Error, UnicodeDecodeError, ValueError):
                 user, sep, password = "", "", "x"
+            if sep and password == "" and self.admin_api_key is not None and user == self.admin_api_key:
+                return "admin"
             if sep and user == self.api_key and password == "":
-                return
+                return "reader"
         elif scheme.lower() == "bearer":
             exp = self._tokens.get(cred.strip())
             if exp is not None and exp > time.time():
-                return
+                return "reader"
         raise ApiError(401, "Authentication failed: send the API key as the HTTP Basic username with an empty "
                             "password, or a valid Bearer token from POST /api/v2/token.")
 

@@ -1,7 +1,7 @@
 """The Benchling simulator: Tasks: the long-running operations of bulk endpoints (`GET /tasks/{task_id}`)."""
 from __future__ import annotations
 
-import secrets
+import uuid
 
 from ...simkit.wire import Request, Response
 from .api import (not_found, route)
@@ -11,8 +11,8 @@ class Tasks:
     """Endpoints of `BenchlingSimulator` (a mixin: the state is the simulator's)."""
 
     def _task(self, task: dict) -> Response:
-        tid = "task_" + secrets.token_hex(8)
-        self._tasks[tid] = task
+        tid = str(uuid.uuid4())  # the spec's example task id is a UUID
+        self._tasks[tid] = {**task, "_polls_left": self.task_polls}
         return Response(202, {"taskId": tid})
 
 
@@ -21,4 +21,7 @@ class Tasks:
         task = self._tasks.get(task_id)
         if task is None:
             raise not_found("Task", task_id)
-        return Response(200, task)
+        if task["_polls_left"] > 0:
+            task["_polls_left"] -= 1
+            return Response(200, {"status": "RUNNING"})
+        return Response(200, {k: v for k, v in task.items() if not k.startswith("_")})

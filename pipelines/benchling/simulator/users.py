@@ -113,6 +113,8 @@ class Users:
         user = self._get("users", "User", user_id)
         body = self._json_body(req)
         self._check_user_fields(body, self._USER_UPDATE, set(), "UserUpdate")
+        if user_id in self.reject_user_updates:
+            raise bad_request(self.reject_user_updates[user_id])
         self._apply_user_update(user, body, now_iso())
         self._changed()
         return Response(200, _public(user))
@@ -145,6 +147,12 @@ class Users:
             if not isinstance(u, dict) or not isinstance(u.get("id"), str):
                 raise bad_request(f"users[{i}] must be an object with an id.")
             self._check_user_fields(u, self._USER_UPDATE | {"id"}, {"id"}, f"users[{i}]")
+        rejected = [(i, u["id"]) for i, u in enumerate(users) if u["id"] in self.reject_user_updates]
+        if rejected:
+            # per-item errors. ASSUMPTION (the reference marks it uncertain): a bulk task is all or nothing,
+            # so a FAILED task applied none of its items; `errors` lists the failed items by index
+            return self._task({"status": "FAILED", "message": f"{len(rejected)} of {len(users)} users could not be updated.",
+                               "errors": [{"index": i, "message": self.reject_user_updates[uid]} for i, uid in rejected]})
         unknown = [u["id"] for u in users if u["id"] not in self._by_id["users"]]
         if unknown:
             msg = f"Invalid ids: {', '.join(unknown)}"

@@ -229,12 +229,17 @@ class ParadimeSimulator(LoopbackServer):
         bearer_token: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        admin_api_key: str | None = None,
+        admin_api_secret: str | None = None,
     ) -> None:
         self.workspaces = workspaces
         self.api_key, self.api_secret, self.bearer_token = api_key, api_secret, bearer_token
+        # a key with User Management Admin: with it set, the mutations of the other credentials fail with a
+        # GraphQL error (ASSUMPTION: Paradime does not document how a key without the capability is refused)
+        self.admin_api_key, self.admin_api_secret = admin_api_key, admin_api_secret
         self._init_server(host, port, _Handler)
         self.lock = threading.RLock()
-        self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0}
+        self._stats: dict[str, Any] = {"requests": 0, "by_workspace": {}, "auth_failures": 0, "by_operation": {}}
         self._fail_next: list[int] = []
         self.unlisted: set[str] = set()  # uids listWorkspaces no longer returns (see unlist)
 
@@ -287,7 +292,11 @@ class ParadimeSimulator(LoopbackServer):
             return copy.deepcopy(self._stats)
 
     # -- request handling --------------------------------------------------------------------
-    def _authorized(self, headers, ws: ParadimeWorkspace) -> bool:
+    def _authorized(self, headers, ws: ParadimeWorkspace) -> bool | str:
+        """False, True (may read and, without an admin key configured, write) or "admin"."""
+        if (self.admin_api_key and headers.get("x-api-key") == self.admin_api_key
+                and headers.get("x-api-secret") == self.admin_api_secret):
+            return "admin"
         auth = headers.get("authorization", "")
         if auth.startswith("Bearer "):
             token = auth[len("Bearer "):].strip()
@@ -329,7 +338,8 @@ class ParadimeSimulator(LoopbackServer):
             return 404, {"message": "Not Found"}
         if ws.uid != parts[2]:
             return 404, {"message": "Not Found"}
-        if not self._authorized(headers, ws):
+        who = self._authorized(headers, ws)
+        if not who:
             with self.lock:
                 self._stats["auth_failures"] += 1
             return 401, {"message": "Unauthorized: invalid API credentials"}
@@ -338,6 +348,13 @@ class ParadimeSimulator(LoopbackServer):
             query = req["query"]
         except (ValueError, KeyError, TypeError):
             return 400, {"errors": [{"message": "Request body must be JSON with a 'query'"}]}
+        ops = _operations(query)
+        with self.lock:
+            for op in ops:
+                self._stats["by_operation"][op] = self._stats["by_operation"].get(op, 0) + 1
+        if self.admin_api_key and who != "admin" and set(ops) & {"inviteUser", "updateUserAccountType", "disableUser"}:
+            return 200, {"data": None, "errors": [{"message": "Forbidden: the API key lacks the User Management "
+                                                              "Admin capability"}]}
         result = graphql_sync(
             SCHEMA,
             query,
@@ -351,6 +368,19 @@ class ParadimeSimulator(LoopbackServer):
             if result.errors:
                 per["errors"] += 1
         return 200, _out_of_contract(ws.fail, result.formatted)
+
+
+def _operations(query: str) -> list[str]:
+    """The top-level fields a GraphQL document selects (listUsers, disableUser, ...), for the stats."""
+    from graphql import parse
+    from graphql.error import GraphQLError
+
+    try:
+        doc = parse(query)
+    except GraphQLError:
+        return []
+    return [sel.name.value for d in doc.definitions for sel in getattr(getattr(d, "selection_set", None), "selections", [])
+            if hasattr(sel, "name")]
 
 
 def _out_of_contract(fail: str | None, payload: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,135 @@
+"""dbt's partial parsing, shared between warehouses of the same shape.
+
+dbt keeps its parsed project in `<target-path>/partial_parse.msgpack` and reuses it only when the
+profile's connection settings hash the same. A DuckDB profile's settings include the file's path, so
+every new warehouse file (a first sync, each test's temporary warehouse) paid a full parse of the
+project (about 3 s of CPU) although nothing parsed depends on where the file is: the parsed nodes
+carry the database *name* (the file's stem), never its directory.
+
+So after a run, its parse is kept as a seed for warehouses that differ only in where they are
+(same project directory, target type and every connection setting but the location); a run with no
+parse of its own starts from that seed, its `profile_hash` recomputed for its own settings exactly
+as dbt computes it (`build_manifest_state_check`). dbt still checks everything else itself (its
+version, the vars, environment variables, every project file's checksum) and parses again whatever
+changed, or the whole project when the seed does not fit. A seed is only written when recomputing
+the hash of the run that made it gives the hash dbt stored, so a dbt that hashes differently just
+parses in full, as before.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pprint
+import tempfile
+from pathlib import Path
+from typing import Any
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+# connection settings that say where the warehouse is, not what dbt parses for it
+LOCATION_KEYS = {"path", "host", "port", "user"}
+
+
+def _credentials(env: dict[str, str]) -> Any | None:
+    """The adapter credentials `profiles/profiles.yml` renders from `env` (None: not known here)."""
+    target = env.get("WHSYNC_TARGET", "duckdb")
+    if target == "duckdb":
+        from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+        return DuckDBCredentials.from_dict({"path": env.get("WHSYNC_DUCKDB_PATH", "warehouse.duckdb"),
+                                            "schema": "main"})
+    return None
+
+
+def _settings(env: dict[str, str]) -> list[tuple[str, Any]] | None:
+    try:
+        creds = _credentials(env)
+        return sorted(creds.connection_info()) if creds is not None else None
+    except Exception:  # noqa: BLE001 - no seed is always a correct answer
+        return None
+
+
+def _profile_hash(settings: list[tuple[str, Any]]) -> str:
+    from dbt.contracts.files import FileHash
+
+    return FileHash.from_contents(pprint.pformat(settings)).checksum
+
+
+def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: list[tuple[str, Any]],
+               args: list[str] | None = None) -> Path:
+    """One seed per shape: the project, the target type, the settings but their location, the `--vars`
+    (dbt re-parses everything when they differ, so runs with other vars keep their own seed)."""
+    shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
+    digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
+                          .encode()).hexdigest()[:16]
+    return root / "seeds" / f"{digest}.msgpack"
+
+
+def _arg(args: list[str] | None, name: str) -> str | None:
+    """The value of the last `name VALUE` in dbt's arguments (dbt takes the last one)."""
+    args = args or []
+    values = [args[i + 1] for i, a in enumerate(args[:-1]) if a == name]
+    return values[-1] if values else None
+
+
+def target_dir(args: list[str]) -> Path | None:
+    """Where this dbt run keeps its parse: its (last) `--target-path`."""
+    value = _arg(args, "--target-path")
+    return Path(value) if value else None
+
+
+def _load(data: bytes) -> dict[str, Any]:
+    import msgpack
+
+    return msgpack.unpackb(data, raw=False, strict_map_key=False, ext_hook=lambda code, d: msgpack.ExtType(code, d))
+
+
+def _dump(manifest: dict[str, Any]) -> bytes:
+    import msgpack
+
+    return msgpack.packb(manifest, use_bin_type=True)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
+    """Give a run without a parse of its own the seed of its warehouse shape, re-hashed for it."""
+    target = target_dir(args)
+    if target is None or (target / PARTIAL_PARSE).exists():
+        return
+    settings = _settings(env)
+    if settings is None:
+        return
+    seed = _seed_path(root, project_dir, env, settings, args)
+    try:
+        manifest = _load(seed.read_bytes())
+        manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
+        _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
+    except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
+        return
+
+
+def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
+    """Keep this run's parse as the seed of its warehouse shape (when its profile hash is dbt's)."""
+    settings = _settings(env)
+    target = target_dir(args)
+    if settings is None or target is None:
+        return
+    try:
+        data = (target / PARTIAL_PARSE).read_bytes()
+        if _load(data)["state_check"]["profile_hash"]["checksum"] != _profile_hash(settings):
+            return  # dbt hashes these settings differently: seeds would never fit
+        _write_atomically(_seed_path(root, project_dir, env, settings, args), data)
+    except Exception:  # noqa: BLE001 - a seed is an optimisation only
+        return
