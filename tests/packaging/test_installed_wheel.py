@@ -108,7 +108,8 @@ def test_demo_from_an_empty_directory_builds_the_same_warehouse_as_in_the_repo(i
     assert "\n  whsync sql '" in d.demo.stdout and ".venv/bin" not in d.demo.stdout
     con = duckdb.connect(str(d.warehouse), read_only=True)
     try:
-        assert con.execute("select whsync_version from sync_run").fetchall() == [(VERSION,)]
+        versions = con.execute("select whsync_version from sync_run").fetchall()  # one row per sync the demo ran
+        assert versions and set(versions) == {(VERSION,)}
     finally:
         con.close()
 
@@ -117,10 +118,12 @@ def test_dbt_work_files_go_to_the_user_cache_never_into_site_packages_or_the_wor
     d = installed_demo
     assert d.demo.returncode == 0, d.demo.stderr[-3000:]
     assert package_files(d.inst) == d.files_before  # nothing written into the installed package
-    (work,) = (d.inst.home / ".cache" / "whsync" / "dbt").iterdir()
-    assert (work / "target" / "manifest.json").is_file() and (work / "logs" / "dbt.log").is_file()
-    manifest = json.loads((work / "target" / "manifest.json").read_text())
-    assert all(Path(n["build_path"]).is_relative_to(work) for n in manifest["nodes"].values() if n.get("build_path"))
+    works = [w for w in (d.inst.home / ".cache" / "whsync" / "dbt").iterdir() if w.is_dir()]  # one per warehouse
+    built = [w for w in works if (w / "target" / "manifest.json").is_file() and (w / "logs" / "dbt.log").is_file()]
+    assert built
+    for work in built:
+        manifest = json.loads((work / "target" / "manifest.json").read_text())
+        assert all(Path(n["build_path"]).is_relative_to(work) for n in manifest["nodes"].values() if n.get("build_path"))
     assert sorted(p.name for p in d.cwd.iterdir() if not p.name.startswith("access-review")) == \
         ["warehouse.duckdb", "warehouse.duckdb.lock"]
 
