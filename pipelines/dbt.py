@@ -98,19 +98,16 @@ def run_dbt(
         "--target-path", str(work / "target"),
         "--log-path", str(work / "logs"),
         "--quiet",
-        # a build, test or freshness check reads nothing from target/ afterwards: no manifest.json and
-        # run_results.json written twice per build (dbt still keeps its partial parse there)
-        *(["--no-write-json"] if command.split()[0] in ("build", "run", "test", "source") else []),
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}):
-        dbt_parse_cache.before_run(work.parent, dbt_project_dir(), args, env)
+        dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
         if res.success:
-            dbt_parse_cache.after_run(work.parent, dbt_project_dir(), args, env)
+            dbt_parse_cache.after_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -62,7 +62,7 @@ def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: lis
     shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
     digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
                           .encode()).hexdigest()[:16]
-    return root / "seeds" / f"{digest}.msgpack"
+    return root / f"{digest}.msgpack"
 
 
 def _arg(args: list[str] | None, name: str) -> str | None:

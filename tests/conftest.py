@@ -49,6 +49,8 @@ def demo_warehouse(tmp_path_factory) -> Path:
 SLOW_FIXTURES = {"pg_server", "pg", "browser", "demo_warehouse", "demo"}
 SLOW_PATHS = (
     "tests/postgres/",
+    "tests/packaging/",  # builds and installs the wheel
+    "tests/okta/test_bench_okta.py",
     "tests/report/test_report_history.py",
     "tests/test_resilience.py",
     "tests/benchling/test_fault_matrix.py",

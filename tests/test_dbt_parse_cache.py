@@ -21,7 +21,7 @@ def test_a_new_warehouse_file_starts_from_the_parse_of_another(tmp_path):
         p.parent.mkdir()
     env = {**duckdb_env(first), "WHSYNC_SYNC_TIMES": json.dumps({"benchling": "2026-01-01 00:00:00"})}
     run_dbt("parse", env, key=str(first))
-    seed = dbt_parse_cache._seed_path(_work_dir(str(first)).parent, PROJECT_DIR, env,
+    seed = dbt_parse_cache._seed_path(_work_dir(str(first)).parent.parent / "dbt-seeds", PROJECT_DIR, env,
                                       dbt_parse_cache._settings(env), [])
     assert seed.is_file()  # the run left its parse for the next file of this shape
 

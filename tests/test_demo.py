@@ -20,7 +20,8 @@ def test_demo_states_its_rate_limit_and_waits_for_nothing(demo_warehouse: Path):
     assert m, out
     requests, waited = int(m.group(1)), int(m.group(2))
     with duckdb.connect(str(demo_warehouse), read_only=True) as con:
-        sources = json.loads(con.execute("select sources from sync_run").fetchone()[0])
+        # the demo's first sync (Benchling, Paradime, Bencher, Okta), then Okta again after a planted change
+        sources = json.loads(con.execute("select sources from sync_run order by started_at").fetchone()[0])
         users = con.execute('select count(*) from "user"').fetchone()[0]
         checked = con.execute("select count(*) from user_activity where checked_at is not null").fetchone()[0]
     benchling = sources["benchling"]
@@ -30,7 +31,7 @@ def test_demo_states_its_rate_limit_and_waits_for_nothing(demo_warehouse: Path):
     assert users == 200 and checked == users
     assert benchling["pages"]["user_activity"] == users and requests == sum(benchling["pages"].values())
     # Paradime and Bencher were synced too, their requests counted per resource
-    assert set(sources) == {"benchling", "paradime", "bencher"}
+    assert {"benchling", "paradime", "bencher"} <= set(sources)
     assert sources["paradime"]["pages"] and sources["bencher"]["pages"]
     assert sum(sources["paradime"]["pages"].values()) == sources["paradime"]["requests"]
     assert sum(sources["bencher"]["pages"].values()) == sources["bencher"]["requests"]
