@@ -102,7 +102,7 @@ class World:
                               capture_output=True, text=True, timeout=timeout)
 
     def sync(self, warehouse: Path | None = None) -> subprocess.CompletedProcess:
-        r = self.run("sync", "--source", "all", "--activity", "off", warehouse=warehouse)
+        r = self.run("sync", "--source", "benchling,paradime,bencher", "--activity", "off", warehouse=warehouse)
         assert r.returncode == 0, r.stderr + r.stdout
         return r
 
