@@ -31,7 +31,7 @@ later as (
     select a.*, r.started_at as run_at
     from applied as a
     join {{ runs }} as r
-      on r.started_at > a.applied_at and position('"' || a.system || '": ' in r.sources) > 0
+      on r.started_at > a.applied_at and position({{ dbt.concat(["chr(34)", "a.system", "chr(34)", "': '"]) }} in r.sources) > 0
 ),
 
 checks as (
