@@ -179,7 +179,8 @@ class BencherSimulator(LoopbackServer):
 
     def _too_many(self, headers: dict[str, str]) -> Response:
         """Bencher Cloud's rate limiting answers 429 (its headers are not documented; ASSUMPTION: Retry-After)."""
-        return Response(*self._error(429, "Too Many Requests"), {"Retry-After": headers.get("x-rate-limit-reset", "1")})
+        status, body, _ = self._error(429, "Too Many Requests")
+        return Response(status, body, {"Retry-After": headers.get("x-rate-limit-reset", "1")})
 
     def _known_user(self, key: str) -> bool:
         return any(key in (m["uuid"], m["slug"]) for o in self.organizations
