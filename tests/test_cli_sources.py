@@ -120,6 +120,7 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
         p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb"], tmp_path,
                 {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher),
                  "OKTA_ORG_URL": ok.org_url, "OKTA_API_TOKEN": okta["api_token"]})
+        okta_stats = ok.stats()
     assert p.returncode == 0, p.stderr
     counts = printed_counts(p.stdout)
     assert {k: counts.get(k) for k in {**PD_COUNTS, **BC_COUNTS}} == {**PD_COUNTS, **BC_COUNTS}
@@ -138,6 +139,10 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
     assert live["bencher.organizations"] == (len(_VISIBLE), bc_paths["GET /v0/organizations"])
     assert live["bencher.members"] == (BC_COUNTS["bencher.member"], bc_paths["GET /v0/organizations/:org/members"])
     assert live["bencher.members"][1] >= len(_VISIBLE)  # an organization's (empty) page is a request too
+    # and Okta's: one page per answered listing request (users over 3 Link pages at the fixture's limit of 5)
+    okta_pages = {k: v for k, v in live.items() if k.startswith("okta.")}
+    assert okta_pages["okta.users"] == (len(okta["users"]), 3)
+    assert sum(pages for _, pages in okta_pages.values()) == okta_stats["requests"] > 3
     # and the run log keeps them per resource, with the rows loaded per raw table
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         sources = json.loads(con.execute("select sources from sync_run").fetchone()[0])
