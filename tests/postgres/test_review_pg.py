@@ -101,9 +101,19 @@ def test_campaign_on_postgres_read_by_a_grant_reader_role(synced_pg, tricky, tmp
     finally:
         reader.close()
 
+    # a review_item written before the directory's columns existed (emulated: dropped; with no directory synced
+    # its hashes are the same): the next review write (close) adds them back, NULL, and the hash still verifies
+    directory_columns = ["directory_status", "left_company", "left_at", "outside_directory"]
+    for c in directory_columns:
+        admin.execute(f"alter table review_item drop column {c}")
+
     # close (the owner's DSN), then the evidence pack, written by the reader
     p = whsync(["review", "close", "pg-q4", "--allow-undecided", *pg], tmp_path, env)
     assert p.returncode == 0, p.stderr
+    cols = [r[0] for r in admin.execute("select column_name from information_schema.columns where table_schema = "
+                                        "'public' and table_name = 'review_item' order by ordinal_position").fetchall()]
+    assert cols[-4:] == directory_columns
+    assert _table(admin, "select count(*) as n from review_item where left_company is null")[0]["n"] == len(items)
     p = whsync(["review", "evidence", "pg-q4", "--out", "pack", *pg], tmp_path, reader_env)
     assert p.returncode == 0, p.stderr
     manifest = check_manifest(tmp_path / "pack")
