@@ -56,4 +56,5 @@ SOURCE = SourceSpec(
     credentials="OKTA_ORG_URL + OKTA_API_TOKEN (or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY_FILE)",
     configure=configure,
     demo_directory=demo_directory,
+    directory=True,
 )
