@@ -176,7 +176,9 @@ def test_refused_write_keys(world: World, tmp_path: Path) -> None:
     # the sync's read key given as the write key: it may read, the write is refused (403): failed, not applied
     wh = world.reset(tmp_path / "wh2")
     r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": world.env["BENCHLING_API_KEY"]})
-    assert r.returncode == 1 and "HTTP 403" in r.stderr
+    err = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and len(err) == 1 and err[0].startswith("whsync: error: benchling: ") and "HTTP 403" in err[0], r.stderr
+    assert world.env["BENCHLING_API_KEY"] not in r.stdout + r.stderr
     bl = [o for o in _outcomes(world, wh) if o[0] == world.bl_user(ADA)["id"]]
     assert [(o[2], o[3]) for o in bl] == [("intent", None), ("outcome", "failed")]
     assert world.bl_user(ADA)["isSuspended"] is False
@@ -283,7 +285,12 @@ def test_bad_plan_inputs_are_one_line_and_exit_2(world: World, tmp_path: Path) -
     plan = _plan(world, wh, tmp_path, "--offboard", ADA)
     r = world.run("remediate", "apply", str(plan), "--apply", warehouse=wh)
     assert r.returncode == 2 and "--operator EMAIL is required with --apply" in r.stderr
-    assert world.bl.stats()["total"] == 0
+    # the write key is separate: without it nothing is sent, the sync's read key (set) is not used instead
+    r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": ""})
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "no Benchling write key: set BENCHLING_ADMIN_API_KEY" in lines[0]
+    assert "The sync's read key is never used to write" in lines[0] and world.env["BENCHLING_API_KEY"] not in r.stderr
+    assert world.bl.stats()["total"] == 0 and world.pd.stats()["requests"] == 0
 
 
 def test_review_decisions_map_to_actions(world: World, tmp_path: Path) -> None:
