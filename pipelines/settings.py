@@ -8,9 +8,15 @@ import os
 import tempfile
 from typing import Any, Iterator
 
-import dlt
-
 from .errors import ConfigError
+
+
+def _dlt() -> Any:
+    """dlt, imported when a setting is first read (a second of CPU that `whsync status`, `sql` or `report` on a
+    DuckDB file never needs)."""
+    import dlt
+
+    return dlt
 
 
 def _toml_error(exc: BaseException) -> ConfigError | None:
@@ -51,18 +57,33 @@ def _lookup(store: Any, key: str) -> Any:
 def secret(key: str, env: str | None = None) -> Any:
     """``$env`` if set, else ``key`` from dlt secrets (``.dlt/secrets.toml``), else None."""
     value = os.environ.get(env) if env else None
-    return value or _lookup(dlt.secrets, key)
+    return value or _lookup(_dlt().secrets, key)
 
 
 def config(key: str, env: str | None = None) -> Any:
     """``$env`` if set, else ``key`` from dlt config (``.dlt/config.toml``), else None."""
     value = os.environ.get(env) if env else None
-    return value or _lookup(dlt.config, key)
+    return value or _lookup(_dlt().config, key)
+
+
+def _toml_files_possible() -> bool:
+    """Whether dlt could find a TOML file to read: its settings folders (``./.dlt`` and ``~/.dlt``) hold one, or
+    an environment variable moves where it looks (``DLT_PROJECT_DIR``, ``DLT_CONFIG_FOLDER``, ``XDG_DATA_HOME``,
+    ...), which only dlt itself resolves. dlt's providers are the environment and these two files
+    (``initial_providers`` of its run context)."""
+    if "XDG_DATA_HOME" in os.environ or any(k.startswith("DLT_") for k in os.environ):
+        return True
+    folders = (os.path.join(os.getcwd(), ".dlt"), os.path.join(os.path.expanduser("~"), ".dlt"))
+    return any(os.path.exists(os.path.join(d, f)) for d in folders for f in ("config.toml", "secrets.toml"))
 
 
 def check() -> None:
     """Raise ConfigError if ``.dlt/config.toml`` or ``.dlt/secrets.toml`` exists but does not parse, before a
-    command reads anything else from them (dlt itself would fail later, with a wrapper's message)."""
+    command reads anything else from them (dlt itself would fail later, with a wrapper's message). With no
+    such file, there is nothing to check and dlt is not even imported."""
+    if not _toml_files_possible():
+        return
+    dlt = _dlt()
     _lookup(dlt.config, "whsync._settings_check")
     _lookup(dlt.secrets, "whsync._settings_check")
 

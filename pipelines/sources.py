@@ -74,6 +74,10 @@ class SourceSpec:
     demo_directory: Optional[Callable[[int, Any, list[list[tuple[str, str, bool]]]],
                                       tuple[SourcePlan, str, Callable[[], None]]]] = \
         field(default=None, repr=False)
+    # the company directory (Okta): where leaving is recorded. Its accounts are not reviewed by default in an
+    # access review (`whsync review start` reviews the applications: every source that is not a directory);
+    # its facts feed `person`'s directory columns and the campaign's left_company / outside_directory flags
+    directory: bool = False
     live_counts: bool = False  # reports its own pages to the progress (else: the rows dlt normalized, per table)
     arrow: bool = False  # yields Arrow tables (loaded as parquet/csv files) rather than rows
 
@@ -95,6 +99,16 @@ def specs() -> list[SourceSpec]:
 
 def names() -> list[str]:
     return [s.name for s in specs()]
+
+
+def reviewed() -> list[str]:
+    """The systems an access review campaign reviews by default: the applications (every source but a directory)."""
+    return [s.name for s in specs() if not s.directory]
+
+
+def directories() -> list[str]:
+    """The directory sources (Okta): not reviewed by default; their facts are the campaign's directory flags."""
+    return [s.name for s in specs() if s.directory]
 
 
 def spec(name: str) -> SourceSpec:

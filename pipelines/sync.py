@@ -87,9 +87,20 @@ def extract_all(plans: list[SourcePlan], build: Build, progress: Progress, synce
     return totals
 
 
-def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None) -> DbtResult:
+# What a sync's dbt build leaves out, and why (a sync runs on every schedule; the models' code does not change
+# between syncs): dbt's unit tests test that code with fixed inputs, not the synced data, so they run in
+# `whsync build` and in the test suite (tests/warehouse/test_unit_tests.py), as dbt recommends for production
+# runs; the data tests, which guard what is published, still run in every sync. manifest.json and
+# run_results.json are dbt's artifacts for other tools: nothing reads them after a sync (`whsync docs` writes
+# its own), and writing them cost about a second of every sync.
+SYNC_BUILD_ARGS = ["--exclude-resource-type", "unit_test", "--no-write-json"]
+
+
+def build_models(build: Build, progress: Progress, extracted: dict[str, datetime] | None = None,
+                 unit_tests: bool = False) -> DbtResult:
     """dbt build of the models of every source whose raw data is in the build (synced now or before).
-    `extracted`: the sources extracted in this run and the sync's start (their history's time)."""
+    `extracted`: the sources extracted in this run and the sync's start (their history's time).
+    `unit_tests`: also run dbt's unit tests and write dbt's artifacts (`whsync build`; see SYNC_BUILD_ARGS)."""
     present = build.present_sources()
     if not present:
         raise ConfigError(f"no raw data in {build.target.label()}: run `whsync sync` first")
@@ -98,7 +109,8 @@ def build_models(build: Build, progress: Progress, extracted: dict[str, datetime
         build.carry(namespace, name)
     select = [f"path:models/staging/{name}+" for name in present]
     return run_dbt("build", {**build.dbt_env(), **history_env(build, extracted or {})}, key=build.target.dbt_key,
-                   extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars())])
+                   extra_args=["--select", *select, "--vars", json.dumps(build.dbt_vars()),
+                               *([] if unit_tests else SYNC_BUILD_ARGS)])
 
 
 def sync(
@@ -173,4 +185,4 @@ def build_only(*, target: Target, progress: Progress, wait_seconds: float = 0.0)
     target.notify = progress.line
     with target.secret_safe(), target.lock(wait_seconds):
         with target.build() as b:
-            return build_models(b, progress)
+            return build_models(b, progress, unit_tests=True)

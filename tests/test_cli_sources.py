@@ -120,6 +120,7 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
         p = run(["sync", "--source", "all", "--base-url", bl.base_url, "--duckdb", "w.duckdb"], tmp_path,
                 {"BENCHLING_API_KEY": DEMO_API_KEY, **paradime_env(paradime), **bencher_env(bencher),
                  "OKTA_ORG_URL": ok.org_url, "OKTA_API_TOKEN": okta["api_token"]})
+        okta_stats = ok.stats()
     assert p.returncode == 0, p.stderr
     counts = printed_counts(p.stdout)
     assert {k: counts.get(k) for k in {**PD_COUNTS, **BC_COUNTS}} == {**PD_COUNTS, **BC_COUNTS}
@@ -138,6 +139,10 @@ def test_sync_all_sources(paradime, bencher, tmp_path):
     assert live["bencher.organizations"] == (len(_VISIBLE), bc_paths["GET /v0/organizations"])
     assert live["bencher.members"] == (BC_COUNTS["bencher.member"], bc_paths["GET /v0/organizations/:org/members"])
     assert live["bencher.members"][1] >= len(_VISIBLE)  # an organization's (empty) page is a request too
+    # and Okta's: one page per answered listing request (users over 3 Link pages at the fixture's limit of 5)
+    okta_pages = {k: v for k, v in live.items() if k.startswith("okta.")}
+    assert okta_pages["okta.users"] == (len(okta["users"]), 3)
+    assert sum(pages for _, pages in okta_pages.values()) == okta_stats["requests"] > 3
     # and the run log keeps them per resource, with the rows loaded per raw table
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
         sources = json.loads(con.execute("select sources from sync_run").fetchone()[0])
@@ -232,3 +237,43 @@ def test_malformed_secrets_toml_is_reported_for_the_postgres_target_too(tmp_path
     assert p.returncode == 2, p.stderr
     assert error_line(p).startswith("whsync: error: .dlt/secrets.toml line 2, column 37: not valid TOML"), p.stderr
     assert "u:pw" not in p.stdout + p.stderr
+
+
+_READS_WITHOUT_DLT = """
+import sys
+from pipelines.cli import app
+try:
+    app(sys.argv[1:], prog_name="whsync")
+except SystemExit as e:
+    code = e.code
+else:
+    code = 0
+print("dlt imported" if "dlt" in sys.modules else "dlt not imported", file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_reading_commands_on_duckdb_import_no_dlt_unless_a_dlt_toml_exists(tmp_path):
+    """`whsync status|sql` on a DuckDB file read nothing dlt reads: they do not pay dlt's import (about a
+    second of CPU per command); a `.dlt/*.toml` that does not parse is still reported as itself, exit 2."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"storage_compatibility_version": "v1.4.0"})
+    con.execute("create table t as select 1 as x")
+    con.close()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "DLT_"))}
+    env["HOME"] = str(tmp_path / "home")  # no ~/.dlt either
+
+    def whsync(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", _READS_WITHOUT_DLT, *args], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    p = whsync("sql", "--duckdb", "w.duckdb", "select x from t")
+    assert p.returncode == 0 and "1" in p.stdout, p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "dlt not imported", p.stderr
+    p = whsync("status", "--duckdb", "w.duckdb")
+    assert p.stderr.strip().splitlines()[-1] == "dlt not imported", p.stderr
+
+    (tmp_path / ".dlt").mkdir()
+    (tmp_path / ".dlt" / "config.toml").write_text("[whsync]\nx = unquoted\n", encoding="utf-8")
+    p = whsync("status", "--duckdb", "w.duckdb")
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.startswith("whsync: error: .dlt/config.toml line 2, column 4: not valid TOML"), p.stderr

@@ -74,8 +74,9 @@ def test_a_new_module_must_be_placed_in_a_layer(copy):
 
 
 def test_no_module_is_over_about_400_lines():
-    """The floor plan's size rule: a module over ~400 lines is split (declarations such as schemas excepted:
-    `benchling/source.py` is mostly its tables' Arrow schemas)."""
-    declarations = {"pipelines/benchling/source.py"}
+    """The floor plan's size rule: a module over ~400 lines is split by responsibility (declarations such as
+    schemas, templates and model YAML excepted; no Python module of pipelines/ is one today: Benchling's
+    tables are `benchling/tables.py`, the PostgreSQL catalog queries `targets/pgcatalog.py`)."""
+    declarations: set[str] = set()
     sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in (ROOT / "pipelines").rglob("*.py")}
-    assert not {p: n for p, n in sizes.items() if n > 450 and p not in declarations}
+    assert not {p: n for p, n in sizes.items() if n > 400 and p not in declarations}

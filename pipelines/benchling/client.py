@@ -6,7 +6,7 @@ Everything about *talking* to Benchling lives here; `source.py` only decides *wh
   credentials (`POST /api/v2/token`) for Benchling apps, refreshed before expiry.
 - Paging: `nextToken` cursors; an empty string ends the scan. A response without the key is
   malformed (the SDK would crash on it too) and raises instead of silently stopping.
-- Pacing (`pacing.py`): one `RateBudget` per sync, shared by every request of every resource and thread. It learns
+- Pacing (`pipelines/ratelimit.py`): one `RateBudget` per sync, shared by every request of every resource and thread. It learns
   the tenant's limit from the `x-rate-limit-*` headers (never hard-coded), and when the window's
   requests are spent it sleeps until the window resets instead of bouncing off a 429.
 - Retries: 429 waits for the window's reset (plus jitter); 5xx, timeouts and dropped connections
@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 
 from ..errors import WhsyncError
 from ..http import RETRY_STATUSES, Retries, RetryPolicy, refuse_plain_http, transport_failure
-from .pacing import ClientStats, RateBudget
+from ..ratelimit import ClientStats, RateBudget
 
 log = logging.getLogger("whsync.benchling")
 

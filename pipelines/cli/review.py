@@ -8,6 +8,7 @@ from typing import Any, Callable, Optional
 
 import typer
 
+from .. import sources
 from .common import app, err, explain, target_of
 
 review_app = typer.Typer(
@@ -50,7 +51,9 @@ def start(
     owner: Optional[str] = typer.Option(None, "--owner", help="The campaign owner's email: reviews every account no "
                                         "--reviewers rule covers, and the reviewers' own accounts."),
     systems: Optional[str] = typer.Option(None, "--systems", help="Which systems to review, comma-separated "
-                                          "(default: benchling,paradime,bencher)."),
+                                          f"(default: the applications, {','.join(sources.reviewed())}; the directory's "
+                                          f"({','.join(sources.directories())}) facts are the flags left_company and "
+                                          "outside_directory)."),
     reviewers: Optional[Path] = typer.Option(None, "--reviewers", help="CSV system,scope,team,reviewer mapping "
                                              "accounts to reviewers (README: Run an access review)."),
     out: Optional[Path] = typer.Option(None, "--out", help="The workbook to write (.xlsx; or .csv). Default "
@@ -112,7 +115,8 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print the status as one JSON object."),
     duckdb: Path = DUCKDB, target: str = TARGET, schema: str = SCHEMA,
 ) -> None:
-    """Decided and undecided rows per reviewer and system. Exit 0 when every row is decided, 1 when not
+    """Decided and undecided rows per reviewer and system, and per flag (left_company, outside_directory, ...).
+    Exit 0 when every row is decided, 1 when not
     (for reminders), 2 for bad input."""
     from ..review.campaign import status as run
 
@@ -130,6 +134,12 @@ def status(
             for g in r["by_reviewer_system"]:
                 print(f"  {g['reviewer']:<{width}}  {g['system']:<9}  decided {g['decided']:>5}  "
                       f"undecided {g['undecided']:>5}")
+            for flag, f in r["flags"].items():  # the directory's flags first
+                if f is None:
+                    print(f"  flag {flag}: unknown (no directory synced when the campaign started)")
+                elif f["items"]:
+                    print(f"  flag {flag}: {f['items']} accounts, decided {f['decided']}, undecided {f['undecided']}"
+                          + "".join(f", {k} {v}" for k, v in f["decisions"].items()))
     raise typer.Exit(0 if complete else 1)
 
 

@@ -25,7 +25,7 @@ def okta_plan(config: Any | None = None, allow_insecure_http: bool = False) -> S
         client = config.client()
         progress.stats_fn = lambda: {"requests": client.stats.requests, "rate_limited": client.stats.rate_limited,
                                      "retries": client.stats.retries}
-        return okta_source(client, synced_at=synced_at), None, client.close
+        return okta_source(client, synced_at=synced_at, progress=progress.page), None, client.close
 
     return SourcePlan("okta", make)
 
@@ -56,4 +56,5 @@ SOURCE = SourceSpec(
     credentials="OKTA_ORG_URL + OKTA_API_TOKEN (or OKTA_CLIENT_ID + OKTA_PRIVATE_KEY_FILE)",
     configure=configure,
     demo_directory=demo_directory,
+    directory=True,
 )

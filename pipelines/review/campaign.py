@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .. import sources
 from . import ReviewError, ReviewIncomplete
-from .model import (CAMPAIGN, DECISION, ITEM, NOT_REVIEWED, SYSTEMS, is_privileged, item_hash, population_hash,
-                    sort_key)
+from .model import (CAMPAIGN, DECISION, FLAGS, ITEM, LEFT_STATUSES, NOT_REVIEWED, is_privileged, item_hash,
+                    population_hash, sort_key)
 from .reviewers import assign, check_email, load_rules
 from .store import locked, reading, write
 from .workbook import write_workbook
@@ -22,13 +23,17 @@ def now_utc() -> datetime:
 
 
 def parse_systems(text: str | None) -> list[str]:
+    """`--systems`: any registered source (pipelines/sources.py); default, the applications (every source that
+    is not a directory: Okta's facts are the campaign's directory flags, its accounts are reviewed only if named)."""
     if not text:
-        return list(SYSTEMS)
+        return sources.reviewed()
+    known = sources.names()
     out = []
     for part in text.split(","):
         p = part.strip().lower()
-        if p not in SYSTEMS:
-            raise ReviewError(f"--systems: unknown system {part.strip()!r}: use benchling, paradime and/or bencher")
+        if p not in known:
+            raise ReviewError(f"--systems: unknown system {part.strip()!r}: use {', '.join(known)} "
+                              f"(default: {','.join(sources.reviewed())})")
         out.append(p)
     return list(dict.fromkeys(out))
 
@@ -51,29 +56,40 @@ def _last_run(r: Any) -> dict[str, Any]:
     return rows[0]
 
 
+def _naive_utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
 def population(r: Any, systems: list[str], inactive_days: int, at: datetime) -> list[dict[str, Any]]:
     """Every account of `access` in `systems`, with the report's flags: dormant (an active Benchling
     account unused for `inactive_days`), never used (checked, never seen), offboarding gap (`person`),
-    privileged (examples/queries/access_admins_anywhere.sql)."""
+    privileged (examples/queries/access_admins_anywhere.sql); and the directory's (`model.DIRECTORY_FACTS`,
+    from `person` when a directory was synced, else NULL): left the company / outside the directory on an
+    active account of an application (the report's two lists), the person's directory status and `left_at`."""
     present = r.relations()
     activity = "user_activity" in present
     gap = "person" in present
+    directory = gap and "outside_directory" in {c["column_name"] for c in r.rows(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = 'person'",
+        [r.schema])}
     rows = r.rows(
         "select a.system, a.scope, a.account_id, a.email, a.name, a.status, a.role, a.last_seen, "
         + ("ua.user_id is not null as checked, " if activity else "false as checked, ")
         + ("coalesce(p.offboarding_gap, false) as offboarding_gap " if gap else "false as offboarding_gap ")
+        + (", p.directory_status, p.left_at, p.outside_directory " if directory else "")
         + "from access a "
         + ("left join user_activity ua on a.system = 'benchling' and ua.user_id = a.account_id " if activity else "")
         + ("left join person p on p.email = a.email " if gap else ""))
     inactive_since = at - timedelta(days=inactive_days)
+    directories = set(sources.directories())
     items = []
     for row in rows:
         if row["system"] not in systems:
             continue
         benchling_active = row["system"] == "benchling" and row["status"] == "active"
-        last_seen = row["last_seen"]
-        if isinstance(last_seen, datetime) and last_seen.tzinfo is not None:
-            last_seen = last_seen.astimezone(timezone.utc).replace(tzinfo=None)
+        last_seen = _naive_utc(row["last_seen"])
         items.append({
             "system": row["system"], "scope": row["scope"], "account_id": row["account_id"], "email": row["email"],
             "name": row["name"], "status": row["status"], "role": row["role"], "last_seen": last_seen,
@@ -81,11 +97,26 @@ def population(r: Any, systems: list[str], inactive_days: int, at: datetime) -> 
             "never_used": bool(benchling_active and row["checked"] and last_seen is None),
             "offboarding_gap": bool(row["offboarding_gap"]),
             "privileged": is_privileged(row["system"], row["status"], row["role"]),
+            **_directory_facts(row, directories),
         })
     items.sort(key=sort_key)
     for i, item in enumerate(items, start=1):
         item["item_id"] = i
     return items
+
+
+def _directory_facts(row: dict[str, Any], directories: set[str]) -> dict[str, Any]:
+    """The item's directory facts: NULL when no directory was synced (`person.outside_directory` is NULL then,
+    a boolean for every person otherwise)."""
+    if row.get("outside_directory") is None:
+        return {"directory_status": None, "left_company": None, "left_at": None, "outside_directory": None}
+    flaggable = row["status"] == "active" and row["system"] not in directories
+    return {
+        "directory_status": row["directory_status"],
+        "left_company": bool(flaggable and row["directory_status"] in LEFT_STATUSES),
+        "left_at": _naive_utc(row["left_at"]),
+        "outside_directory": bool(flaggable and row["outside_directory"]),
+    }
 
 
 def _teams(r: Any) -> dict[str, set[str]]:
@@ -154,8 +185,30 @@ def export(target: Any, name: str, out: Path | None) -> Path:
 
 # -- status ----------------------------------------------------------------------------------------
 
-def progress(campaign: dict[str, Any], current: list[dict[str, Any]]) -> dict[str, Any]:
-    """Decided / undecided per reviewer and system, and per decision."""
+def flag_counts(items: list[dict[str, Any]], current: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per flag (`model.FLAGS`): its items, decided and undecided, and the current decisions; a directory flag
+    is None when the campaign was started without a directory (its items carry NULL)."""
+    decided = {int(c["item_id"]): c["decision"] for c in current}
+    out: dict[str, Any] = {}
+    for flag in FLAGS:
+        known = [i for i in items if i.get(flag) is not None]
+        if not known:
+            out[flag] = None
+            continue
+        flagged = [int(i["item_id"]) for i in known if i[flag]]
+        decisions: dict[str, int] = {}
+        for item_id in flagged:
+            if decided.get(item_id):
+                decisions[decided[item_id]] = decisions.get(decided[item_id], 0) + 1
+        n = sum(decisions.values())
+        out[flag] = {"items": len(flagged), "decided": n, "undecided": len(flagged) - n,
+                     "decisions": dict(sorted(decisions.items()))}
+    return out
+
+
+def progress(campaign: dict[str, Any], current: list[dict[str, Any]],
+             items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Decided / undecided per reviewer and system, and per decision; with `items`, per flag too."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     decisions: dict[str, int] = {}
     for row in current:
@@ -176,6 +229,7 @@ def progress(campaign: dict[str, Any], current: list[dict[str, Any]]) -> dict[st
         "state": "closed" if campaign["closed_at"] else "open",
         "items": len(current), "decided": len(current) - undecided, "undecided": undecided,
         "complete": undecided == 0, "decisions": dict(sorted(decisions.items())), "by_reviewer_system": rows,
+        **({"flags": flag_counts(items, current)} if items is not None else {}),
     }
 
 
@@ -190,7 +244,7 @@ def status(target: Any, name: str | None) -> list[dict[str, Any]]:
             campaigns = [r.campaign(name)]
         else:
             campaigns = [c for c in r.campaigns() if not c["closed_at"]]
-        return [progress(c, r.current(c["campaign_id"])) for c in campaigns]
+        return [progress(c, r.current(c["campaign_id"]), r.items(c["campaign_id"])) for c in campaigns]
 
 
 # -- close -----------------------------------------------------------------------------------------

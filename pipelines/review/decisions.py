@@ -77,7 +77,9 @@ def _row_error(row: FileRow, item: dict[str, Any] | None, campaign: dict[str, An
     if decision in ("revoke", "change_role") and not v["justification"]:
         return f"{decision} needs a justification: say why in the justification column"
     if decision == "change_role":
-        roles = ROLES[item["system"]]
+        roles = ROLES.get(item["system"], ())
+        if not roles:
+            return f"{item['system']} accounts have no role to change: choose keep or revoke"
         if not v["new_role"]:
             return f"change_role needs a new_role: one of {', '.join(roles)}"
         if v["new_role"] not in roles:

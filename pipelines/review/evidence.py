@@ -1,12 +1,15 @@
 """`whsync review evidence NAME --out DIR`: the evidence pack an auditor asks for, from the warehouse alone.
 
-    population.csv   the frozen population: every item with its facts, reviewer, run_id and item_hash
+    population.csv   the frozen population: every item with its facts (the directory's flags included),
+                     reviewer, run_id and item_hash
     decisions.csv    every decision, superseded ones included (with what superseded them), who and when
     revocations.csv  each revoke / change_role decided, and its state (`revocation_states`)
     summary.html     one self-contained page in the report's style: counts per system, per reviewer and
-                     per decision, the revocations and their state (no script, no request)
-    manifest.json    the SHA-256 and size of each file above, the campaign, its population hash and the
-                     sync `run_id` it froze
+                     per decision, the flags (left the company, outside the directory, ...) with their outcomes
+                     and the accounts of the two directory lists with their current decision, the
+                     revocations and their state (no script, no request)
+    manifest.json    the SHA-256 and size of each file above, the campaign, its population hash, the
+                     sync `run_id` it froze, and the flag counts
 """
 from __future__ import annotations
 
@@ -20,13 +23,13 @@ from typing import Any
 
 from . import ReviewError
 from .campaign import progress
-from .model import DECISIONS, FACTS, NOT_REVIEWED, population_hash
+from .model import DECISIONS, DIRECTORY_FACTS, FACTS, FLAGS, NOT_REVIEWED, population_hash
 from .store import reading
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_TEMPLATES = Path(__file__).resolve().parents[1] / "report" / "templates"  # report.css: the report's style
 OUTCOMES = (*DECISIONS, NOT_REVIEWED, "undecided")
-POPULATION_COLUMNS = ["item_id", *[c for c, _ in FACTS], "reviewer", "run_id", "item_hash"]
+POPULATION_COLUMNS = ["item_id", *[c for c, _ in FACTS + DIRECTORY_FACTS], "reviewer", "run_id", "item_hash"]
 DECISION_COLUMNS = ["seq", "decision_id", "item_id", "system", "scope", "account_id", "email", "decision", "new_role",
                     "justification", "reviewer", "decided_at", "source", "source_file", "source_sha256",
                     "source_sheet", "source_row", "superseded", "superseded_by"]
@@ -106,7 +109,19 @@ def gather(target: Any, name: str) -> dict[str, Any]:
         later[key] = d["decision_id"]
         d.update({k: by_item[key][k] for k in ("system", "scope", "account_id", "email")})
     return {"campaign": campaign, "items": items, "decisions": decisions, "current": current,
-            "revocations": revocations, "progress": progress(campaign, current)}
+            "revocations": revocations, "progress": progress(campaign, current, items)}
+
+
+def flagged(items: list[dict[str, Any]], current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The accounts of the two directory lists (left the company, outside the directory), with their current
+    decision: left the company first (by `left_at`), then outside the directory."""
+    cur = {int(c["item_id"]): c for c in current}
+    out = [{**i, "flag": flag, "decision": cur[int(i["item_id"])]["decision"],
+            "decided_by": cur[int(i["item_id"])]["decided_by"]}
+           for flag in ("left_company", "outside_directory") for i in items if i.get(flag)]
+    out.sort(key=lambda r: (r["flag"] != "left_company", r["left_at"] is None, r["left_at"] or datetime.min,
+                            r["email"] or "", int(r["item_id"])))
+    return out
 
 
 def counts(current: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
@@ -127,8 +142,14 @@ def render_html(pack: dict[str, Any], generated_at: datetime, files: dict[str, A
     env.filters["cell"] = lambda v: "" if v is None else v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else text(v)
     current = pack["current"]
     totals = {o: sum(1 for r in current if (r["decision"] or "undecided") == o) for o in OUTCOMES}
+    items = {int(i["item_id"]): i for i in pack["items"]}
+    flags = [{"flag": f, "items": pack["progress"]["flags"][f]["items"],
+              **{o: sum(1 for r in current if items[int(r["item_id"])].get(f) and (r["decision"] or "undecided") == o)
+                 for o in OUTCOMES}}
+             for f in FLAGS if pack["progress"]["flags"][f] is not None]
     return env.get_template("evidence.html.j2").render(
-        c=pack["campaign"], p=pack["progress"], outcomes=OUTCOMES, totals=totals,
+        c=pack["campaign"], p=pack["progress"], outcomes=OUTCOMES, totals=totals, flags=flags,
+        directory=pack["progress"]["flags"]["left_company"] is not None, flagged=flagged(pack["items"], current),
         by_system=counts(current, "system"), by_reviewer=counts(current, "reviewer"),
         revocations=pack["revocations"], decisions=len(pack["decisions"]),
         superseded=sum(1 for d in pack["decisions"] if d["superseded"]),
@@ -168,6 +189,7 @@ def write_pack(target: Any, name: str, out: Path) -> dict[str, Any]:
         "population_hash": c["population_hash"],
         "population_hash_method": "SHA-256 of the items' canonical JSON lines in item_id order (pipelines/review/model.py)",
         "decisions": len(pack["decisions"]),
+        "flags": {f: (None if v is None else v["items"]) for f, v in pack["progress"]["flags"].items()},
         "outcomes": {o: n for o, n in ((o, sum(1 for r in pack["current"] if (r["decision"] or "undecided") == o))
                                        for o in OUTCOMES)},
         "warehouse": target.label(),

@@ -7,10 +7,13 @@
 | `review_decision` | one decision, append-only: a later one on the same item supersedes, both are kept |
 | `review_decision_current` | view: one row per item with its current decision (NULL: undecided) |
 
-The canonical form of an item is a JSON array of its facts (`FACTS`, in that order; times ISO 8601 UTC,
+The canonical form of an item is a JSON array of its facts (`FACTS`, in that order, then — when the campaign
+was started with a directory synced, i.e. `left_company` is not NULL — `DIRECTORY_FACTS`; times ISO 8601 UTC,
 flags true/false, NULL as null) with no spaces; `item_hash` is its SHA-256. The population's canonical
 form is the items' lines in `item_id` order (system, scope, account id), each ending with a newline, and
 `population_hash` is its SHA-256: anyone can recompute it from `review_item` or the evidence pack's CSV.
+A campaign started without a directory (or before the directory facts existed: `store.ensure` adds their
+columns, NULL) has the same canonical form as before them, so its recorded hash still holds.
 """
 from __future__ import annotations
 
@@ -33,10 +36,23 @@ FACTS: list[tuple[str, str]] = [
     ("status", "text"), ("role", "text"), ("last_seen", "timestamp"), ("dormant", "boolean"),
     ("never_used", "boolean"), ("offboarding_gap", "boolean"), ("privileged", "boolean"),
 ]
+# The directory's facts (Okta, through `person`), frozen with the item; all NULL when no directory was synced.
+# `left_company`: the directory says the person left (SUSPENDED, DEPROVISIONED or deleted from it) and this
+# account of another system is active (the report's "Left the company, still active"); `outside_directory`:
+# an active account of a person who is no active directory user and did not leave by it (the report's "Accounts
+# outside the directory"); `directory_status` and `left_at`: `person`'s, for every account of the person.
+DIRECTORY_FACTS: list[tuple[str, str]] = [
+    ("directory_status", "text"), ("left_company", "boolean"), ("left_at", "timestamp"),
+    ("outside_directory", "boolean"),
+]
+# the directory statuses of a person who left (`int_person__directory`, examples/queries/directory_left_still_active.sql)
+LEFT_STATUSES = ("SUSPENDED", "DEPROVISIONED", "DELETED")
 ITEM_COLUMNS: list[tuple[str, str]] = [
     ("campaign_id", "text"), ("item_id", "bigint"), *FACTS, ("reviewer", "text"), ("run_id", "text"),
-    ("item_hash", "text"),
+    ("item_hash", "text"), *DIRECTORY_FACTS,  # last: an older review_item gains them by `alter table add column`
 ]
+# the flags of an item, as `review status` and the evidence pack count them
+FLAGS = ("left_company", "outside_directory", "offboarding_gap", "dormant", "never_used", "privileged")
 DECISION_COLUMNS: list[tuple[str, str]] = [
     ("decision_id", "text"), ("campaign_id", "text"), ("item_id", "bigint"), ("seq", "bigint"),
     ("decision", "text"), ("new_role", "text"), ("justification", "text"), ("reviewer", "text"),
@@ -49,7 +65,6 @@ CURRENT_COLUMNS = ["campaign_id", "item_id", "system", "scope", "account_id", "e
 
 DECISIONS = ("keep", "revoke", "change_role")  # what a reviewer may decide
 NOT_REVIEWED = "not_reviewed"  # recorded by `close --allow-undecided`
-SYSTEMS = ("benchling", "paradime", "bencher")
 
 # The roles a `change_role` may ask for, per system (`access.role`'s vocabulary): Benchling's is the
 # account's team role (ADMIN of at least one team, else MEMBER); Paradime's account types; Bencher's
@@ -100,9 +115,16 @@ def _canonical_value(value: Any, kind: str) -> Any:
     return str(value)
 
 
+def has_directory(item: dict[str, Any]) -> bool:
+    """The item carries the directory's facts (its campaign was started with a directory synced)."""
+    return item.get("left_company") is not None
+
+
 def canonical_line(item: dict[str, Any]) -> str:
-    """One item's facts as canonical JSON (no spaces, keys implied by `FACTS`' order)."""
-    return json.dumps([_canonical_value(item.get(c), k) for c, k in FACTS], separators=(",", ":"), ensure_ascii=False)
+    """One item's facts as canonical JSON (no spaces, keys implied by `FACTS`' order, then `DIRECTORY_FACTS`'
+    when the item carries them)."""
+    facts = FACTS + DIRECTORY_FACTS if has_directory(item) else FACTS
+    return json.dumps([_canonical_value(item.get(c), k) for c, k in facts], separators=(",", ":"), ensure_ascii=False)
 
 
 def sha256_text(text: str) -> str:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from . import ReviewError
-from .model import SYSTEMS
+from .. import sources
 
 HEADER = ["system", "scope", "team", "reviewer"]
 
@@ -75,8 +75,8 @@ def load_rules(path: Path) -> list[Rule]:
         if len(row) > 4 and any(c.strip() for c in row[4:]):
             raise ReviewError(f"{where}: {len(row)} columns, expected {','.join(HEADER)}")
         system, scope, team, reviewer = cells[:4]
-        if system.lower() not in SYSTEMS:
-            raise ReviewError(f"{where}: unknown system {system!r}: use benchling, paradime or bencher")
+        if system.lower() not in sources.names():
+            raise ReviewError(f"{where}: unknown system {system!r}: use {', '.join(sources.names())}")
         if team and system.lower() != "benchling":
             raise ReviewError(f"{where}: a team rule is for Benchling only (teams are Benchling's)")
         rules.append(Rule(n, system.lower(), None if scope in ("", "*") else scope, team or None,

@@ -99,10 +99,17 @@ class ReviewWriter:
 
 
 def ensure(build: Any) -> None:
-    """The review tables and view in the build (created empty the first time)."""
+    """The review tables and view in the build (created empty the first time); a table written by an older
+    whsync gains the columns added since (NULL in its rows: `review_item`'s directory facts)."""
     schema = build.schema(WAREHOUSE)
     for table in TABLES:
         build.execute(create_sql(build.relation(WAREHOUSE, table), table))
+        have = {r[0] for r in build.execute(
+            f"select column_name from information_schema.columns where table_schema = '{schema}' "
+            f"and table_name = '{table}'")}
+        for column, kind in COLUMNS[table]:
+            if column not in have:
+                build.execute(f"alter table {build.relation(WAREHOUSE, table)} add column {column} {kind}")
     present = build.execute(
         f"select 1 from information_schema.tables where table_schema = '{schema}' and table_name = '{CURRENT}'")
     if not present:

@@ -19,13 +19,16 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import ReviewError
-from .model import DECISIONS, FACTS, ROLES
+from .model import DECISIONS, DIRECTORY_FACTS, FACTS, ROLES
 
-FACT_COLUMNS = ["campaign_id", "population_hash", "item_id", *[c for c, _ in FACTS], "reviewer"]
+FACT_COLUMNS = ["campaign_id", "population_hash", "item_id", *[c for c, _ in FACTS + DIRECTORY_FACTS], "reviewer"]
+# the flags a reviewer should see first: a true one is highlighted in the .xlsx
+ALERT_FLAGS = ("left_company", "outside_directory", "offboarding_gap")
 INPUT_COLUMNS = ["decision", "new_role", "justification"]
 COLUMNS = FACT_COLUMNS + INPUT_COLUMNS
 WIDTHS = {"campaign_id": 12, "population_hash": 12, "item_id": 8, "email": 30, "name": 24, "scope": 18,
-          "account_id": 18, "last_seen": 20, "reviewer": 26, "decision": 14, "new_role": 22, "justification": 50}
+          "account_id": 18, "last_seen": 20, "reviewer": 26, "decision": 14, "new_role": 22, "justification": 50,
+          "directory_status": 16, "left_company": 13, "left_at": 20, "outside_directory": 16}
 
 
 def cell_text(value: Any) -> str:
@@ -45,8 +48,8 @@ def row_values(item: dict[str, Any], campaign: dict[str, Any], current: dict[str
     """One workbook row for a frozen item, with its current decision if given."""
     out: dict[str, Any] = {"campaign_id": campaign["campaign_id"], "population_hash": campaign["population_hash"],
                            "item_id": int(item["item_id"])}
-    for c, _ in FACTS:
-        out[c] = cell_text(item[c])
+    for c, _ in FACTS + DIRECTORY_FACTS:
+        out[c] = cell_text(item.get(c))
     out["reviewer"] = item["reviewer"]
     for c in INPUT_COLUMNS:
         out[c] = (current or {}).get(c) or None
@@ -115,6 +118,7 @@ def _xlsx(campaign: dict[str, Any], by_reviewer: dict[str, list[dict[str, Any]]]
     taken: set[str] = set()
     bold, fact_fill = Font(bold=True), PatternFill("solid", fgColor="F2F2F2")
     input_fill = PatternFill("solid", fgColor="FFF8C5")
+    alert_fill, alert_font = PatternFill("solid", fgColor="F8D7DA"), Font(bold=True, color="9C0006")
     col = {c: get_column_letter(i + 1) for i, c in enumerate(COLUMNS)}
     for reviewer, rows in by_reviewer.items():
         ws = wb.create_sheet(sheet_title(reviewer, taken))
@@ -131,6 +135,10 @@ def _xlsx(campaign: dict[str, Any], by_reviewer: dict[str, list[dict[str, Any]]]
                 cell.fill = input_fill
             for c in FACT_COLUMNS:
                 ws[f"{col[c]}{r}"].fill = fact_fill
+            for c in ALERT_FLAGS:  # left the company / outside the directory / offboarding gap: highlighted
+                cell = ws[f"{col[c]}{r}"]
+                if cell.value == "true":
+                    cell.fill, cell.font = alert_fill, alert_font
         decision = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
                                   showErrorMessage=True, errorTitle="decision",
                                   error="Choose keep, revoke or change_role.")
@@ -173,6 +181,11 @@ def _xlsx(campaign: dict[str, Any], by_reviewer: dict[str, list[dict[str, Any]]]
         ["How to fill it in", "On your sheet, choose a decision for each row: keep, revoke or change_role "
          "(then pick new_role). revoke and change_role need a justification. Leave a row empty to decide later."],
         ["", "Do not edit the grey columns: they are the frozen facts and the import refuses a changed one."],
+        ["Flags (in red when true)", "left_company: the directory (Okta) says this person left the company "
+         "(directory_status SUSPENDED, DEPROVISIONED or DELETED, since left_at) and this account is still active. "
+         "outside_directory: an active account of a person who is no active directory user (a contractor, a "
+         "personal address, a typo). Both are empty when no directory was synced. offboarding_gap: the person is "
+         "inactive in one system and active in another, or left by the directory."],
         ["", "Return the file; it is recorded with: whsync review import FILE --reviewer YOUR-EMAIL"],
     ):
         about.append(line)
@@ -208,7 +221,8 @@ def read_rows(path: Path) -> Iterator[FileRow]:
 def _check_header(header: list[str], where: str) -> dict[str, int]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        raise ReviewError(f"{where}: the header lacks {', '.join(missing)}: use the file `whsync review start` wrote")
+        raise ReviewError(f"{where}: the header lacks {', '.join(missing)}: use the file `whsync review start` wrote "
+                          "(or write it again with `whsync review workbook NAME`)")
     return {c: header.index(c) for c in COLUMNS}
 
 

@@ -1,13 +1,23 @@
-"""Fault injection for the simulators (`whsync simulate benchling --faults`, `BenchlingSimulator(faults=...)`).
+"""Fault injection for the simulators (`whsync simulate benchling --faults`, `BenchlingSimulator(faults=...)`,
+`ParadimeSimulator(faults=...)`, `BencherSimulator(faults=...)`).
 
 A spec is ``kind:rate`` pairs joined by commas, e.g. ``429:0.1,503:0.05,reset:0.1``; a rate is the share of
-eligible requests (0..1) that get the fault. Only ``GET /api/v2/...`` requests are eligible (never writes,
-``POST /token`` or ``/_simulator/*``), and only those the rate limiter let through.
+eligible requests (0..1) that get the fault. Which requests are eligible is the simulator's (`eligible=`):
+Benchling's are ``GET /api/v2/...`` (never writes, ``POST /token`` or ``/_simulator/*``), Paradime's and
+Bencher's every API request; and only those the rate limiter let through (`gate.admit`).
 
 Transient kinds (429, 500, 502, 503, 504, reset, slow, truncate, nonjson): every eligible request draws one
 number from the simulator's own ``random.Random(seed)`` and gets at most one of them (the rates are
 stacked, so they must add up to at most 1). A retry draws again, so it can succeed. The same seed and the
 same request sequence give the same faults.
+
+Scripted faults: ``fail_next(count, status)`` gives the next ``count`` eligible requests HTTP ``status`` in the
+API's own error envelope (``error(status, "Simulated HTTP <status>")``), before any draw; a transient kind name
+instead of a status (``fail_next(1, "reset")``) gives that kind's answer. Counted like the drawn ones.
+
+The answers are each API's own: ``error(status, message)`` is its error envelope (429 and 500),
+``too_many(headers)`` its 429 (the limiter's and an injected one), ``page_title`` the title of the HTML page
+``nonjson`` sends; 502/503/504 are a gateway's HTML page whatever the API.
 
 Data-shape kinds (duplicate, extra_field, missing_optional) are a pure function of (seed, kind, page or
 object), not of the request sequence: a retry, or a later sync, sees exactly the same shape.
@@ -19,7 +29,8 @@ import json
 import random
 import threading
 import time
-from typing import Any, Optional, Union
+from collections import deque
+from typing import Any, Callable, Optional, Union
 
 from .wire import Response
 
@@ -48,8 +59,18 @@ EXTRA_FIELD = "futureField"
 OPTIONAL_KEYS = ("apiKeyLastChangedAt", "passwordLastChangedAt", "archiveRecord", "appDefinition", "parentFolderId")
 
 _GATEWAY_TITLES = {502: "502 Bad Gateway", 503: "503 Service Temporarily Unavailable", 504: "504 Gateway Time-out"}
-_NONJSON_BODY = (b"<!DOCTYPE html>\n<html><head><title>Benchling</title></head>\n"
-                 b"<body><p>Please wait while we sign you in&hellip;</p></body></html>\n")
+_NONJSON_BODY = ("<!DOCTYPE html>\n<html><head><title>{title}</title></head>\n"
+                 "<body><p>Please wait while we sign you in&hellip;</p></body></html>\n")
+Kind = Union[str, int]  # a transient kind, or the HTTP status of a scripted fault (`fail_next`)
+
+
+def plain_error(status: int, message: str) -> Response:
+    """The default error envelope: ``{"message": ...}``."""
+    return Response(status, {"message": message})
+
+
+def _not_simulator_path(req) -> bool:
+    return not req.path.startswith("/_simulator")
 
 
 def parse_faults(spec: Union[None, str, dict]) -> dict[str, float]:
@@ -101,18 +122,51 @@ def _unit(*parts: Any) -> float:
 
 
 class FaultInjector:
-    """The faults of one simulator. Thread-safe; counts what it injected (see `counts`)."""
+    """The faults of one simulator. Thread-safe; counts what it injected (see `counts`).
 
-    def __init__(self, spec: Union[None, str, dict], seed: int = 0, slow_seconds: float = 5.0):
+    `eligible(req)`: which requests may get a fault (default: all but ``/_simulator/*``); `error(status,
+    message) -> Response`: the API's error envelope; `too_many(headers) -> Response`: the API's 429, given
+    the ``x-rate-limit-*`` values (default: ``error(429, ...)`` with those headers); `page_title`: of the
+    ``nonjson`` page."""
+
+    def __init__(self, spec: Union[None, str, dict] = None, seed: int = 0, slow_seconds: float = 5.0, *,
+                 eligible: Optional[Callable[[Any], bool]] = None,
+                 error: Callable[[int, str], Response] = plain_error,
+                 too_many: Optional[Callable[[dict[str, str]], Response]] = None,
+                 page_title: str = "Sign in"):
         self.rates = parse_faults(spec)
         if not (isinstance(slow_seconds, (int, float)) and slow_seconds >= 0):
             raise ValueError(f"invalid slow_seconds {slow_seconds!r}: must be a number >= 0")
         self.seed = seed
         self.slow_seconds = float(slow_seconds)
+        self.eligible = eligible or _not_simulator_path
+        self.error = error
+        self.too_many = too_many or self._too_many
+        self.page_title = page_title
         self._rng = random.Random(seed)
         self._transient = [(k, r) for k, r in self.rates.items() if k in TRANSIENT and r > 0]
+        self._scripted: deque[Kind] = deque()
+        self.scripted_used = False  # fail_next was called: the stats show the counts
         self._lock = threading.Lock()
         self.reset_counts()
+
+    @property
+    def in_use(self) -> bool:
+        """Faults were configured or scripted: a simulator's stats then show `counts()` (else keep their shape)."""
+        return bool(self.rates) or self.scripted_used
+
+    def _too_many(self, headers: dict[str, str]) -> Response:
+        return Response(429, self.error(429, "Rate limit exceeded.").body, dict(headers))
+
+    # ---- scripted faults ---------------------------------------------------------------------
+    def fail_next(self, count: int, status: Kind = 503) -> None:
+        """The next `count` eligible requests get HTTP `status` in the API's error envelope (or, given a
+        transient kind such as "reset", that kind's answer)."""
+        if isinstance(status, str) and status not in TRANSIENT:
+            raise ValueError(f"unknown fault kind {status!r}: expected an HTTP status or one of {', '.join(TRANSIENT)}")
+        with self._lock:
+            self._scripted.extend([status] * count)
+            self.scripted_used = True
 
     # ---- counts ------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -129,15 +183,15 @@ class FaultInjector:
                 self._counts[kind] = self._counts.get(kind, 0) + n
 
     # ---- transient faults --------------------------------------------------------------------
-    @staticmethod
-    def eligible(req) -> bool:
-        return req.method == "GET" and (req.path == "/api/v2" or req.path.startswith("/api/v2/"))
-
-    def roll(self, req) -> Optional[str]:
-        """The transient fault for this request, or None. One draw per eligible request."""
-        if not self._transient or not self.eligible(req):
+    def roll(self, req) -> Optional[Kind]:
+        """The fault for this request, or None: a scripted one first, else one draw per eligible request."""
+        if not (self._transient or self._scripted) or not self.eligible(req):
             return None
         with self._lock:
+            if self._scripted:
+                return self._scripted.popleft()
+            if not self._transient:
+                return None
             u = self._rng.random()
         acc = 0.0
         for kind, rate in self._transient:
@@ -146,22 +200,24 @@ class FaultInjector:
                 return kind
         return None
 
-    def respond(self, kind: Optional[str], rl_headers: dict[str, str]):
-        """The replacement response for 429/5xx/reset, or None (the request goes on; 'slow' sleeps first)."""
+    def respond(self, kind: Optional[Kind], rl_headers: dict[str, str]):
+        """The replacement response for a scripted status or 429/5xx/reset, or None (the request goes on;
+        'slow' sleeps first)."""
         if kind is None:
             return None
+        if isinstance(kind, int):
+            self._count(str(kind))
+            return self.error(kind, f"Simulated HTTP {kind}")
         if kind == "429":
             self._count(kind)
             reset = rl_headers.get("x-rate-limit-reset", "1")
             headers = {"x-rate-limit-limit": rl_headers.get("x-rate-limit-limit", "60"),
                        "x-rate-limit-remaining": "0",
                        "x-rate-limit-reset": str(max(1, int(reset)))}
-            return Response(429, {"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",
-                                            "userMessage": "Rate limit exceeded."}}, headers)
+            return self.too_many(headers)
         if kind == "500":
             self._count(kind)
-            msg = "An internal error occurred. Please try again."
-            return Response(500, {"error": {"type": "server_error", "message": msg, "userMessage": msg}})
+            return self.error(500, "An internal error occurred. Please try again.")
         if kind in ("502", "503", "504"):
             self._count(kind)
             title = _GATEWAY_TITLES[int(kind)]
@@ -176,7 +232,7 @@ class FaultInjector:
             time.sleep(self.slow_seconds)
         return None
 
-    def finish(self, req, kind: Optional[str], resp):
+    def finish(self, req, kind: Optional[Kind], resp):
         """Apply truncate/nonjson (this request's transient kind) and extra_field/missing_optional to a
         200 answer; other answers pass through."""
         if resp.status != 200 or not self.eligible(req) or not isinstance(resp.body, (dict, list)):
@@ -185,7 +241,8 @@ class FaultInjector:
             self._shape_objects(req, resp.body)
         if kind == "nonjson":
             self._count(kind)
-            return Response(200, _NONJSON_BODY, {**resp.headers, "Content-Type": "text/html; charset=utf-8"})
+            return Response(200, _NONJSON_BODY.format(title=self.page_title).encode(),
+                            {**resp.headers, "Content-Type": "text/html; charset=utf-8"})
         if kind == "truncate":
             payload = json.dumps(resp.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             if len(payload) >= 2:

@@ -67,6 +67,10 @@ def test_service_app_with_private_key_jwt_from_dlt_files(okta_sim, fx, keys, tmp
     assert okta_sim.stats()["assertions_verified"] == 1
     body = keys["private"].splitlines()[1]
     assert body not in p.stdout + p.stderr
+    # nor in the warehouse (every text value, dlt's state decoded): the private key, and the access token it got
+    issued = list(okta_sim._tokens)
+    assert len(issued) == 1
+    nowhere_in_the_warehouse(tmp_path / "w.duckdb", [*keys["private"].splitlines()[1:-1], *issued])
 
 
 def test_api_token_from_secrets_toml(okta_sim, fx, tmp_path):
@@ -77,6 +81,19 @@ def test_api_token_from_secrets_toml(okta_sim, fx, tmp_path):
     assert p.returncode == 0, p.stderr
     assert okta_sim.stats()["by_path"]["GET /api/v1/users"] == 3
     assert fx["api_token"] not in p.stdout + p.stderr
+    nowhere_in_the_warehouse(tmp_path / "w.duckdb", [fx["api_token"]])
+
+
+def nowhere_in_the_warehouse(path: Path, secrets: list[str]) -> None:
+    """No form of any secret (raw, UTF-16, base64 at each alignment) in the warehouse's text values (dlt's
+    compressed state decoded) or in the file's bytes."""
+    from tests.test_resilience import key_forms, warehouse_texts
+
+    texts, data = warehouse_texts(path), path.read_bytes()
+    assert any("okta" in t for t in texts)  # the raw data is there to search
+    for secret in secrets:
+        for form in key_forms(secret):
+            assert form not in data and all(form.decode("latin-1") not in t for t in texts), secret[:6]
 
 
 @pytest.mark.parametrize("url,says", [

@@ -79,3 +79,31 @@ def test_the_planted_leavers_and_contractors_are_the_report_lists(demo):
                     if u["status"] in ("STAGED",)}
     assert outside == (active_elsewhere - directory) | (active_elsewhere & inactive_dir)
     assert len(active_elsewhere - directory) == 2  # the two contractors
+
+
+ACTIVE = ("ACTIVE", "PROVISIONED", "RECOVERY", "PASSWORD_EXPIRED", "LOCKED_OUT")
+
+
+def test_the_demo_org_is_exactly_in_every_okta_table_access_and_person(demo):
+    """The rest of the demo's directory, row for row: apps, groups, the okta accounts of `access` (the status
+    mapping) and `person`'s directory columns for every directory user (the demo's emails are unique)."""
+    con, fx, doomed, _ = demo
+    assert set(con.execute("select id, name, label, status, sign_on_mode, created, last_updated, is_deleted "
+                           "from okta.app").fetchall()) == {
+        (a["id"], a["name"], a["label"], a["status"], a["signOnMode"], t(a["created"]), t(a["lastUpdated"]), False)
+        for a in fx["apps"]}
+    assert set(con.execute('select id, name, description, type, created, last_updated, last_membership_updated, '
+                           'is_deleted from okta."group"').fetchall()) == {
+        (g["id"], g["profile"]["name"], g["profile"]["description"], g["type"], t(g["created"]), t(g["lastUpdated"]),
+         t(g["lastMembershipUpdated"]), False) for g in fx["groups"]}
+    status = {u["id"]: "DELETED" if u["id"] == doomed else u["status"] for u in fx["users"]}
+    mapped = {"SUSPENDED": "suspended", "STAGED": "invited", "DEPROVISIONED": "removed", "DELETED": "removed"}
+    assert set(con.execute("select email, account_id, status, role, last_seen from access where system = 'okta'")
+               .fetchall()) == {
+        (u["profile"]["email"].strip().lower(), u["id"], "active" if status[u["id"]] in ACTIVE else mapped[status[u["id"]]],
+         None, t(u["lastLogin"])) for u in fx["users"]}
+    left = ("SUSPENDED", "DEPROVISIONED", "DELETED")
+    assert set(con.execute("select p.email, p.directory_status, p.directory_status_changed, p.left_at from person p "
+                           "where p.email in (select email from access where system = 'okta')").fetchall()) == {
+        (u["profile"]["email"].strip().lower(), status[u["id"]], t(u["statusChanged"]),
+         t(u["statusChanged"]) if status[u["id"]] in left else None) for u in fx["users"]}

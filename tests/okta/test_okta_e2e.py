@@ -73,7 +73,7 @@ def synced(pg_server, tmp_path_factory) -> Iterator[dict[str, Any]]:  # noqa: F8
     p = PgCon(dsn)
     try:
         yield {"duckdb": d, "postgres": p, "fx": fx, "host": host, "starts": starts, "stats": stats, "dsn": dsn,
-               "pg_server": pg_server}
+               "pg_server": pg_server, "duckdb_path": duck}
     finally:
         d.close()
         p.close()
@@ -195,6 +195,73 @@ def test_left_still_active_and_outside_directory_queries(synced, target):
     assert [tuple(r) for r in outside] == [
         ("contractor@ext.io", "Contractor", None, "bencher", "lab-bench", "00000000-0000-4000-8000-000000000006", "leader"),
         ("cy@lab.org", "Cy S.", "STAGED", "bencher", "lab-bench", "00000000-0000-4000-8000-000000000005", "leader")]
+
+
+# the campaign's population (the applications: Bencher's members here) and its directory flags, by member:
+# (email, directory_status, left_company, left_at, outside_directory)
+EXPECTED_FLAGS = {
+    "00000000-0000-4000-8000-000000000001": ("ada.lovelace@lab.org", "ACTIVE", False, None, False),
+    "00000000-0000-4000-8000-000000000002": ("gus@lab.org", "SUSPENDED", True, t("2026-09-15T17:00:00Z"), False),
+    "00000000-0000-4000-8000-000000000003": ("hal@lab.org", "DEPROVISIONED", True, t("2026-07-31T18:00:00Z"), False),
+    "00000000-0000-4000-8000-000000000004": ("ivy@lab.org", "DELETED", True, t("2026-06-30T18:00:00Z"), False),
+    "00000000-0000-4000-8000-000000000005": ("cy@lab.org", "STAGED", False, None, True),
+    "00000000-0000-4000-8000-000000000006": ("contractor@ext.io", None, False, None, True),
+    "00000000-0000-4000-8000-000000000007": ("zoe@lab.org", "ACTIVE", False, None, False),
+}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_review_campaign_freezes_the_directory_flags(synced, target, tmp_path):
+    """`whsync review start` on the synced org: Okta (the directory) is not a reviewed system by default; the
+    accounts the two directory lists name are flagged, with the person's directory status and `left_at`, in
+    review_item, the workbook, `review status` and the evidence pack, on both targets."""
+    import csv
+    import json
+    import shutil
+
+    from tests.review.common import population_sha256, whsync
+
+    if target == "duckdb":
+        wh = tmp_path / "w.duckdb"
+        shutil.copyfile(synced["duckdb_path"], wh)
+        where, env = ["--duckdb", str(wh)], {}
+    else:  # the module's database itself: the review tables are new relations beside the synced ones
+        where, env = ["--target", "postgres"], {"WHSYNC_POSTGRES_DSN": synced["dsn"]}
+    p = whsync(["review", "start", "--name", "leavers", "--owner", "owner@lab.org", "--out", "c.csv", *where],
+               tmp_path, env)
+    assert p.returncode == 0, p.stderr
+    con = duckdb.connect(str(wh), read_only=True) if target == "duckdb" else synced["postgres"]
+    try:
+        (systems,) = con.execute("select systems from review_campaign where name = 'leavers'").fetchone()
+        cur = con.execute("select r.* from review_item r join review_campaign c on c.campaign_id = r.campaign_id "
+                          "where c.name = 'leavers' order by item_id")
+        names = [x[0] for x in cur.description]
+        items = [dict(zip(names, r)) for r in cur.fetchall()]
+        (recorded,) = con.execute("select population_hash from review_campaign where name = 'leavers'").fetchone()
+    finally:
+        if target == "duckdb":
+            con.close()
+    assert systems == "benchling,paradime,bencher" and {i["system"] for i in items} == {"bencher"}
+    assert {i["account_id"]: (i["email"], i["directory_status"], i["left_company"], i["left_at"], i["outside_directory"])
+            for i in items} == EXPECTED_FLAGS
+    assert recorded == population_sha256(items)  # the canonical line with the directory's facts
+    with open(tmp_path / "c.csv", newline="") as f:
+        sheet = {r["account_id"]: (r["left_company"], r["left_at"], r["outside_directory"]) for r in csv.DictReader(f)}
+    assert sheet == {k: (str(v[2]).lower(), str(v[3] or ""), str(v[4]).lower()) for k, v in EXPECTED_FLAGS.items()}
+    p = whsync(["review", "status", "leavers", "--json", *where], tmp_path, env)
+    assert p.returncode == 1, p.stderr
+    flags = json.loads(p.stdout)["flags"]
+    assert (flags["left_company"], flags["outside_directory"]) == (
+        {"items": 3, "decided": 0, "undecided": 3, "decisions": {}},
+        {"items": 2, "decided": 0, "undecided": 2, "decisions": {}})
+    p = whsync(["review", "evidence", "leavers", "--out", "pack", *where], tmp_path, env)
+    assert p.returncode == 0, p.stderr
+    manifest = json.loads((tmp_path / "pack" / "manifest.json").read_text())
+    assert (manifest["flags"]["left_company"], manifest["flags"]["outside_directory"]) == (3, 2)
+    html = (tmp_path / "pack" / "summary.html").read_text()
+    order = [html.index(f"<td data-col=\"email\">{e}</td>") for e in
+             ("ivy@lab.org", "hal@lab.org", "gus@lab.org", "contractor@ext.io", "cy@lab.org")]
+    assert order == sorted(order)  # left the company first, by when they left; then outside the directory
 
 
 def test_grant_reader_covers_the_okta_tables_and_their_history(synced, tmp_path):

@@ -37,6 +37,16 @@ def pg(pg_server: PgServer) -> PgConfig:
     return PgConfig.from_dsn(pg_server.dsn(pg_server.create_database()))
 
 
+@pytest.fixture(params=["duckdb", "postgres"])
+def target(request, tmp_path):
+    """An empty warehouse on each target: a DuckDB file in tmp_path, a fresh PostgreSQL database."""
+    from pipelines.targets import resolve_target
+
+    if request.param == "duckdb":
+        return resolve_target(duckdb=tmp_path / "w.duckdb")
+    return resolve_target(postgres=request.getfixturevalue("pg"))
+
+
 class PgCon:
     """psycopg2 with DuckDB's `con.execute(sql).fetchall()` shape, for tests/warehouse/oracle.py."""
 

@@ -16,20 +16,10 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tena
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.sync import build_only, sync
 from pipelines.progress import Progress
-from pipelines.targets import resolve_target
-from pipelines.targets.pgconn import PgConfig
 
 from .history_scenario import FIXTURES, PD, SPECS, Sources, expected_history, read_current, read_history, run_query, utc
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def target(request, tmp_path):
-    if request.param == "duckdb":
-        return resolve_target(duckdb=tmp_path / "w.duckdb")
-    server = request.getfixturevalue("pg_server")
-    return resolve_target(postgres=PgConfig.from_dsn(server.dsn(server.create_database())))
 
 
 @pytest.fixture

@@ -45,6 +45,10 @@ def test_campaign_on_postgres_read_by_a_grant_reader_role(synced_pg, tricky, tmp
     assert [(i["system"], i["scope"], i["account_id"], i["email"], i["status"], i["role"]) for i in items] == \
         [(a["system"], a["scope"], a["account_id"], a["email"], a["status"], a["role"]) for a in access]
     assert campaign["population_hash"] == population_sha256(items)
+    # no directory synced here: the directory's facts are NULL (unknown), and the canonical form is the 12 facts
+    assert {(i["directory_status"], i["left_company"], i["left_at"], i["outside_directory"]) for i in items} == \
+        {(None, None, None, None)}
+    # (with Okta synced, the flags on PostgreSQL: tests/okta/test_okta_e2e.py::test_a_review_campaign_freezes_the_directory_flags)
     assert campaign["run_id"] == _table(admin, "select run_id from sync_run order by finished_at desc limit 1")[0]["run_id"]
 
     rows = read_csv(tmp_path / "pg.csv")
@@ -71,6 +75,8 @@ def test_campaign_on_postgres_read_by_a_grant_reader_role(synced_pg, tricky, tmp
     assert p.returncode == 1, p.stderr
     st = json.loads(p.stdout)
     assert (st["items"], st["decided"], st["undecided"]) == (len(items), 2, len(items) - 2)
+    assert st["flags"]["left_company"] is None and st["flags"]["outside_directory"] is None
+    assert st["flags"]["privileged"]["items"] == sum(1 for i in items if i["privileged"])
     p = whsync(["report", *pg, "--out", str(tmp_path / "r.html")], tmp_path, reader_env)
     assert p.returncode == 0, p.stderr
     assert [(r["name"], int(r["accounts"]), int(r["decided"])) for r in read_csv(tmp_path / "r-review_campaigns.csv")] \
@@ -95,9 +101,19 @@ def test_campaign_on_postgres_read_by_a_grant_reader_role(synced_pg, tricky, tmp
     finally:
         reader.close()
 
+    # a review_item written before the directory's columns existed (emulated: dropped; with no directory synced
+    # its hashes are the same): the next review write (close) adds them back, NULL, and the hash still verifies
+    directory_columns = ["directory_status", "left_company", "left_at", "outside_directory"]
+    for c in directory_columns:
+        admin.execute(f"alter table review_item drop column {c}")
+
     # close (the owner's DSN), then the evidence pack, written by the reader
     p = whsync(["review", "close", "pg-q4", "--allow-undecided", *pg], tmp_path, env)
     assert p.returncode == 0, p.stderr
+    cols = [r[0] for r in admin.execute("select column_name from information_schema.columns where table_schema = "
+                                        "'public' and table_name = 'review_item' order by ordinal_position").fetchall()]
+    assert cols[-4:] == directory_columns
+    assert _table(admin, "select count(*) as n from review_item where left_company is null")[0]["n"] == len(items)
     p = whsync(["review", "evidence", "pg-q4", "--out", "pack", *pg], tmp_path, reader_env)
     assert p.returncode == 0, p.stderr
     manifest = check_manifest(tmp_path / "pack")

@@ -21,14 +21,6 @@ from pipelines.targets.pgconn import PgConfig
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def target(request, tmp_path):
-    if request.param == "duckdb":
-        return resolve_target(duckdb=tmp_path / "w.duckdb")
-    server = request.getfixturevalue("pg_server")
-    return resolve_target(postgres=PgConfig.from_dsn(server.dsn(server.create_database())))
-
-
 def status(target, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
     if target.name == "postgres":

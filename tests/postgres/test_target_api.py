@@ -9,14 +9,7 @@ import sys
 
 import pytest
 
-from pipelines.targets import WAREHOUSE, Target, resolve_target
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def target(request, tmp_path) -> Target:
-    if request.param == "duckdb":
-        return resolve_target(duckdb=tmp_path / "w.duckdb")
-    return resolve_target(postgres=request.getfixturevalue("pg"))
+from pipelines.targets import WAREHOUSE, Target
 
 
 def _runs(target: Target) -> list[int]:

@@ -16,8 +16,11 @@ from typing import Any
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 FACTS = ["system", "scope", "account_id", "email", "name", "status", "role", "last_seen", "dormant", "never_used",
          "offboarding_gap", "privileged"]
-WORKBOOK_COLUMNS = ["campaign_id", "population_hash", "item_id", *FACTS, "reviewer", "decision", "new_role",
-                    "justification"]
+# the directory's facts (Okta): in the canonical line only when the campaign was started with a directory synced
+DIRECTORY_FACTS = ["directory_status", "left_company", "left_at", "outside_directory"]
+BOOLEANS = ("dormant", "never_used", "offboarding_gap", "privileged", "left_company", "outside_directory")
+WORKBOOK_COLUMNS = ["campaign_id", "population_hash", "item_id", *FACTS, *DIRECTORY_FACTS, "reviewer", "decision",
+                    "new_role", "justification"]
 REVIEW_TABLES = ("review_campaign", "review_item", "review_decision", "review_decision_current")
 
 
@@ -30,13 +33,14 @@ def whsync(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
 
 
 def canonical_line(item: dict[str, Any]) -> str:
-    """README: a JSON array of the facts in order, times ISO 8601, flags true/false, NULL null, no spaces."""
+    """README: a JSON array of the facts in order (the directory's after them when left_company is not NULL),
+    times ISO 8601, flags true/false, NULL null, no spaces."""
     vals = []
-    for c in FACTS:
+    for c in FACTS + (DIRECTORY_FACTS if item.get("left_company") is not None else []):
         v = item[c]
         if isinstance(v, datetime):
             v = v.isoformat()
-        elif c in ("dormant", "never_used", "offboarding_gap", "privileged"):
+        elif c in BOOLEANS and v is not None:
             v = bool(v)
         vals.append(v)
     return json.dumps(vals, separators=(",", ":"), ensure_ascii=False)

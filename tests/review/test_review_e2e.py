@@ -104,6 +104,19 @@ def test_campaign_from_start_to_evidence(demo_warehouse, tmp_path):
     gap = {r["email"] for r in rows(wh, "select email from person where offboarding_gap")}
     assert {i["email"] for i in items if i["offboarding_gap"]} == gap
     assert any(i["privileged"] for i in items) and any(i["never_used"] for i in items)
+    # the directory's flags (the demo syncs Okta): exactly the report's two lists, and person's facts per item
+    left = example(wh, "directory_left_still_active.sql")
+    outside = example(wh, "directory_accounts_outside.sql")
+    assert left and outside  # the demo plants people who left and accounts outside the directory
+    key = lambda r: (r["system"], r["scope"], r["account_id"])  # noqa: E731
+    assert sorted((*key(i), i["email"], i["directory_status"], i["left_at"]) for i in items if i["left_company"]) == \
+        sorted((*key(r), r["email"], r["directory_status"], r["left_at"]) for r in left)
+    assert sorted((*key(i), i["email"]) for i in items if i["outside_directory"]) == \
+        sorted((*key(r), r["email"]) for r in outside)
+    people = {r["email"]: r for r in rows(wh, "select email, directory_status, left_at from person")}
+    assert [(i["directory_status"], i["left_at"]) for i in items] == \
+        [(people[i["email"]]["directory_status"], people[i["email"]]["left_at"]) for i in items]
+    assert all(i["left_company"] is not None and i["outside_directory"] is not None for i in items)
 
     # reviewers: the mapping, except each reviewer's own accounts, which go to the owner
     def expected_reviewer(i: dict) -> str:
@@ -127,7 +140,15 @@ def test_campaign_from_start_to_evidence(demo_warehouse, tmp_path):
             assert ws.cell(2, header.index(col) + 1).protection.locked == (col not in ("decision", "new_role",
                                                                                        "justification")), col
         lists = {dv.formula1: str(dv.sqref) for dv in ws.data_validations.dataValidation}
-        assert lists['"keep,revoke,change_role"'].startswith("Q2:")
+        assert lists['"keep,revoke,change_role"'].startswith("U2:")
+        # the directory's flags on every row, as frozen; a true one in red
+        by_id = {i["item_id"]: i for i in items}
+        for r in srows:
+            for flag in ("left_company", "outside_directory"):
+                assert r[flag] == ("true" if by_id[r["item_id"]][flag] else "false"), (flag, r)
+                cell = ws.cell(r["_row"], header.index(flag) + 1)
+                assert (cell.fill.fgColor.rgb == "00F8D7DA") == by_id[r["item_id"]][flag], (flag, r)
+            assert r["left_at"] == (str(by_id[r["item_id"]]["left_at"]) if by_id[r["item_id"]]["left_at"] else None)
         if title == alice:
             assert '"ADMIN,MEMBER"' in lists
         if title == bob:
@@ -220,6 +241,19 @@ def test_campaign_from_start_to_evidence(demo_warehouse, tmp_path):
         k: (sum(1 for r in current if (r["reviewer"], r["system"]) == k and r["decision"]),
             sum(1 for r in current if (r["reviewer"], r["system"]) == k and not r["decision"]))
         for k in {(r["reviewer"], r["system"]) for r in current}}
+    # per flag: its accounts, decided and undecided, and the decisions (the directory's two first)
+    decided = {r["item_id"]: r["decision"] for r in current}
+    for flag in ("left_company", "outside_directory", "offboarding_gap", "dormant", "never_used", "privileged"):
+        ids = [i["item_id"] for i in items if i[flag]]
+        got = {d: sum(1 for x in ids if decided[x] == d) for d in ("keep", "revoke", "change_role")}
+        assert st["flags"][flag] == {"items": len(ids), "decided": sum(got.values()),
+                                     "undecided": len(ids) - sum(got.values()),
+                                     "decisions": {d: n for d, n in sorted(got.items()) if n}}, flag
+    p = whsync(["review", "status", "q4-2026", *db], tmp_path)
+    assert p.returncode == 1, p.stderr
+    n_left = sum(1 for i in items if i["left_company"])
+    assert any(ln.strip().startswith(f"flag left_company: {n_left} accounts, decided ")
+               for ln in p.stdout.splitlines()), p.stdout
 
     # -- the report shows the open campaigns and their progress -------------------------------------------
     p = whsync(["report", *db, "--out", "report.html"], tmp_path)
@@ -286,6 +320,11 @@ def test_campaign_from_start_to_evidence(demo_warehouse, tmp_path):
     assert manifest["campaign"]["name"] == "q4-2026" and manifest["campaign"]["closed_by"] == OWNER
     pop = read_csv(out / "population.csv")
     assert [int(r["item_id"]) for r in pop] == [i["item_id"] for i in items]
+    assert [(r["directory_status"], r["left_company"], r["left_at"], r["outside_directory"]) for r in pop] == \
+        [(i["directory_status"] or "", str(i["left_company"]).lower(), str(i["left_at"] or ""),
+          str(i["outside_directory"]).lower()) for i in items]
+    assert manifest["flags"]["left_company"] == n_left > 0
+    assert manifest["flags"]["outside_directory"] == sum(1 for i in items if i["outside_directory"]) > 0
     assert [(r["email"], r["role"], r["reviewer"], r["item_hash"]) for r in pop] == \
         [(i["email"], i["role"] or "", i["reviewer"], i["item_hash"]) for i in items]
     decs = read_csv(out / "decisions.csv")
@@ -319,5 +358,20 @@ def test_campaign_from_start_to_evidence(demo_warehouse, tmp_path):
                 for g in {r[key] for r in current}}, key
         assert [k for k, _ in table("revocations")] == [str(r["item_id"]) for r in current
                                                          if r["decision"] in ("revoke", "change_role")]
+        flags = {k: {c_: int(n) for c_, n in v.items()} for k, v in table("by_flag")}
+        assert flags["left_company"]["items"] == n_left and flags["left_company"]["undecided"] == 0
+        for flag in ("left_company", "outside_directory"):
+            assert flags[flag] == {"items": sum(1 for i in items if i[flag]),
+                                   **{o: sum(1 for r in current if by_item[r["item_id"]][flag] and r["decision"] == o)
+                                      for o in outcomes}, "undecided": 0}, flag
+        # the two directory lists' accounts, left the company first (by when they left), with their decision
+        shown_flagged = table("directory_flags")
+        left_items = sorted((i for i in items if i["left_company"]), key=lambda i: (i["left_at"] is None, i["left_at"] or datetime.min,
+                                                                                  i["email"], i["item_id"]))
+        outside_items = sorted((i for i in items if i["outside_directory"]), key=lambda i: (i["email"], i["item_id"]))
+        cur = {r["item_id"]: r["decision"] for r in current}
+        assert [(int(k), v["flag"], v["email"], v["decision"]) for k, v in shown_flagged] == \
+            [(i["item_id"], "left_company", i["email"], cur[i["item_id"]]) for i in left_items] + \
+            [(i["item_id"], "outside_directory", i["email"], cur[i["item_id"]]) for i in outside_items]
         assert page.text_content('[data-fact="population_hash"]').strip() == c["population_hash"]
         assert page.text_content('[data-fact="run_id"]').startswith(run["run_id"])

@@ -60,7 +60,8 @@ def test_the_most_specific_rule_wins_and_nobody_reviews_their_own_account(tmp_pa
 
 @pytest.mark.parametrize("text, message", [
     ("system,scope,reviewer\nbenchling,,a@x.com\n", "the first line must be the header system,scope,team,reviewer"),
-    ("system,scope,team,reviewer\nokta,,,a@x.com\n", "line 2: unknown system 'okta'"),
+    ("system,scope,team,reviewer\nldap,,,a@x.com\n", "line 2: unknown system 'ldap': use benchling, paradime, "
+                                                     "bencher, okta"),
     ("system,scope,team,reviewer\n\nparadime,ws,Chem,a@x.com\n", "line 3: a team rule is for Benchling only"),
     ("system,scope,team,reviewer\nbencher,,,alice\n", "line 2: reviewer 'alice' is not an email address"),
 ])
@@ -91,6 +92,8 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path):
 def test_start_refuses_a_taken_name_an_unknown_system_and_a_warehouse_without_sync(demo_warehouse, tmp_path):
     import shutil
 
+    import duckdb
+
     from pipelines.review.campaign import start
     from pipelines.targets import resolve_target
 
@@ -102,13 +105,26 @@ def test_start_refuses_a_taken_name_an_unknown_system_and_a_warehouse_without_sy
     assert campaign["name"] == campaign["created_at"].strftime("%Y-%m-%d") and path.exists()
     with pytest.raises(ReviewError, match=f"a campaign named '{campaign['name']}' already exists"):
         start(target, name=campaign["name"], owner="o@lab.example", systems=None, reviewers=None, out=None)
-    with pytest.raises(ReviewError, match="--systems: unknown system 'okta'"):
-        start(target, name="x", owner="o@lab.example", systems="benchling,okta", reviewers=None, out=None)
+    with pytest.raises(ReviewError, match=r"--systems: unknown system 'ldap': use benchling, paradime, bencher, okta "
+                                          r"\(default: benchling,paradime,bencher\)"):
+        start(target, name="x", owner="o@lab.example", systems="benchling,ldap", reviewers=None, out=None)
+    # the directory is reviewed only when named: its own accounts carry its facts, never its two flags
+    directory, _ = start(target, name="dir", owner="o@lab.example", systems="okta", reviewers=None,
+                         out=tmp_path / "o.csv")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        okta = con.execute("select count(*) from access where system = 'okta'").fetchone()[0]
+        got = con.execute("select count(*), count(distinct system), sum(case when left_company or outside_directory "
+                          "then 1 else 0 end), count(directory_status) from review_item where campaign_id = ?",
+                          [directory["campaign_id"]]).fetchone()
+        people = con.execute("select count(*) from access a join person p on p.email = a.email "
+                             "where a.system = 'okta' and p.directory_status is not null").fetchone()[0]
+    finally:
+        con.close()
+    assert got == (okta, 1, 0, people) and okta > 0
     with pytest.raises(ReviewError, match="--out .*give a .xlsx"):
         start(target, name="x", owner="o@lab.example", systems=None, reviewers=None, out=tmp_path / "x.ods")
     empty = resolve_target(duckdb=tmp_path / "empty.duckdb")
-    import duckdb
-
     duckdb.connect(str(tmp_path / "empty.duckdb")).close()
     with pytest.raises(ReviewError, match="has no sync_run or access: run `whsync sync` first"):
         start(empty, name="x", owner="o@lab.example", systems=None, reviewers=None, out=tmp_path / "e.xlsx")

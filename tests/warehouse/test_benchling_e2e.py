@@ -35,6 +35,9 @@ def test_tricky_fixture_lands_row_for_row(serve, run_sync, tricky_tenant):
     sim = serve(tricky_tenant)
     result = run_sync(sim)
     assert_warehouse_matches(result.warehouse, t)
+    # the sync's build runs the data tests that guard the publish, not dbt's unit tests (`whsync build` does:
+    # tests/warehouse/test_duckdb_readers.py)
+    assert result.dbt is not None and result.dbt.tests > 50 and result.dbt.unit_tests == 0
 
     con = connect(result.warehouse)
     try:

@@ -95,6 +95,8 @@ def test_a_warehouse_in_the_newer_format_is_converted_once_by_build_with_nothing
 
     p = subprocess.run([WHSYNC, "build", "--duckdb", str(newer)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
+    # `whsync build` runs every dbt unit test of the project (a sync's build leaves them out: SYNC_BUILD_ARGS)
+    assert f"and {project_unit_tests()} unit tests in" in p.stdout and project_unit_tests() > 5, p.stdout
     assert f"converting warehouse.duckdb from DuckDB storage format {before['format']} to v1.4.0+" in p.stdout + p.stderr
     after = read_all(sys.executable, newer)
     assert after["format"] == "v1.4.0+"
@@ -116,3 +118,13 @@ def test_an_unknown_storage_version_is_refused_before_any_work(tmp_path):
     assert p.returncode == 2
     assert p.stderr.startswith("whsync: error: --duckdb-storage-version: 'v9.9.9' is not a DuckDB release")
     assert len(p.stderr.strip().splitlines()) == 1 and not (tmp_path / "w.duckdb").exists()
+
+
+def project_unit_tests() -> int:
+    """The dbt unit tests the project declares (models/**/*.yml `unit_tests:`)."""
+    import yaml
+
+    from pipelines.project import dbt_project_dir
+
+    return sum(len((yaml.safe_load(f.read_text()) or {}).get("unit_tests") or [])
+               for f in (dbt_project_dir() / "models").rglob("*.yml"))

@@ -13,6 +13,11 @@ Endpoints: ``GET /v0/organizations``, ``GET|POST /v0/organizations/{org}/members
 ``GET|PATCH|DELETE /v0/organizations/{org}/members/{user}`` (org and user by slug or uuid).
 Simulator-only: ``GET /_simulator/stats``, ``POST /_simulator/accept`` ``{"organization", "email",
 "name"?}`` (an invitee accepts; until then an invitee is not a member).
+
+Served through the simulator kit (`pipelines/simkit/`): the HTTP handler, the auth check (``Authorization:
+Bearer <token>``; missing or malformed: 400, unknown: 401, as Bencher's ``auth.rs``), the rate limiter
+(``rate_limit=``, off by default) and fault injection (``faults=``, ``fail_next``) before the API answers, and
+the stats endpoint.
 """
 from __future__ import annotations
 
@@ -28,7 +33,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from ...loopback import LoopbackServer
+from ...simkit.auth import AuthCheck, Denied, Refusal, Token
+from ...simkit.faults import FaultInjector, Kind
+from ...simkit.gate import admit
 from ...simkit.http import SimHandler, plain_json
+from ...simkit.ratelimit import FixedWindowLimiter, parse_rate_limit
+from ...simkit.stats import stats_endpoint
 from ...simkit.wire import Request, Response
 
 DEMO_TOKEN = "bencher_user_demo_0123456789abcdef"
@@ -82,11 +92,14 @@ def generate_fixture(seed: int = 0, organizations: int = 3, members: int = 20) -
 class BencherSimulator(LoopbackServer):
     """Serves a Bencher API from a fixture on a loopback port.
 
-    Test hooks: ``fail_next(n, status)`` (e.g. 429/503), ``accept_invite(org, email, name)``.
+    Test hooks: ``fail_next(n, status)`` (e.g. 429/503: the kit's scripted faults), ``accept_invite(org,
+    email, name)``. ``rate_limit="N/S"`` (default off), ``faults=`` / ``fault_seed`` / ``slow_seconds``: the
+    kit's limiter and fault injection (`simkit.faults`).
     """
 
     def __init__(self, fixture: dict[str, Any], token: str | None = None, host: str = "127.0.0.1",
-                 port: int = 0, admin_token: str | None = None) -> None:
+                 port: int = 0, admin_token: str | None = None, rate_limit: Any = None, faults: Any = None,
+                 fault_seed: int = 0, slow_seconds: float = 5.0) -> None:
         self.token = token or fixture.get("token") or DEMO_TOKEN
         # with `admin_token` set, only it may PATCH/DELETE members; `token` may only read and, like a user
         # without the edit/delete right on the server, gets 404 (Bencher hides what it forbids)
@@ -98,20 +111,31 @@ class BencherSimulator(LoopbackServer):
         self._init_server(host, port, _Handler)
         self.lock = threading.RLock()
         self._stats: dict[str, Any] = {"requests": 0, "by_status": {}, "by_path": {}, "per_page": []}
-        self._fail_next: list[int] = []
+        rl = parse_rate_limit(rate_limit)
+        self.limiter = FixedWindowLimiter(*rl) if rl else None
+        if self.limiter is not None:  # (the unlimited stats keep their shape)
+            self._stats["rate_limited"] = 0
+        self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds,
+                                    error=lambda status, message: Response(*self._error(status, message)),
+                                    too_many=self._too_many, page_title="Bencher")
+        self.auth = AuthCheck(Token("Bearer", self._user_of), refuse=self._refuse)
 
     @property
     def base_url(self) -> str:
         return self.root_url
 
     # -- hooks -------------------------------------------------------------------------------
-    def fail_next(self, count: int, status: int = 503) -> None:
-        with self.lock:
-            self._fail_next.extend([status] * count)
+    def fail_next(self, count: int, status: Kind = 503) -> None:
+        """The next ``count`` requests get HTTP ``status`` in Bencher's error body (``"Simulated HTTP <status>"``),
+        or a fault kind's answer (``"reset"``): `simkit.faults`."""
+        self.faults.fail_next(count, status)
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            return copy.deepcopy(self._stats)
+            out = copy.deepcopy(self._stats)
+        if self.faults.in_use:  # only with faults= or fail_next (the fault-free stats keep their shape)
+            out["faults"] = self.faults.counts()
+        return out
 
     def _org(self, key: str) -> dict[str, Any] | None:
         for org in self.organizations:
@@ -139,18 +163,24 @@ class BencherSimulator(LoopbackServer):
     def _error(status: int, message: str) -> tuple[int, Any, dict[str, str]]:
         return status, {"request_id": str(uuidlib.uuid4()), "message": message}, {}
 
-    def _auth(self, headers: Any) -> tuple[int, Any, dict[str, str]] | None:
-        auth = headers.get("authorization")
-        if not auth:
-            return self._error(400, "Missing Authorization header")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
-            return self._error(400, "Malformed Authorization header: expected 'Bearer <token>'")
-        if auth[7:].strip() not in (self.token, self.admin_token):
-            return self._error(401, "Invalid user API key")
-        return None
+    def _user_of(self, token: str) -> str | None:
+        """"admin" (may edit and remove members when an admin token is set), "user", or None (unknown)."""
+        if self.admin_token is not None and token == self.admin_token:
+            return "admin"
+        return "user" if token == self.token else None
 
-    def _may_edit(self, headers: Any) -> bool:
-        return self.admin_token is None or headers.get("authorization", "")[7:].strip() == self.admin_token
+    def _refuse(self, refusal: Refusal) -> Response:
+        """Bencher's answers (`auth.rs`): a missing or malformed header is 400, not 401."""
+        if refusal.reason == "missing":
+            return Response(*self._error(400, "Missing Authorization header"))
+        if refusal.reason == "malformed":
+            return Response(*self._error(400, "Malformed Authorization header: expected 'Bearer <token>'"))
+        return Response(*self._error(401, "Invalid user API key"))
+
+    def _too_many(self, headers: dict[str, str]) -> Response:
+        """Bencher Cloud's rate limiting answers 429 (its headers are not documented; ASSUMPTION: Retry-After)."""
+        status, body, _ = self._error(429, "Too Many Requests")
+        return Response(status, body, {"Retry-After": headers.get("x-rate-limit-reset", "1")})
 
     def _known_user(self, key: str) -> bool:
         return any(key in (m["uuid"], m["slug"]) for o in self.organizations
@@ -191,32 +221,41 @@ class BencherSimulator(LoopbackServer):
         return {k: v for k, v in obj.items() if not k.startswith("_")}
 
     def handle(self, req: Request) -> Response:
-        """Answer one request (no network): the HTTP handler's (`simkit.http`) and the unit tests' entry."""
-        status, payload, extra = self._answer(req.method, req.path, req.query, req.headers, req.body)
-        return Response(status, payload, {**_CORS, **extra})
+        """Answer one request (no network): the HTTP handler's (`simkit.http`) and the unit tests' entry.
+        Flow: simulator endpoints | counted -> rate limit -> faults -> route, auth, answer -> faults."""
+        segs = [unquote(s) for s in req.path.strip("/").split("/") if s]
+        if segs[:1] == ["_simulator"]:  # the simulator's own endpoints are not counted
+            resp = stats_endpoint(req, self.stats, None, lambda status, message: Response(*self._error(status, message)))
+            if resp is None:
+                resp = Response(*self._simulator_endpoint(req.method, segs, req.body))
+            return Response(resp.status, resp.body, {**_CORS, **resp.headers})
+        with self.lock:
+            self._stats["requests"] += 1
+            key = f"{req.method} /" + "/".join(segs[:2] + ([":org"] if len(segs) > 2 else []) + segs[3:4]
+                                                + ([":user"] if len(segs) > 4 else []))
+            self._stats["by_path"][key] = self._stats["by_path"].get(key, 0) + 1
+        gate = admit(req, self.limiter, self.faults)
+        if gate.answer is not None:
+            if gate.limited:
+                with self.lock:
+                    self._stats["rate_limited"] += 1
+            return Response(gate.answer.status, gate.answer.body, {**_CORS, **gate.answer.headers}, gate.answer.fault)
+        status, payload, extra = self._answer(req.method, segs, req.query, req.headers, req.body)
+        return self.faults.finish(req, gate.fault, Response(status, payload, {**_CORS, **extra}))
 
     def internal_error(self, e: BaseException) -> Response:
         status, payload, extra = self._error(500, f"Internal error: {e!r}")
         return Response(status, payload, {**_CORS, **extra})
 
-    def _answer(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str],
+    def _answer(self, method: str, segs: list[str], query: dict[str, list[str]], headers: dict[str, str],
                 body: bytes) -> tuple[int, Any, dict[str, str]]:
-        segs = [unquote(s) for s in path.strip("/").split("/") if s]
         with self.lock:
-            if segs[:1] == ["_simulator"]:  # the simulator's own endpoints are not counted
-                return self._simulator_endpoint(method, segs, body)
-            self._stats["requests"] += 1
-            key = f"{method} /" + "/".join(segs[:2] + ([":org"] if len(segs) > 2 else []) + segs[3:4]
-                                            + ([":user"] if len(segs) > 4 else []))
-            self._stats["by_path"][key] = self._stats["by_path"].get(key, 0) + 1
-            if self._fail_next:
-                status = self._fail_next.pop(0)
-                return self._error(status, f"Simulated HTTP {status}")
             if segs[:2] != ["v0", "organizations"]:
                 return self._error(404, "Not Found")
-            denied = self._auth(headers)
-            if denied:
-                return denied
+            try:
+                who = self.auth.check(headers)
+            except Denied as e:
+                return e.response.status, e.response.body, e.response.headers
             visible = [o for o in self.organizations if o.get("_visible", True)]
             if len(segs) == 2 and method == "GET":
                 p, err = self._list_params(query)
@@ -244,7 +283,7 @@ class BencherSimulator(LoopbackServer):
                     return self._invite(org, body)
                 return self._error(405, "Method Not Allowed")
             member = next((m for m in org["_members"] if segs[4] in (m["uuid"], m["slug"])), None)
-            if method in ("PATCH", "DELETE") and not self._may_edit(headers):
+            if method in ("PATCH", "DELETE") and not (self.admin_token is None or who == "admin"):
                 return self._error(404, "Member not found")  # no edit/delete right: 404, as the server hides it
             if member is None and method == "DELETE" and self._known_user(segs[4]):
                 return 204, None, {}  # server code: deletes the (no) membership rows, does not check the count
@@ -285,8 +324,6 @@ class BencherSimulator(LoopbackServer):
         return 202, {"email": email}, {}
 
     def _simulator_endpoint(self, method: str, segs: list[str], body: bytes) -> tuple[int, Any, dict[str, str]]:
-        if segs == ["_simulator", "stats"] and method == "GET":
-            return 200, self._stats, {}
         if segs == ["_simulator", "accept"] and method == "POST":
             try:
                 req = json.loads(body or b"{}")

@@ -3,14 +3,16 @@
 endpoints are a module of their own (users.py, apps.py, teams.py, organizations.py, projects.py, folders.py,
 tasks.py; paging and filters in paging.py), mixed into `BenchlingSimulator`.
 
-Request flow (one place, so later issues can add fault injection):
+Request flow (one place):
 
     parse -> stats endpoints | /api/v2: latency sleep -> rate limit -> faults (roll) -> request_hook -> auth
           -> route -> faults (shape the 200 answer)
 
-Fault injection (`faults=`, see pipelines/simkit/faults.py) rolls its transient fault after the rate limiter; a 429/5xx/reset
-replaces the answer, `slow` sleeps, truncate/nonjson/extra_field/missing_optional rework a 200 answer and
-`duplicate` is decided in `_paginate`.
+The rate limiter and fault injection are the kit's (`simkit.gate.admit`, `simkit.faults`: `faults=` or
+`sim.faults.fail_next(n, status)`); a 429/5xx/reset replaces the answer, `slow` sleeps,
+truncate/nonjson/extra_field/missing_optional rework a 200 answer and `duplicate` is decided in `_paginate`.
+Authentication is the kit's `simkit.auth.AuthCheck` (HTTP Basic with the API key as the username and an
+empty password, or a Bearer token from `POST /token`); `_refuse` is Benchling's 401/403.
 
 ``request_hook(request) -> Response | None`` is called once per /api/v2 request after the rate limiter;
 returning a Response replaces the normal answer (it still gets the rate-limit headers and is counted in
@@ -18,8 +20,6 @@ the stats). Everything touching the tenant runs under one lock.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import secrets
 import threading
 import time
@@ -28,7 +28,9 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Optional
 
 from ...loopback import LoopbackServer
+from ...simkit.auth import AuthCheck, Basic, Denied, Refusal, Token, basic_credentials
 from ...simkit.faults import FaultInjector
+from ...simkit.gate import admit
 from ...simkit.http import SimHandler
 from ...simkit.ratelimit import FixedWindowLimiter, parse_rate_limit  # noqa: F401 - re-exported
 from ...simkit.routing import METHOD_NOT_ALLOWED
@@ -48,6 +50,8 @@ from .users import Users
 DEMO_API_KEY = "whsync-demo-key"
 DEMO_CLIENT_ID = "whsync-demo-client"
 TOKEN_TTL_SECONDS = 900
+RATE_LIMITED = {"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",
+                          "userMessage": "Rate limit exceeded."}}
 _MIN_TIME = datetime.min.replace(tzinfo=timezone.utc)
 
 
@@ -77,7 +81,11 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         self.latency_ms = float(latency_ms)
         self._init_server(host, port, _Handler)
         self.request_hook = request_hook
-        self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds)
+        self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds, eligible=_api_read,
+                                    error=_error, too_many=lambda h: Response(429, RATE_LIMITED, dict(h)),
+                                    page_title="Benchling")
+        self.auth = AuthCheck(Basic(self._api_key_user), Token("Bearer", self._oauth_token), refuse=_refuse,
+                              fold_case=True)
         self.lock = threading.RLock()
         self._stats_lock = threading.Lock()
         self._tokens: dict[str, float] = {}
@@ -95,7 +103,7 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         with self._stats_lock:
             out = {"total": self._total, "by_status": dict(self._by_status), "by_path": dict(self._by_path),
                    "rate_limited": self._rate_limited}
-        if self.faults.rates:  # only with faults= (the fault-free stats keep their shape)
+        if self.faults.in_use:  # only with faults= or fail_next (the fault-free stats keep their shape)
             out["faults"] = self.faults.counts()
         return out
 
@@ -167,35 +175,23 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         key = f"{req.method} {req.route or '(unmatched)'}"
         if self.latency_ms > 0:
             time.sleep(self.latency_ms / 1000.0)
-        rl_headers: dict[str, str] = {}
-        limited = False
-        if req.path.startswith(API_PREFIX) and self.limiter is not None:
-            allowed, rl_headers = self.limiter.hit()
-            limited = not allowed
-        if limited:
-            resp = Response(429, {"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",
-                                            "userMessage": "Rate limit exceeded."}})
-        else:
-            fault = self.faults.roll(req)
-            resp = self.faults.respond(fault, rl_headers)
-            if resp is not None:  # an injected 429/5xx/reset: its own rate headers win
-                rl_headers = {**rl_headers, **resp.headers}
-            else:
-                resp = self.request_hook(req) if self.request_hook else None
-                if resp is None:
-                    resp = self.faults.finish(req, fault, self._dispatch(req, fn_name))
-        resp.headers = {**resp.headers, **rl_headers}
-        self._record(key, resp.status, limited)
+        gate = admit(req, self.limiter if req.path.startswith(API_PREFIX) else None, self.faults)
+        resp = gate.answer
+        if resp is None:
+            resp = self.request_hook(req) if self.request_hook else None
+            if resp is None:
+                resp = self.faults.finish(req, gate.fault, self._dispatch(req, fn_name))
+        resp.headers = {**resp.headers, **gate.headers}
+        self._record(key, resp.status, gate.limited)
         return resp
 
     def _dispatch(self, req: Request, fn_name: Optional[str]) -> Response:
         try:
             if fn_name == "token":
                 return self.token(req)
-            who = self._authenticate(req)
+            who = self.auth.check(req.headers)
             if who == "reader" and self.admin_api_key is not None and req.method in ("POST", "PATCH", "DELETE"):
-                raise ApiError(403, "You do not have permission to manage users: user management needs a tenant "
-                                    "admin's API key.", type_="invalid_request_error")
+                return self.auth.forbid("user management needs a tenant admin's API key")
             if fn_name is None:
                 if req.route == METHOD_NOT_ALLOWED:
                     raise ApiError(405, f"{req.method} is not allowed on {req.path}.")
@@ -204,40 +200,29 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
                 return getattr(self, fn_name)(req, **req.params)
         except ApiError as e:
             return e.response()
-
-    def _authenticate(self, req: Request) -> str:
-        """'admin' (the admin key) or 'reader' (the key, an OAuth token); ApiError 401 otherwise."""
-        auth = req.headers.get("authorization", "")
-        scheme, _, cred = auth.partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                user, sep, password = base64.b64decode(cred.strip(), validate=True).decode("utf-8").partition(":")
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                user, sep, password = "", "", "x"
-            if sep and password == "" and self.admin_api_key is not None and user == self.admin_api_key:
-                return "admin"
-            if sep and user == self.api_key and password == "":
-                return "reader"
-        elif scheme.lower() == "bearer":
-            exp = self._tokens.get(cred.strip())
-            if exp is not None and exp > time.time():
-                return "reader"
-        raise ApiError(401, "Authentication failed: send the API key as the HTTP Basic username with an empty "
-                            "password, or a valid Bearer token from POST /api/v2/token.")
+        except Denied as e:
+            return e.response
 
     # ---- authentication: the API key, or an OAuth token from POST /token ---------------------
+    def _api_key_user(self, user: str, password: str) -> Optional[str]:
+        """'admin' (the admin key) or 'reader' (the key) as the Basic username with an empty password."""
+        if password == "" and self.admin_api_key is not None and user == self.admin_api_key:
+            return "admin"
+        return "reader" if user == self.api_key and password == "" else None
+
+    def _oauth_token(self, token: str) -> Optional[str]:
+        exp = self._tokens.get(token)
+        return "reader" if exp is not None and exp > time.time() else None
+
     @route("POST", "/token")
     def token(self, req: Request) -> Response:
         form = urllib.parse.parse_qs(req.body.decode("utf-8", "replace"), keep_blank_values=True)
         f = {k: v[-1] for k, v in form.items()}
         client_id, client_secret = f.get("client_id"), f.get("client_secret")
         scheme, _, cred = req.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "basic":
-            try:
-                cid, _, csec = base64.b64decode(cred.strip(), validate=True).decode("utf-8").partition(":")
-                client_id, client_secret = urllib.parse.unquote(cid), urllib.parse.unquote(csec)
-            except (binascii.Error, UnicodeDecodeError, ValueError):
-                pass
+        basic = basic_credentials(cred, colon=False) if scheme.lower() == "basic" else None
+        if basic is not None:  # client_secret_basic: form-encoded id and secret
+            client_id, client_secret = urllib.parse.unquote(basic[0]), urllib.parse.unquote(basic[1])
 
         def oauth_error(status: int, type_: str, msg: str) -> Response:
             return Response(status, {"error": {"type": type_, "message": msg, "userMessage": msg}})
@@ -257,6 +242,23 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
     @staticmethod
     def internal_error(e: BaseException) -> Response:
         return Response(500, {"error": {"type": "server_error", "message": repr(e), "userMessage": "Internal error"}})
+
+
+def _api_read(req: Request) -> bool:
+    """The requests faults apply to: reads of the API (never writes, POST /token or /_simulator/*)."""
+    return req.method == "GET" and (req.path == API_PREFIX or req.path.startswith(API_PREFIX + "/"))
+
+
+def _error(status: int, message: str) -> Response:
+    return ApiError(status, message, type_="server_error" if status >= 500 else "invalid_request_error").response()
+
+
+def _refuse(refusal: Refusal) -> Response:
+    """Benchling's answers to a refused key or token (401) and to a reader's write (403)."""
+    if refusal.status == 403:
+        return ApiError(403, f"You do not have permission to manage users: {refusal.detail}.").response()
+    return ApiError(401, "Authentication failed: send the API key as the HTTP Basic username with an empty "
+                         "password, or a valid Bearer token from POST /api/v2/token.").response()
 
 
 class _Handler(SimHandler):

@@ -16,7 +16,8 @@ Faithful to Okta's documented behaviour where a sync depends on it:
 - `DELETE /api/v1/users/{id}`: deactivates (DEPROVISIONED), and a second time deletes: the user vanishes
   from every listing, group and app.
 Simulator-only: `GET /_simulator/stats`. Served through the simulator kit (`pipelines/simkit/`: the HTTP
-handler, the fixed-window limiter in its `epoch` reset mode, the stats endpoint).
+handler, the auth check, the fixed-window limiter in its `epoch` reset mode then fault injection (`fail_next`,
+`faults=`) through `simkit.gate`, the stats endpoint).
 """
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode
 
 from ...loopback import LoopbackServer
+from ...simkit.auth import AuthCheck, Denied, Refusal, Refused, Token
+from ...simkit.faults import FaultInjector, Kind
+from ...simkit.gate import admit
 from ...simkit.http import SimHandler, plain_json
 from ...simkit.ratelimit import FixedWindowLimiter
 from ...simkit.stats import stats_endpoint
@@ -51,12 +55,28 @@ def _oauth_err(status: int, error: str, description: str) -> Response:
     return status, {"error": error, "error_description": description}, {}
 
 
+def _error(status: int, message: str) -> WireResponse:
+    """Okta's body for an injected fault: its own code and summary for the status (the kit's message unused)."""
+    if status == 429:
+        return WireResponse(*_err(429, "E0000047", "API call exceeded rate limit due to too many requests."))
+    return WireResponse(*_err(status, "E0000009", "Internal Server Error"))
+
+
+def _refuse(refusal: Refusal) -> WireResponse:
+    """Okta's 401 (no, unknown or expired token) and 403 (an access token without the endpoint's scope)."""
+    if refusal.status == 403:
+        return WireResponse(*_err(403, "E0000006", "You do not have permission to perform the requested action",
+                                  {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{refusal.detail}"'}))
+    return WireResponse(*_err(401, "E0000011", "Invalid token provided"))
+
+
 class OktaSimulator(LoopbackServer):
     """Serves an Okta org from a fixture. Hooks: `fail_next`, `consume` (another client spends a bucket),
     `set_status`, `delete_user`, `stats`."""
 
     def __init__(self, fixture: dict[str, Any], api_token: str | None = None, host: str = "127.0.0.1", port: int = 0,
-                 rate_limits: dict[str, int] | None = None, window_s: float = 60.0) -> None:
+                 rate_limits: dict[str, int] | None = None, window_s: float = 60.0, faults: Any = None,
+                 fault_seed: int = 0, slow_seconds: float = 5.0) -> None:
         self.api_token = api_token or fixture.get("api_token") or DEMO_API_TOKEN
         self.weak_tokens = set(fixture.get("api_tokens_without_rights", []))
         self.service_apps = {a["client_id"]: a for a in fixture.get("service_apps", [])}
@@ -68,7 +88,9 @@ class OktaSimulator(LoopbackServer):
         self.max_limit = {**MAX_LIMIT, **fixture.get("_max_limits", {})}  # a fixture may page sooner
         self._tokens: dict[str, dict[str, Any]] = {}  # access token -> {client_id, scopes, admin, expires}
         self._jtis: set[str] = set()
-        self._fail_next: list[int] = []
+        self.faults = FaultInjector(faults, seed=fault_seed, slow_seconds=slow_seconds, error=_error,
+                                    too_many=lambda h: _error(429, ""), page_title="Okta")
+        self.auth = AuthCheck(Token("SSWS", self._api_token), Token("Bearer", self._access_token), refuse=_refuse)
         self.lock = threading.RLock()
         self._stats: dict[str, Any] = {"requests": 0, "rate_limited": 0, "by_path": {}, "by_status": {},
                                        "limits": [], "assertions_verified": 0}
@@ -81,9 +103,9 @@ class OktaSimulator(LoopbackServer):
     base_url = org_url
 
     # -- hooks --------------------------------------------------------------------------------------
-    def fail_next(self, count: int, status: int = 503) -> None:
-        with self.lock:
-            self._fail_next.extend([status] * count)
+    def fail_next(self, count: int, status: Kind = 503) -> None:
+        """The next ``count`` requests of a bucket get HTTP ``status`` (Okta's error body): `simkit.faults`."""
+        self.faults.fail_next(count, status)
 
     def consume(self, bucket: str, n: int) -> None:
         """Another client of the org spends `n` requests of the bucket's current window."""
@@ -98,7 +120,10 @@ class OktaSimulator(LoopbackServer):
 
     def stats(self) -> dict[str, Any]:
         with self.lock:
-            return copy.deepcopy(self._stats)
+            out = copy.deepcopy(self._stats)
+        if self.faults.in_use:  # only with faults= or fail_next (the fault-free stats keep their shape)
+            out["faults"] = self.faults.counts()
+        return out
 
     def set_status(self, user_id: str, status: str) -> None:
         with self.lock:
@@ -127,63 +152,67 @@ class OktaSimulator(LoopbackServer):
         stats = stats_endpoint(req, self.stats, None, lambda status, msg: WireResponse(*_err(status, "E0000022", msg)))
         if stats is not None:
             return stats
-        status, payload, extra = self._answer(req.method, req.path, {k: v[-1] for k, v in req.query.items()},
-                                              req.headers, req.body)
+        status, payload, extra = self._answer(req, {k: v[-1] for k, v in req.query.items()})
+        if isinstance(payload, WireResponse):  # an injected fault (e.g. a reset), as the kit answered it
+            return payload
         return WireResponse(status, payload, extra)
 
     def internal_error(self, e: BaseException) -> WireResponse:
         return WireResponse(*_err(500, "E0000009", f"Internal Server Error: {e!r}"))
 
-    def _answer(self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: bytes) -> Response:
+    def _answer(self, req: Request, query: dict[str, str]) -> Response:
+        method, path = req.method, req.path
         segs = [unquote(s) for s in path.strip("/").split("/") if s]
         with self.lock:
             self._stats["requests"] += 1
             key = f"{method} /" + "/".join(s if i < 3 or i == 4 else ":id" for i, s in enumerate(segs))
             self._stats["by_path"][key] = self._stats["by_path"].get(key, 0) + 1
-            status, payload, extra = self._route(method, segs, path, query, headers, body)
+            status, payload, extra = self._route(req, segs, query)
             self._stats["by_status"][str(status)] = self._stats["by_status"].get(str(status), 0) + 1
             self._stats["rate_limited"] += status == 429
             return status, payload, extra
 
-    def _route(self, method: str, segs: list[str], path: str, query: dict[str, str], headers: Any, body: bytes) -> Response:
+    def _route(self, req: Request, segs: list[str], query: dict[str, str]) -> Response:
+        method, path, body = req.method, req.path, req.body
         if segs[:2] == ["oauth2", "v1"]:
             bucket = "token"
         elif segs[:2] == ["api", "v1"] and len(segs) > 2 and segs[2] in SCOPE_OF:
             bucket = segs[2]
         else:
             return _err(404, "E0000022", "The endpoint does not support the provided HTTP method")
-        ok, rate = self.buckets[bucket].hit()
-        if not ok:
-            return _err(429, "E0000047", "API call exceeded rate limit due to too many requests.", rate)
-        if self._fail_next:
-            s = self._fail_next.pop(0)
-            return (*_err(s, "E0000009", "Internal Server Error")[:2], rate)
+        gate = admit(req, self.buckets[bucket], self.faults)
+        rate = gate.headers
+        if gate.answer is not None:  # over the bucket's limit (E0000047), or an injected fault
+            if gate.answer.fault:
+                return 0, gate.answer, {}
+            return gate.answer.status, gate.answer.body, {**gate.answer.headers, **rate}
         if bucket == "token":
             status, payload, extra = self._token(method, segs, body)
-            return status, payload, {**rate, **extra}
-        who = self._auth(headers.get("authorization") or "", bucket)
-        if isinstance(who, tuple):
-            return who[0], who[1], {**rate, **who[2]}
-        status, payload, extra = self._api(method, segs, path, query, bucket, who)
-        return status, payload, {**rate, **extra}
+        else:
+            try:
+                who = self.auth.check(req.headers, bucket=bucket)
+            except Denied as e:
+                return e.response.status, e.response.body, {**rate, **e.response.headers}
+            status, payload, extra = self._api(method, segs, path, query, bucket, who)
+        resp = self.faults.finish(req, gate.fault, WireResponse(status, payload, {**rate, **extra}))
+        return resp.status, resp.body, resp.headers
 
-    def _auth(self, header: str, bucket: str) -> Response | bool:
-        """True (admin) or False (no admin role: empty listings), or the error answer."""
-        scheme, _, value = header.partition(" ")
-        value = value.strip()
-        if scheme == "SSWS" and value == self.api_token:
+    # -- auth: an API token (SSWS), or an access token from /oauth2/v1/token (Bearer) ------------------
+    def _api_token(self, token: str, **_: Any) -> bool | None:
+        """True (admin) or False (a token without the admin role: empty listings)."""
+        if token == self.api_token:
             return True
-        if scheme == "SSWS" and value in self.weak_tokens:
-            return False
-        if scheme == "Bearer" and value in self._tokens:
-            t = self._tokens[value]
-            if time.time() >= t["expires"]:
-                return _err(401, "E0000011", "Invalid token provided")
-            if SCOPE_OF[bucket] not in t["scopes"]:
-                return _err(403, "E0000006", "You do not have permission to perform the requested action",
-                            {"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{SCOPE_OF[bucket]}"'})
-            return bool(t["admin"])
-        return _err(401, "E0000011", "Invalid token provided")
+        return False if token in self.weak_tokens else None
+
+    def _access_token(self, token: str, bucket: str) -> bool | None:
+        t = self._tokens.get(token)
+        if t is None:
+            return None
+        if time.time() >= t["expires"]:
+            raise Refused(401, "expired")
+        if SCOPE_OF[bucket] not in t["scopes"]:
+            raise Refused(403, "forbidden", SCOPE_OF[bucket])
+        return bool(t["admin"])
 
     def _token(self, method: str, segs: list[str], body: bytes) -> Response:
         import jwt
