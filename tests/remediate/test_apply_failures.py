@@ -192,6 +192,17 @@ def test_refused_write_keys(world: World, tmp_path: Path) -> None:
     assert world.bl_user(ADA)["isSuspended"] is True and not world.pd_user(ADA).get("_disabled")
     assert len(world.bc_members(ADA)) == 2
     assert {o[0] for o in _outcomes(world, wh)} == {world.bl_user(ADA)["id"]}
+    # a bulk-update refused (403): its actions failed (intent, then outcome), one line, nobody suspended
+    wh = world.reset(tmp_path / "wh4")
+    users = _active_plain_users(world, 2)
+    plan = _plan(world, wh, tmp_path, "--from", str(_csv(tmp_path / "b.csv", [
+        ("benchling", "", u["id"], "suspend", "", "left") for u in users])))
+    r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": world.env["BENCHLING_API_KEY"]})
+    err = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and len(err) == 1 and "HTTP 403" in err[0] and "users:bulk-update" in err[0], r.stderr
+    assert sorted((o[2], o[3]) for o in _outcomes(world, wh)) == [("intent", None)] * 2 + [("outcome", "failed")] * 2
+    assert not any(u["isSuspended"] for u in users)
+    assert world.bl.stats()["by_path"]["POST /api/v2/users:bulk-update"] == 1
 
 
 def test_500_mid_apply_is_retried_then_failed_and_the_rest_go_on(world: World, tmp_path: Path) -> None:
