@@ -84,7 +84,7 @@ def run_dbt(
             elif kind == "unit_test":
                 result.unit_tests += 1
             if status in ("error", "fail"):
-                result.failures.append(f"{unique_id.split('.')[-1]}: {status}")
+                result.failures.append(f"{node.node_name}: {status}")  # a test's unique_id ends in a hash
             if on_node:
                 on_node(unique_id, status)
         elif name in ("RunResultError", "RunResultFailure") and getattr(event.data, "msg", None):

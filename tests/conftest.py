@@ -117,6 +117,18 @@ def pytest_collection_modifyitems(config, items):  # noqa: ANN001 - pytest hook
     for item in items:
         if id(item) in slow:
             item.add_marker(pytest.mark.slow)
-        if "demo_warehouse" in item.fixturenames and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group("demo"))
+        if item.get_closest_marker("xdist_group") is None:
+            if "demo_warehouse" in item.fixturenames:
+                item.add_marker(pytest.mark.xdist_group("demo"))
+            elif _uses_module_fixture(item):  # its module's tests on one worker: the fixture is made once
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=lambda item: id(item) not in slow)
+
+
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    """Whether the test uses a module- or class-scoped fixture (a shared warehouse, a simulator, a server):
+    under `--dist loadgroup` the tests of its module would otherwise be spread over the workers and each
+    worker would make the fixture again (a module's synced warehouse, synced twice)."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d[-1].scope in ("module", "class", "package") for d in defs if d)

@@ -17,6 +17,8 @@ from pipelines.paradime.simulator import generate_workspaces
 from tests.postgres.conftest import PgCon, pg_server, whsync  # noqa: F401 - the session's PostgreSQL server
 
 QUERIES = Path(__file__).resolve().parents[2] / "examples" / "queries"
+# with the other readers of the session's `whsync demo` (its duckdb param), on the worker that made it
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 def t(s):
