@@ -39,7 +39,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
     p.add_argument("--scenarios", default=None,
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 remediation (default all; --smoke skips 8 "
+                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation (default all; --smoke skips 8 and 9 "
                         "unless named)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")

@@ -48,7 +48,9 @@ class ClientStats:
 class RateBudget:
     """Paces requests to a fixed-window rate limit learned from `x-rate-limit-*` headers.
 
-    Until the first response arrives the limit is unknown, so one request goes alone. Within a window
+    Until the first response arrives the limit is unknown, so one request goes alone (`first_burst`: up to
+    that many; a caller that knows it starts with a few independent requests, far below the API's
+    documented minimum limit, sends them together instead of paying a round trip to learn). Within a window
     the server's count only grows, so the smallest `x-rate-limit-remaining` seen in it is the count
     after the latest request the server has answered; every request still in flight may not be in
     it yet. So `min remaining - in flight` requests can be sent without risk of a 429, exactly once
@@ -66,9 +68,11 @@ class RateBudget:
     `nextToken` chain) leave most of a window unused; the activity pass fills it without delaying them.
     """
 
-    def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05, reset: str = "seconds") -> None:
+    def __init__(self, stats: ClientStats | None = None, margin_s: float = 0.05, reset: str = "seconds",
+                 first_burst: int = 1) -> None:
         if reset not in RESET_MODES:
             raise ValueError(f"reset must be one of {RESET_MODES}, not {reset!r}")
+        self.first_burst = max(1, int(first_burst))
         self.reset_mode = reset
         self._cond = threading.Condition()
         self._stats = stats or ClientStats()
@@ -147,7 +151,7 @@ class RateBudget:
         if self.unlimited:
             return 0.0
         if self.limit is None:
-            return 0.0 if not self._inflight else 1.0
+            return 0.0 if len(self._inflight) < self.first_burst else 1.0
         if now < self._window_end:
             if self._min_remaining - len(self._inflight) > 0:
                 return 0.0

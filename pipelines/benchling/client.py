@@ -136,6 +136,7 @@ class BenchlingClient:
         max_retry_seconds: float = RetryPolicy.max_seconds,
         pool_size: int = 32,
         allow_insecure_http: bool = False,
+        first_burst: int = 1,
     ) -> None:
         self.base_url = normalize_base_url(base_url)
         self.host = urlsplit(self.base_url).hostname or ""
@@ -145,7 +146,7 @@ class BenchlingClient:
         self.timeout = timeout
         self.retry = RetryPolicy(max_tries=max_tries, max_seconds=max_retry_seconds)
         self.stats = ClientStats()
-        self.budget = RateBudget(self.stats)
+        self.budget = RateBudget(self.stats, first_burst=first_burst)  # see RateBudget: before the limit is known
         self.session = requests.Session()
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)

@@ -76,10 +76,16 @@ def apply_command(
                                            "--apply): recorded in the audit; their own accounts are refused."),
     wait: float = typer.Option(0.0, "--wait", help="Seconds to wait for a sync (or apply) holding the warehouse's lock."),
     max_fraction: float = typer.Option(0.10, "--max-fraction", help="Refuse a system's deactivations when they exceed "
-                                       "this fraction of its active accounts (the warehouse's count)."),
+                                       "this fraction of its active accounts: counted live where the live check lists "
+                                       "them all (a Paradime workspace, a Bencher organization); Benchling's tenant and "
+                                       "the scopes the plan does not touch from the warehouse, corrected by the accounts "
+                                       "read live, and the apply says so."),
     allow_self: bool = typer.Option(False, "--allow-self", help="Allow acting on the operator's own accounts."),
     allow_key_owner: bool = typer.Option(False, "--allow-key-owner", help="Allow acting on the account the write key "
-                                         "belongs to (where the API tells: Bencher JWT tokens)."),
+                                         "belongs to. Only a Bencher API token (a JWT) says whose it is; Benchling API "
+                                         "keys, Paradime keys (a workspace's, not a user's) and Bencher user API keys "
+                                         "do not, so there this guard cannot apply (the apply says so): only "
+                                         "--operator's accounts are kept out."),
     allow_last_admin: bool = typer.Option(False, "--allow-last-admin", help="Allow leaving a Benchling team without an "
                                           "active admin, a Bencher organization without a leader, a Paradime workspace "
                                           "without an admin."),

@@ -3,6 +3,7 @@ then (with --apply) write through each API with a write-ahead audit, holding the
 from __future__ import annotations
 
 import contextlib
+import math
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,12 +152,15 @@ def bencher_executor(allow_insecure_http: bool) -> BencherExecutor:
 
 # -- the apply -----------------------------------------------------------------------------------------------
 
-def _warehouse_facts(target: Any) -> tuple[dict[str, set[str]], dict[str, int]]:
-    """Benchling team admins and active accounts per system, from the published warehouse."""
+def _warehouse_facts(target: Any) -> tuple[dict[str, set[str]], dict[str, dict[str, int]], str]:
+    """Benchling team admins, active accounts per system and scope, and the latest sync (for messages), from the
+    published warehouse."""
     admins: dict[str, set[str]] = {}
-    active: dict[str, int] = {}
+    active: dict[str, dict[str, int]] = {}
     queries = {"admins": "select team_id, user_id from team_member where role = 'ADMIN'",
-               "active": "select system, count(*) from access where status = 'active' group by system"}
+               "active": "select system, scope, count(*) from access where status = 'active' group by system, scope",
+               "sync": "select run_id, started_at from sync_run order by started_at desc limit 1"}
+    sync = "its latest sync"
     for what, sql in queries.items():
         try:
             with target.reader() as con:
@@ -165,12 +169,55 @@ def _warehouse_facts(target: Any) -> tuple[dict[str, set[str]], dict[str, int]]:
             if what == "active":
                 raise ConfigError(f"{target.label()} has no `access` table: run `whsync sync` (this release) first") from None
             rows = []
-        for a, b in rows:
+        for row in rows:
             if what == "admins":
-                admins.setdefault(a, set()).add(b)
+                admins.setdefault(row[0], set()).add(row[1])
+            elif what == "active":
+                active.setdefault(row[0], {})[row[1]] = int(row[2])
             else:
-                active[a] = int(b)
-    return admins, active
+                sync = f"sync {row[0]} of {str(row[1])[:19]} UTC"
+    return admins, active, sync
+
+
+def _warehouse_statuses(target: Any, system: str) -> dict[tuple[str, str], str]:
+    with target.reader() as con:
+        mark = "?" if target.name == "duckdb" else "%s"
+        rows = con.execute(f"select scope, account_id, status from access where system = {mark}", [system]).fetchall()
+    return {(scope, account): status for scope, account, status in rows}
+
+
+@dataclass
+class ActiveCount:
+    """A system's active accounts for the --max-fraction guard, and, when not all of it was counted live, the
+    visible line that says where the rest comes from."""
+    total: int
+    fallback: str | None = None
+
+
+def active_accounts(system: str, ex: Any, wh_active: dict[str, int], wh_sync: str,
+                    wh_statuses: Callable[[], dict[tuple[str, str], str]]) -> ActiveCount:
+    """Counted from the live check where it listed a whole scope (a Paradime workspace's `listUsers`, a Bencher
+    organization's members); the other scopes from the warehouse, corrected by the live state of every account
+    the check read one by one (Benchling reads the plan's users by id: it cannot count the tenant)."""
+    live = ex.live_scopes()
+    total = sum(live.values())
+    rest = {scope: n for scope, n in wh_active.items() if scope not in live}
+    total += sum(rest.values())
+    read = {k: active for k, active in ex.live_accounts().items() if k[0] not in live}
+    if read:
+        statuses = wh_statuses()
+        total += sum(int(active) - int(statuses.get(k) == "active") for k, active in read.items())
+    if not rest and not read:
+        return ActiveCount(total)
+    where = {"benchling": "tenant", "paradime": "workspace", "bencher": "organization"}[system]
+    parts = [f"{sum(live.values())} counted live in {len(live)} {where}(s) the plan touches"] if live else []
+    if rest:
+        parts.append(f"{sum(rest.values())} from the warehouse ({wh_sync}) for {', '.join(sorted(rest))}")
+    if read:
+        parts.append(f"corrected by the live state of the {len(read)} account(s) the live check read")
+    why = getattr(ex, "count_limit", None) or f"the live check lists only the {where}s the plan touches"
+    return ActiveCount(total, f"{system}: {total} active accounts for the --max-fraction guard: " + "; ".join(parts)
+                       + f" ({why})")
 
 
 def classify(d: Decision, previous: dict[str, Any] | None) -> None:
@@ -188,8 +235,9 @@ def classify(d: Decision, previous: dict[str, Any] | None) -> None:
 
 
 def guard(decisions: list[Decision], executors: dict[str, Any], operator: str | None, ov: Overrides,
-          active: dict[str, int]) -> list[str]:
-    """Refuse what a guard forbids (each names its accounts and its override flag); returns the messages."""
+          active: Callable[[str], ActiveCount]) -> list[str]:
+    """Refuse what a guard forbids (each names its accounts and its override flag); returns the messages
+    (with, before a --max-fraction verdict, where its count of active accounts comes from when not all live)."""
     msgs: list[str] = []
 
     def refuse(ds: list[Decision], why: str, flag: str) -> None:
@@ -204,12 +252,14 @@ def guard(decisions: list[Decision], executors: dict[str, Any], operator: str | 
     if operator and not ov.allow_self:
         refuse([d for d in todo if (d.action.email or "").lower() == operator.lower()],
                f"the operator's own account ({operator})", "--allow-self")
-    if not ov.allow_key_owner:
-        for system, ex in executors.items():
-            owner = getattr(ex, "key_owner_email", None)
-            if owner:
-                refuse([d for d in todo if d.action.system == system and (d.action.email or "").lower() == owner],
-                       f"the account the {system} write key belongs to ({owner})", "--allow-key-owner")
+    for system, ex in executors.items():
+        owner = getattr(ex, "key_owner_email", None)
+        if owner and not ov.allow_key_owner:
+            refuse([d for d in todo if d.action.system == system and (d.action.email or "").lower() == owner],
+                   f"the account the {system} write key belongs to ({owner})", "--allow-key-owner")
+        elif not owner and any(d.action.system == system for d in todo):
+            msgs.append(f"{system}: the write key's own account is not guarded: {ex.key_owner_unknown} "
+                        "(--operator's accounts are)")
     if not ov.allow_last_admin:
         for system, ex in executors.items():
             acts = [d.action for d in decisions if d.verdict == "apply" and d.action.system == system]
@@ -221,10 +271,16 @@ def guard(decisions: list[Decision], executors: dict[str, Any], operator: str | 
                 refuse([d for d in decisions if d.action.key in keys], what, "--allow-last-admin")
     for system in executors:
         deact = [d for d in decisions if d.verdict == "apply" and d.action.system == system and d.action.deactivates]
-        total = active.get(system, 0)
-        if deact and total and len(deact) / total > ov.max_fraction:
-            refuse(deact, f"{len(deact)} deactivations are {len(deact) / total:.0%} of {system}'s {total} active accounts, "
-                          f"more than {ov.max_fraction:.0%} in one apply", f"--max-fraction {len(deact) / total:.2f}")
+        if not deact:
+            continue
+        count = active(system)
+        if count.fallback:
+            msgs.append(count.fallback)
+        total = max(count.total, len(deact))  # every account about to be deactivated was just seen active
+        if len(deact) / total > ov.max_fraction:
+            refuse(deact, f"{len(deact)} deactivations are {len(deact) / total:.0%} of {system}'s {total} active accounts "
+                          f"({'counted live' if not count.fallback else 'counted as above'}), more than "
+                          f"{ov.max_fraction:.0%} in one apply", f"--max-fraction {math.ceil(len(deact) / total * 100) / 100:.2f}")
     return msgs
 
 
@@ -243,7 +299,7 @@ def run_apply(target: Any, plan_path: Path, *, do_apply: bool, operator: str | N
     executors: dict[str, Any] = {}
     report = ApplyReport([Decision(a) for a in plan.actions], applied=do_apply)
     with lock:
-        wh_admins, active = _warehouse_facts(target)
+        wh_admins, wh_active, wh_sync = _warehouse_facts(target)
         for s in systems:  # every credential is resolved before any request
             executors[s] = {"benchling": lambda: benchling_executor(plan, base_url, allow_insecure_http, wh_admins),
                             "paradime": lambda: paradime_executor(allow_insecure_http),
@@ -262,7 +318,9 @@ def run_apply(target: Any, plan_path: Path, *, do_apply: bool, operator: str | N
                 for d in mine:
                     d.live = live.get(d.action.key)
                     classify(d, previous.get(d.action.key))
-            messages = guard(report.decisions, executors, operator, ov, active)
+            messages = guard(report.decisions, executors, operator, ov,
+                             lambda s: active_accounts(s, executors[s], wh_active.get(s, {}), wh_sync,
+                                                       lambda: _warehouse_statuses(target, s)))
             for m in messages:
                 say(m)
             if do_apply:

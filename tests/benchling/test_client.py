@@ -187,3 +187,20 @@ def test_responses_without_rate_headers_after_the_window_stop_the_pacing():
     for _ in range(10):
         b.release(b.acquire(), {})
     assert b.unlimited and time.monotonic() - t0 < 1.0
+
+
+def test_first_burst_sends_that_many_before_the_limit_is_known():
+    """Before the first answer tells the limit, one request goes alone; `first_burst` lets that many go together
+    (the remediation apply's live check), and the rest wait for the answer's headers like before."""
+    from pipelines.benchling.client import RateBudget
+
+    alone, burst = RateBudget(), RateBudget(first_burst=3)
+    now = time.monotonic()
+    alone.acquire()
+    assert alone._may_send(now) > 0  # the second waits for the first answer
+    seqs = [burst.acquire() for _ in range(3)]  # none of them waits
+    assert burst._may_send(now) > 0 and burst.limit is None  # the fourth does
+    burst.release(seqs[0], {"x-rate-limit-limit": "60", "x-rate-limit-remaining": "57", "x-rate-limit-reset": "30"})
+    # the answer counts the two still in flight against the window: 57 - 2 may go now
+    assert burst.limit == 60 and burst._may_send(time.monotonic()) == 0
+    assert burst.snapshot()["budget_left"] == 55

@@ -21,6 +21,9 @@ def test_remediation_on_postgres(pg_server, tmp_path: Path) -> None:
         assert r.returncode == 0, r.stdout + r.stderr
         r = w.run("remediate", "apply", str(plan), "--apply", "--operator", OPERATOR)
         assert r.returncode == 0, r.stdout + r.stderr
+        # the 10 % guard's Benchling count: the warehouse's (read on PostgreSQL), corrected by the account read live
+        assert "benchling: " in r.stdout and "active accounts for the --max-fraction guard" in r.stdout
+        assert "corrected by the live state of the 1 account(s) the live check read" in " ".join(r.stdout.split())
         con = psycopg2.connect(dsn)
         con.autocommit = True
         cur = con.cursor()

@@ -176,7 +176,9 @@ def test_refused_write_keys(world: World, tmp_path: Path) -> None:
     # the sync's read key given as the write key: it may read, the write is refused (403): failed, not applied
     wh = world.reset(tmp_path / "wh2")
     r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": world.env["BENCHLING_API_KEY"]})
-    assert r.returncode == 1 and "HTTP 403" in r.stderr
+    err = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and len(err) == 1 and err[0].startswith("whsync: error: benchling: ") and "HTTP 403" in err[0], r.stderr
+    assert world.env["BENCHLING_API_KEY"] not in r.stdout + r.stderr
     bl = [o for o in _outcomes(world, wh) if o[0] == world.bl_user(ADA)["id"]]
     assert [(o[2], o[3]) for o in bl] == [("intent", None), ("outcome", "failed")]
     assert world.bl_user(ADA)["isSuspended"] is False
@@ -190,6 +192,17 @@ def test_refused_write_keys(world: World, tmp_path: Path) -> None:
     assert world.bl_user(ADA)["isSuspended"] is True and not world.pd_user(ADA).get("_disabled")
     assert len(world.bc_members(ADA)) == 2
     assert {o[0] for o in _outcomes(world, wh)} == {world.bl_user(ADA)["id"]}
+    # a bulk-update refused (403): its actions failed (intent, then outcome), one line, nobody suspended
+    wh = world.reset(tmp_path / "wh4")
+    users = _active_plain_users(world, 2)
+    plan = _plan(world, wh, tmp_path, "--from", str(_csv(tmp_path / "b.csv", [
+        ("benchling", "", u["id"], "suspend", "", "left") for u in users])))
+    r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": world.env["BENCHLING_API_KEY"]})
+    err = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == 1 and len(err) == 1 and "HTTP 403" in err[0] and "users:bulk-update" in err[0], r.stderr
+    assert sorted((o[2], o[3]) for o in _outcomes(world, wh)) == [("intent", None)] * 2 + [("outcome", "failed")] * 2
+    assert not any(u["isSuspended"] for u in users)
+    assert world.bl.stats()["by_path"]["POST /api/v2/users:bulk-update"] == 1
 
 
 def test_500_mid_apply_is_retried_then_failed_and_the_rest_go_on(world: World, tmp_path: Path) -> None:
@@ -283,7 +296,12 @@ def test_bad_plan_inputs_are_one_line_and_exit_2(world: World, tmp_path: Path) -
     plan = _plan(world, wh, tmp_path, "--offboard", ADA)
     r = world.run("remediate", "apply", str(plan), "--apply", warehouse=wh)
     assert r.returncode == 2 and "--operator EMAIL is required with --apply" in r.stderr
-    assert world.bl.stats()["total"] == 0
+    # the write key is separate: without it nothing is sent, the sync's read key (set) is not used instead
+    r = _apply(world, wh, plan, env={"BENCHLING_ADMIN_API_KEY": ""})
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and len(lines) == 1 and "no Benchling write key: set BENCHLING_ADMIN_API_KEY" in lines[0]
+    assert "The sync's read key is never used to write" in lines[0] and world.env["BENCHLING_API_KEY"] not in r.stderr
+    assert world.bl.stats()["total"] == 0 and world.pd.stats()["requests"] == 0
 
 
 def test_review_decisions_map_to_actions(world: World, tmp_path: Path) -> None:
@@ -311,3 +329,87 @@ def test_review_decisions_map_to_actions(world: World, tmp_path: Path) -> None:
     acts = actions_for_decision(w, item, "change_role", "MEMBER", "least privilege", ref)
     assert [(a.scope, a.action, a.result["role"]) for a in acts] == [(t, "set_team_role", "MEMBER") for t in teams]
     assert actions_for_decision(w, item, "keep", None, "", ref) == []
+
+
+def test_max_fraction_counts_active_accounts_live(world: World, tmp_path: Path) -> None:
+    """The 10 % guard counts from the live check, not the warehouse: Paradime's workspace listing counts it live;
+    Benchling's tenant cannot be counted by the check (it reads the plan's users by id), so the warehouse's count
+    is used, corrected by every account read live, and the apply says so. Accounts deactivated since the sync
+    turn an allowed apply into a refused one; accounts added since turn a refused one into an allowed one."""
+    import hashlib
+
+    wh = world.reset(tmp_path / "wh")
+    bl_total = world.rows("select count(*) from access where system = 'benchling' and status = 'active'", wh)[0][0]
+    pd_total = world.rows("select count(*) from access where system = 'paradime' and status = 'active'", wh)[0][0]
+    # Benchling: d suspensions, d <= 10 % of the warehouse's count; m more of the plan's users suspended since the
+    # sync (already applied) leave d of (total - m) live: over 10 %
+    d = bl_total // 10
+    m = bl_total - 10 * d + 1
+    bl_users = _active_plain_users(world, d + m)
+    assert len(bl_users) == d + m and d / bl_total <= 0.10 < d / (bl_total - m)
+    def plain() -> list[dict]:
+        return [u for u in world.pd.workspaces[0].active_users
+                if u["accountType"] not in ("ADMIN", "WORKSPACE_ADMIN") and u["email"] not in (ADA, OPERATOR)]
+    pd_plain = plain()
+    assert 1 / pd_total <= 0.10 < 1 / (pd_total - 3)
+    plan = _plan(world, wh, tmp_path, "--from", str(_csv(tmp_path / "a.csv", [
+        ("benchling", "", u["id"], "suspend", "", "contract ended") for u in bl_users] + [
+        ("paradime", world.ws_name, pd_plain[0]["uid"], "disable", "", "contract ended")])))
+    for u in bl_users[d:]:
+        u["isSuspended"] = True  # suspended in Benchling since the sync
+    for u in pd_plain[1:4]:
+        u["_disabled"] = True  # disabled in Paradime since the sync
+    r = _apply(world, wh, plan)
+    assert r.returncode == 1, r.stdout + r.stderr
+    out = " ".join(r.stdout.split())
+    assert (f"benchling: {bl_total - m} active accounts for the --max-fraction guard: {bl_total} from the warehouse "
+            f"(sync {world.rows('select run_id from sync_run', wh)[0][0]}") in out
+    assert f"corrected by the live state of the {d + m} account(s) the live check read (the live check reads the plan's users by id" in out
+    assert f"{d} deactivations are {d / (bl_total - m):.0%} of benchling's {bl_total - m} active accounts (counted as above)" in out
+    assert f"1 deactivations are {1 / (pd_total - 3):.0%} of paradime's {pd_total - 3} active accounts (counted live)" in out
+    assert "paradime: " + str(pd_total - 3) + " active accounts for" not in out  # all of it live: no fallback line
+    got = {o[0]: o[3] for o in _outcomes(world, wh)}
+    assert [got[u["id"]] for u in bl_users] == ["refused"] * d + ["already_applied"] * m and got[pd_plain[0]["uid"]] == "refused"
+    assert world.bl.stats()["by_path"].get("POST /api/v2/users:bulk-update") is None
+    assert world.pd.stats()["by_operation"].get("disableUser") is None
+
+    # the other way: 2 disables are over 10 % of the warehouse's count, not of the workspace as it is now
+    wh = world.reset(tmp_path / "wh2")
+    pd_plain = plain()
+    assert 2 / pd_total > 0.10
+    plan = _plan(world, wh, tmp_path, "--from", str(_csv(tmp_path / "b.csv", [
+        ("paradime", world.ws_name, u["uid"], "disable", "", "contract ended") for u in pd_plain[:2]])))
+    added = 20 - pd_total
+    for i in range(added):  # joined the workspace since the sync
+        world.pd.workspaces[0].active_users.append({
+            "uid": hashlib.sha256(f"new-{i}".encode()).hexdigest(), "email": f"new{i}@lab.example",
+            "name": f"New {i}", "accountType": "DEVELOPER"})
+    r = _apply(world, wh, plan)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [u.get("_disabled") for u in pd_plain[:2]] == [True, True]
+    assert world.pd.stats()["by_operation"]["disableUser"] == 2
+
+
+def test_key_owner_guard_says_where_the_api_cannot_tell(world: World, tmp_path: Path) -> None:
+    """Only a Bencher API token (JWT) names its user: for Benchling, Paradime and a Bencher user API key the dry
+    run says the write key's own account is not guarded; `--help` and the README's guard list say the same."""
+    wh = world.reset(tmp_path / "wh")
+    plan = _plan(world, wh, tmp_path, "--offboard", ADA)
+    r = world.run("remediate", "apply", str(plan), warehouse=wh)
+    assert r.returncode == 0, r.stdout + r.stderr
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines() if "write key's own account is not guarded" in line]
+    assert lines == [
+        "bencher: the write key's own account is not guarded: a Bencher user API key (bencher_user_...) does not say "
+        "whose it is (an API token, a JWT, names its user) (--operator's accounts are)",
+        "benchling: the write key's own account is not guarded: Benchling's API does not say whose API key it is (its "
+        "OpenAPI spec has no 'who am I' endpoint) (--operator's accounts are)",
+        "paradime: the write key's own account is not guarded: Paradime's API keys belong to a workspace, not to a "
+        "user, and no query names who holds one (--operator's accounts are)"], r.stdout
+    help_ = world.run("remediate", "apply", "--help", env={"COLUMNS": "200", "NO_COLOR": "1"})
+    text = " ".join(help_.stdout.replace("│", " ").split())
+    assert "Only a Bencher API token (a JWT) says whose it is; Benchling API keys, Paradime keys (a workspace's, not a " \
+           "user's) and Bencher user API keys do not, so there this guard cannot apply" in text, text
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert ("**Not guarded where the API cannot tell** (the apply prints it): Benchling (its OpenAPI spec has no "
+            "endpoint naming the owner of an API key), Paradime (keys belong to a workspace, not a user; no query "
+            "names a key's holder), a Bencher user API key (`bencher_user_…`)") in readme

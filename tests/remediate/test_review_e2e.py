@@ -58,9 +58,17 @@ def test_closed_campaign_planned_applied_verified(world: World, tmp_path: Path) 
     assert world.bl_user(ADA)["isSuspended"] is True
     assert world.pd_user(ADA)["accountType"] == "ANALYST" and not world.pd_user(ADA).get("_disabled")
     assert world.bc_members(ADA) == []
-    rows = world.rows("select action, outcome, decision from remediation_action where phase = 'outcome'", wh)
-    assert sorted(r[1] for r in rows) == ["applied"] * 4
-    assert all(json.loads(r[2])["decision_id"] for r in rows)
+    rows = world.rows("select system, action, phase, outcome, before_state, after_state, operator, decision_id, decision "
+                      "from remediation_action order by recorded_at, phase", wh)
+    assert [r[:4] for r in rows] == [
+        (s, act, phase, None if phase == "intent" else "applied")
+        for s, act in (("bencher", "remove_member"), ("bencher", "remove_member"), ("benchling", "suspend"),
+                       ("paradime", "set_account_type")) for phase in ("intent", "outcome")]
+    outcome = {r[1]: r for r in rows if r[2] == "outcome"}
+    assert (json.loads(outcome["set_account_type"][4]), json.loads(outcome["set_account_type"][5])) == (
+        {"status": "active", "role": "DEVELOPER"}, {"status": "active", "role": "ANALYST"})
+    assert (json.loads(outcome["suspend"][4]), json.loads(outcome["suspend"][5])) == ({"status": "active"}, {"status": "suspended"})
+    assert {r[6] for r in rows} == {OPERATOR} and all(r[7] and json.loads(r[8])["decision_id"] == r[7] for r in rows)
 
     world.sync(wh)
     ver = world.rows("select system, action, verification from remediation_verification order by system, action", wh)

@@ -101,8 +101,8 @@ class World:
         return subprocess.run([WHSYNC, *args, *wh], cwd=cwd or self.root, env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
 
-    def sync(self, warehouse: Path | None = None) -> subprocess.CompletedProcess:
-        r = self.run("sync", "--source", "benchling,paradime,bencher", "--activity", "off", warehouse=warehouse)
+    def sync(self, warehouse: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+        r = self.run("sync", "--source", "benchling,paradime,bencher", "--activity", "off", warehouse=warehouse, env=env)
         assert r.returncode == 0, r.stderr + r.stdout
         return r
 

@@ -35,6 +35,8 @@ class BencherExecutor:
         self.client = BencherClient(base_url, admin_token, session=self.session, max_retries=WRITE_TRIES - 1,
                                     max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http)
         self.key_owner_email = jwt_subject(admin_token)
+        self.key_owner_unknown = None if self.key_owner_email else (
+            "a Bencher user API key (bencher_user_...) does not say whose it is (an API token, a JWT, names its user)")
         self.members: dict[str, dict[str, dict]] = {}
 
     def close(self) -> None:
@@ -58,6 +60,13 @@ class BencherExecutor:
             m = self.members[a.scope].get(a.account_id)
             live[a.key] = {"status": "removed"} if m is None else {"status": "member", "role": m.get("role")}
         return live
+
+    def live_scopes(self) -> dict[str, int]:
+        """Members per organization, from the live check's listing."""
+        return {org: len(members) for org, members in self.members.items()}
+
+    def live_accounts(self) -> dict[tuple[str, str], bool]:
+        return {}
 
     def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
         out: dict[str, list[Action]] = {}

@@ -14,21 +14,26 @@ from ...benchling.client import (ApiKeyAuth, BenchlingAuthError, BenchlingClient
                                  BenchlingNotFoundError)
 from ...http import REDACTOR
 from ..model import Action
-from .common import (CHUNK, TASK_WAIT_SECONDS, WRITE_RETRY_SECONDS, WRITE_TRIES, Result, SystemRefused, _parallel,
-                     matches)
+from .common import (CHUNK, FIRST_BURST, TASK_WAIT_SECONDS, WRITE_RETRY_SECONDS, WRITE_TRIES, Result, SystemRefused,
+                     _as_completed, _parallel, matches)
 
 log = logging.getLogger("whsync.remediate")
 
 
 class BenchlingExecutor:
     system = "benchling"
-    key_owner_email: str | None = None  # Benchling's API has no "who am I" for an API key
+    key_owner_email: str | None = None
+    # benchling-api-client 2.0.434's OpenAPI spec (stable, beta, alpha) has no endpoint naming the caller of an API
+    # key (no users/me; `POST /token` is OAuth for apps, which cannot manage users)
+    key_owner_unknown = "Benchling's API does not say whose API key it is (its OpenAPI spec has no 'who am I' endpoint)"
+    count_limit = "the live check reads the plan's users by id, not the whole tenant"
 
     def __init__(self, base_url: str, admin_key: str, allow_insecure_http: bool = False,
                  wh_admins: dict[str, set[str]] | None = None, poll_interval: float = 1.0) -> None:
         REDACTOR.register(admin_key)
         self.client = BenchlingClient(base_url, ApiKeyAuth(admin_key), max_tries=WRITE_TRIES,
-                                      max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http)
+                                      max_retry_seconds=WRITE_RETRY_SECONDS, allow_insecure_http=allow_insecure_http,
+                                      first_burst=FIRST_BURST)
         self.netloc = self.client.netloc
         self.wh_admins = wh_admins or {}   # team id -> admin user ids, from the warehouse (the plan's sync)
         self.poll_interval = poll_interval
@@ -147,8 +152,13 @@ class BenchlingExecutor:
                 out[team] = cause
         return out
 
-    def active_count(self) -> None:
-        return None
+    def live_scopes(self) -> dict[str, int]:
+        """Active accounts per scope listed whole by the live check: none (users are read by id)."""
+        return {}
+
+    def live_accounts(self) -> dict[tuple[str, str], bool]:
+        """The users the live check read, by (tenant, id): active or not."""
+        return {(self.netloc, uid): not u.get("isSuspended") for uid, u in self.users.items()}
 
     # -- writes ------------------------------------------------------------------------------------------
     def execute(self, todo: list[tuple[Action, Any]], audit: Any) -> list[Result]:
@@ -197,36 +207,50 @@ class BenchlingExecutor:
 
     def _bulk(self, users: list[tuple[Action, Any]], audit: Any) -> list[Result]:
         """Suspensions through `POST /users:bulk-update` in chunks of 100: every chunk's intents recorded first
-        (one write), the chunks sent at once, their tasks polled together, the outcomes recorded as they end."""
+        (one write), then each chunk's request and its task's polls run as one chain, the chains at once (a
+        chunk's task is polled as soon as its own request is answered, not after the slowest chunk's); the
+        outcomes are recorded as each chain ends."""
         results: list[Result] = []
         todo = users
+        refused: SystemRefused | None = None
         for attempt in (1, 2):
             chunks = [todo[i:i + CHUNK] for i in range(0, len(todo), CHUNK)]
             audit.intents([item for chunk in chunks for item in chunk])
-            submitted, failed = [], []
-            for chunk, link in zip(chunks, _parallel(self._submit, chunks)):
-                if isinstance(link, SystemRefused):
-                    audit.outcomes([(a, "failed", "the write key was refused (see the message)", b, b) for a, b in chunk])
-                    raise link
-                if isinstance(link, BenchlingError):
-                    failed += [Result(a, "failed", str(link), b, b) for a, b in chunk]
-                else:
-                    submitted.append((chunk, link))
-            audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in failed])
-            results += failed
             again: list[tuple[Action, Any]] = []
-            for done in self._wait(submitted):
-                rs: list[Result] = []
-                for chunk, task in done:
-                    settled, retry = self._settle(chunk, task, last=attempt == 2)
-                    rs += settled
+            for chunk, task in _as_completed(self._chain, chunks):
+                if isinstance(task, SystemRefused):
+                    refused = task
+                    rs = [Result(a, "failed", "the write key was refused (see the message)", b, b) for a, b in chunk]
+                elif isinstance(task, BenchlingError):
+                    rs = [Result(a, "failed", str(task), b, b) for a, b in chunk]
+                else:
+                    rs, retry = self._settle(chunk, task, last=attempt == 2 or refused is not None)
                     again += retry
                 audit.outcomes([(r.action, r.outcome, r.cause, r.before, r.after) for r in rs])
                 results += rs
+            if refused is not None:
+                raise refused
             if not again:
                 break
             todo = again
         return results
+
+    def _chain(self, chunk: list[tuple[Action, Any]]) -> Any:
+        """One chunk: its bulk-update request, then its task polled until it ends (the first poll at once, then
+        after 1, 2, 4, 8 s ...). The task, an error of the request (SystemRefused/BenchlingError), or None for a
+        task still RUNNING after TASK_WAIT_SECONDS. An error while polling propagates (the chunk stays `unknown`)."""
+        link = self._submit(chunk)
+        if isinstance(link, Exception):
+            return link
+        start, delay = time.monotonic(), self.poll_interval
+        while True:
+            task = self._poll(link)
+            if task.get("status") != "RUNNING":
+                return task
+            if time.monotonic() - start > TASK_WAIT_SECONDS:
+                return None
+            time.sleep(delay)
+            delay = min(delay * 2, 8.0)
 
     def _submit(self, chunk: list[tuple[Action, Any]]) -> Any:
         try:
@@ -240,24 +264,6 @@ class BenchlingExecutor:
     def _poll(self, tid: str) -> dict:
         self._count("polls")
         return self._call("GET", f"/tasks/{tid}")
-
-    def _wait(self, submitted: list[tuple[list, str]]) -> Any:
-        """Poll every task until it ends (the tasks of a round run at once on the server; their polls are sent
-        together, each a request from the same budget); yields the tasks that ended in each round. A task still
-        RUNNING after TASK_WAIT_SECONDS is given as None."""
-        pending = list(submitted)
-        start, delay = time.monotonic(), self.poll_interval
-        while pending:
-            tasks = _parallel(self._poll, [tid for _, tid in pending])
-            ended = [(chunk, task) for (chunk, _), task in zip(pending, tasks) if task.get("status") != "RUNNING"]
-            pending = [(chunk, tid) for (chunk, tid), task in zip(pending, tasks) if task.get("status") == "RUNNING"]
-            if pending and time.monotonic() - start > TASK_WAIT_SECONDS:
-                ended += [(chunk, None) for chunk, _ in pending]
-                pending = []
-            yield ended
-            if pending:
-                time.sleep(delay)
-                delay = min(delay * 2, 8.0)
 
     def _settle(self, chunk: list[tuple[Action, Any]], task: dict | None, last: bool
                 ) -> tuple[list[Result], list[tuple[Action, Any]]]:

@@ -12,7 +12,10 @@ PARADIME_ADMIN_TYPES = ("ADMIN", "WORKSPACE_ADMIN")  # a workspace keeps at leas
 
 class ParadimeExecutor:
     system = "paradime"
-    key_owner_email: str | None = None  # the API does not say whose key it is
+    key_owner_email: str | None = None
+    # reference (paradime-and-bencher-apis.md): keys are the workspace's (generated with capabilities, scoped to one
+    # workspace); the documented operations (listUsers, listWorkspaces, the three mutations) name no key owner
+    key_owner_unknown = "Paradime's API keys belong to a workspace, not to a user, and no query names who holds one"
 
     def __init__(self, configs: list[Any]) -> None:
         self.session = PacedSession(*PARADIME_BUDGET)
@@ -44,6 +47,13 @@ class ParadimeExecutor:
             u = self.active[a.scope].get(a.account_id)
             live[a.key] = {"status": "removed"} if u is None else {"status": "active", "role": u.get("accountType")}
         return live
+
+    def live_scopes(self) -> dict[str, int]:
+        """Active users per workspace, from the live check's `listUsers` (a disabled user is not listed)."""
+        return {ws: len(users) for ws, users in self.active.items()}
+
+    def live_accounts(self) -> dict[tuple[str, str], bool]:
+        return {}
 
     def last_admin(self, actions: list[Action]) -> dict[str, list[Action]]:
         out: dict[str, list[Action]] = {}
