@@ -42,33 +42,23 @@ checks as (
         where h.id = l.account_id and " ~ valid ~ " and h.is_suspended = (l.action = 'suspend')
     ) as shows_result
     from later as l where l.system = 'benchling' and l.action in ('suspend', 'unsuspend')") %}{% endif %}
-    {%- if 'benchling_membership' in parts %}{% do branches.append("
-    select l.apply_id, l.action_key, l.run_at, case when l.action = 'remove_membership' then not exists (
-        select 1 from " ~ ref('team_member$history') ~ " as h
-        where h.team_id = l.scope and h.user_id = l.account_id and " ~ valid ~ "
-    ) else exists (
-        select 1 from " ~ ref('team_member$history') ~ " as h
-        where h.team_id = l.scope and h.user_id = l.account_id and h.role = l.target_role and " ~ valid ~ "
+    {#- the other actions remove an account from a scope (a team, a workspace, an organization) or set its role
+        there: (part, its history, scope column, account column, role column, its actions, the removing one) -#}
+    {%- set memberships = [
+        ('benchling_membership', 'team_member$history', 'team_id', 'user_id', 'role',
+         "l.system = 'benchling' and l.action in ('remove_membership', 'set_team_role')", 'remove_membership'),
+        ('paradime', 'paradime__user$history', 'workspace', 'uid', 'account_type', "l.system = 'paradime'", 'disable'),
+        ('bencher', 'bencher__member$history', 'organization_slug', 'uuid', 'role', "l.system = 'bencher'", 'remove_member'),
+    ] %}
+    {%- for part, history, scope_col, account_col, role_col, actions, removal in memberships if part in parts %}
+    {%- set member = "select 1 from " ~ ref(history) ~ " as h where h." ~ scope_col ~ " = l.scope and h." ~ account_col
+                     ~ " = l.account_id and " ~ valid %}
+    {%- do branches.append("
+    select l.apply_id, l.action_key, l.run_at, case when l.action = '" ~ removal ~ "' then not exists (" ~ member ~ "
+    ) else exists (" ~ member ~ " and h." ~ role_col ~ " = l.target_role
     ) end as shows_result
-    from later as l where l.system = 'benchling' and l.action in ('remove_membership', 'set_team_role')") %}{% endif %}
-    {%- if 'paradime' in parts %}{% do branches.append("
-    select l.apply_id, l.action_key, l.run_at, case when l.action = 'disable' then not exists (
-        select 1 from " ~ ref('paradime__user$history') ~ " as h
-        where h.workspace = l.scope and h.uid = l.account_id and " ~ valid ~ "
-    ) else exists (
-        select 1 from " ~ ref('paradime__user$history') ~ " as h
-        where h.workspace = l.scope and h.uid = l.account_id and h.account_type = l.target_role and " ~ valid ~ "
-    ) end as shows_result
-    from later as l where l.system = 'paradime'") %}{% endif %}
-    {%- if 'bencher' in parts %}{% do branches.append("
-    select l.apply_id, l.action_key, l.run_at, case when l.action = 'remove_member' then not exists (
-        select 1 from " ~ ref('bencher__member$history') ~ " as h
-        where h.organization_slug = l.scope and h.uuid = l.account_id and " ~ valid ~ "
-    ) else exists (
-        select 1 from " ~ ref('bencher__member$history') ~ " as h
-        where h.organization_slug = l.scope and h.uuid = l.account_id and h.role = l.target_role and " ~ valid ~ "
-    ) end as shows_result
-    from later as l where l.system = 'bencher'") %}{% endif %}
+    from later as l where " ~ actions) %}
+    {%- endfor %}
     {{ branches | join("\n    union all") }}
 ),
 
