@@ -6,7 +6,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
@@ -20,11 +20,14 @@ PARADIME_BUDGET = (60, 60.0)
 
 
 class PacedSession(CountingSession):
-    """A requests session that sends at most `limit` requests per `window` seconds (and counts them)."""
+    """A requests session that sends at most `limit` requests per `window` seconds (and counts them).
+    `clock` and `sleep` are time.monotonic and time.sleep unless a test gives a virtual clock."""
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__()
         self.limit, self.window = limit, window
+        self.clock, self.sleep = clock, sleep
         self._sent: collections.deque[float] = collections.deque()
         self._pace_lock = threading.Lock()
         self.waited = 0.0
@@ -32,13 +35,13 @@ class PacedSession(CountingSession):
     def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         with self._pace_lock:
             while True:
-                now = time.monotonic()
+                now = self.clock()
                 while self._sent and self._sent[0] <= now - self.window:
                     self._sent.popleft()
                 if len(self._sent) < self.limit:
                     break
                 wait = self._sent[0] + self.window - now + 0.01
                 self.waited += wait
-                time.sleep(wait)
-            self._sent.append(time.monotonic())
+                self.sleep(wait)
+            self._sent.append(self.clock())
         return super().request(*args, **kwargs)

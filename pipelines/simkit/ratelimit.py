@@ -6,7 +6,7 @@ import math
 import re
 import threading
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 
 def parse_rate_limit(value: Any) -> Optional[tuple[int, float]]:
@@ -27,11 +27,13 @@ def parse_rate_limit(value: Any) -> Optional[tuple[int, float]]:
 
 class FixedWindowLimiter:
     """`reset="seconds"` (Benchling): x-rate-limit-reset is the seconds left, rounded up, windows from the first
-    request; `reset="epoch"` (Okta): the UTC epoch second the window ends, windows aligned to whole seconds."""
+    request; `reset="epoch"` (Okta): the UTC epoch second the window ends, windows aligned to whole seconds.
+    `clock` replaces time.monotonic / time.time (a test's virtual clock)."""
 
-    def __init__(self, limit: int, window: float, reset: str = "seconds"):
+    def __init__(self, limit: int, window: float, reset: str = "seconds", clock: Optional[Callable[[], float]] = None):
         self.limit, self.window = limit, window
         self.reset_mode = reset
+        self.clock = clock
         self.start: Optional[float] = None
         self.count = 0
         self._lock = threading.Lock()
@@ -39,7 +41,7 @@ class FixedWindowLimiter:
     def hit(self) -> tuple[bool, dict[str, str]]:
         with self._lock:
             epoch = self.reset_mode == "epoch"
-            now = time.time() if epoch else time.monotonic()
+            now = self.clock() if self.clock else time.time() if epoch else time.monotonic()
             if self.start is None or now >= self.start + self.window:
                 self.start, self.count = (math.floor(now) if epoch else now), 0
             allowed = self.count < self.limit

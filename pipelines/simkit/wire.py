@@ -26,3 +26,5 @@ class Response:
     body: Any = None               # dict/list -> JSON; bytes -> as is; None -> empty
     headers: dict[str, str] = field(default_factory=dict)
     fault: Optional[str] = None    # "reset": the handler closes the connection without answering
+    not_before: Optional[float] = None  # time.monotonic() before which the handler does not answer (latency)
+    sent_at: Optional[float] = None     # time.monotonic() once the handler has written the answer

@@ -40,8 +40,9 @@ def simulate_benchling(
     rate_limit: str = typer.Option(
         "60/30", "--rate-limit", help="Per-tenant fixed-window rate limit as REQUESTS/SECONDS (Benchling's default "
         "is 60/30), or 'off' to disable it."),
-    latency_ms: float = typer.Option(0, "--latency-ms", help="Milliseconds to wait before answering each API "
-                                     "request (concurrent requests overlap)."),
+    latency_ms: float = typer.Option(0, "--latency-ms", help="Answer each API request this many milliseconds "
+                                     "after it arrived, the simulator's own work within them (concurrent requests "
+                                     "overlap)."),
     faults: str = typer.Option(
         "", "--faults", metavar="SPEC",
         help="Inject faults into GET /api/v2 requests: comma-separated KIND:RATE pairs, RATE from 0 to 1 (e.g. "

@@ -5,8 +5,8 @@ tasks.py; paging and filters in paging.py), mixed into `BenchlingSimulator`.
 
 Request flow (one place):
 
-    parse -> stats endpoints | /api/v2: latency sleep -> rate limit -> faults (roll) -> request_hook -> auth
-          -> route -> faults (shape the 200 answer)
+    parse -> stats endpoints | /api/v2: rate limit -> faults (roll) -> request_hook -> auth -> route
+          -> faults (shape the 200 answer) -> encode -> latency (answered `latency_ms` after arrival)
 
 The rate limiter and fault injection are the kit's (`simkit.gate.admit`, `simkit.faults`: `faults=` or
 `sim.faults.fail_next(n, status)`); a 429/5xx/reset replaces the answer, `slow` sleeps,
@@ -171,10 +171,9 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
         if answer is not None:
             return answer
 
+        arrived = time.monotonic()
         fn_name = ROUTER.match(req)
         key = f"{req.method} {req.route or '(unmatched)'}"
-        if self.latency_ms > 0:
-            time.sleep(self.latency_ms / 1000.0)
         gate = admit(req, self.limiter if req.path.startswith(API_PREFIX) else None, self.faults)
         resp = gate.answer
         if resp is None:
@@ -182,6 +181,8 @@ class BenchlingSimulator(Users, Apps, Teams, Organizations, Projects, Folders, T
             if resp is None:
                 resp = self.faults.finish(req, gate.fault, self._dispatch(req, fn_name))
         resp.headers = {**resp.headers, **gate.headers}
+        if self.latency_ms > 0:  # the API answers latency_ms after the request arrived, its own work within it
+            resp.not_before = arrived + self.latency_ms / 1000.0
         self._record(key, resp.status, gate.limited)
         return resp
 
@@ -263,5 +264,4 @@ def _refuse(refusal: Refusal) -> Response:
 
 class _Handler(SimHandler):
     simulator: BenchlingSimulator
-    disable_nagle_algorithm = True
     server_version = "whsync-benchling-simulator"
