@@ -21,6 +21,9 @@ def test_the_three_simulators_answer_through_the_kit():
             BencherSimulator(generate_fixture(seed=1)) as bc:
         for sim in (bl, pd, bc):
             assert issubclass(sim._handler, SimHandler)
+            # TCP_NODELAY on every accepted connection (the stdlib's StreamRequestHandler.setup applies it): with
+            # Nagle on, each answer on a kept-alive connection waited ~40 ms for the client's delayed ACK
+            assert sim._handler.disable_nagle_algorithm is True
 
         r = requests.get(f"{bl.base_url}/users", auth=(DEMO_API_KEY, ""), timeout=10)
         assert r.status_code == 200 and r.headers["Content-Type"] == "application/json; charset=utf-8"
