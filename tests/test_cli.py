@@ -119,18 +119,37 @@ def test_record_out_of_contract_fails_naming_it(tmp_path, bad_user, needle):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+# `whsync` as its entry point runs it, with one change: the retry policy's wait between tries is 10 ms
+# instead of its real backoff (1 + 2 + 4 + 8 + 15 s at most, about 20 s of sleeping). The tries, their
+# bound and the message are the product's own; only the length of each wait differs.
+WHSYNC_SHORT_WAITS = [sys.executable, "-c", "import sys; import pipelines.http as h; "
+                      "h.RetryPolicy.delay = lambda self, tries, retry_after=None: 0.01; "
+                      "sys.argv[0] = 'whsync'; from pipelines.cli import app; app()"]
+
+
 def test_malformed_json_fails_after_bounded_retries(tmp_path):
     from pipelines.benchling.simulator import Response
 
-    sim = _serve_with(lambda req: Response(200, b'{"users": [', {"content-type": "application/json"})
-                      if req.path.endswith("/users") else None)
+    users_gets = []
+
+    def hook(req):
+        if req.path.endswith("/users"):
+            users_gets.append(req.path)
+            return Response(200, b'{"users": [', {"content-type": "application/json"})
+        return None
+
+    sim = _serve_with(hook)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHLING_")}
+    env["BENCHLING_API_KEY"] = "whsync-demo-key"
     try:
-        p = run(["sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"], tmp_path,
-                {"BENCHLING_API_KEY": "whsync-demo-key"})
+        p = subprocess.run([*WHSYNC_SHORT_WAITS, "sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     finally:
         sim.stop()
     assert p.returncode == 1
     assert "body that is not JSON (gave up after 6 tries" in p.stderr
+    assert len(users_gets) == 6, "the simulator saw exactly the 6 tries the message names"
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 @pytest.mark.parametrize("source,env,secrets", [
