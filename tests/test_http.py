@@ -82,3 +82,56 @@ def test_transport_failures_are_told_apart_by_exception_type_not_text():
     # the words alone decide nothing: a dropped connection whose text mentions name resolution stays dropped
     assert transport_failure(requests.ConnectionError("Failed to resolve; Name or service not known; "
                                                       "Connection refused")) == "dropped"
+
+
+def test_retry_waits_back_off_exponentially_with_jitter_and_heed_retry_after():
+    """The waits the fault matrix and the CLI tests shorten (they patch `RetryPolicy.delay`): after the n-th
+    failed try a uniform draw between half and all of min(cap, base * 2**n); a `Retry-After` raises it, up to
+    MAX_RETRY_AFTER."""
+    import random
+
+    from pipelines.http import MAX_RETRY_AFTER, RetryPolicy
+
+    policy = RetryPolicy()
+    random.seed(5)
+    for tries in range(1, 8):
+        ceiling = min(policy.cap, policy.base * 2**tries)
+        waits = [policy.delay(tries) for _ in range(200)]
+        assert all(ceiling / 2 <= w <= ceiling for w in waits), (tries, min(waits), max(waits))
+        assert max(waits) - min(waits) > ceiling / 4  # jittered, not a constant
+    assert [min(policy.cap, policy.base * 2**n) for n in range(1, 7)] == [1, 2, 4, 8, 15, 15]
+    assert policy.delay(1, retry_after="7") == 7  # the server's wait when it is longer
+    assert policy.delay(1, retry_after="0") <= 1  # never shorter than the backoff
+    assert policy.delay(1, retry_after="3600") == MAX_RETRY_AFTER
+    assert policy.delay(1, retry_after="Wed, 21 Oct 2026 07:28:00 GMT") <= 1  # a date is not seconds
+
+
+def test_retries_sleep_the_policy_waits_and_give_up_bounded_in_tries_and_time(monkeypatch):
+    import logging
+
+    from pipelines.http import Retries, RetryPolicy
+
+    class Gone(Exception):
+        pass
+
+    log = logging.getLogger("test")
+    slept: list[float] = []
+    retries = Retries(RetryPolicy(), Gone, log)
+    for _ in range(5):
+        retries.failed("HTTP 503", sleep=slept.append)
+    assert len(slept) == 5 and slept[0] <= 1 and slept[3] >= 4  # each wait the policy's, growing
+    with pytest.raises(Gone, match=r"HTTP 503 \(gave up after 6 tries in \d+s\)"):
+        retries.failed("HTTP 503", sleep=slept.append)
+    assert len(slept) == 5  # no wait after the last try
+
+    refused = Retries(RetryPolicy(), Gone, log)  # nothing listens: fewer tries
+    refused.failed("refused", refused=True, sleep=slept.append)
+    refused.failed("refused", refused=True, sleep=slept.append)
+    with pytest.raises(Gone, match="gave up after 3 tries"):
+        refused.failed("refused", refused=True, sleep=slept.append)
+
+    timed = Retries(RetryPolicy(max_seconds=10.0), Gone, log)  # a wait past max_seconds is not begun
+    monkeypatch.setattr(timed, "started", timed.started - 9.5)
+    with pytest.raises(Gone, match="gave up after 1 tries"):
+        timed.failed("HTTP 503", delay=1.0, sleep=slept.append)
+    assert len(slept) == 7
