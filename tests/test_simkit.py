@@ -229,3 +229,24 @@ def test_bencher_faults_from_a_spec_and_the_rate_limit_come_from_the_kit():
         with pytest.raises(ValueError):
             r.json()
         assert bc.stats()["faults"] == {"truncate": 1}
+
+
+def test_whsync_starts_without_importing_a_simulator_server():
+    """Every simulator's `simulate` command is registered at start-up, but the servers (Paradime's pulls in
+    graphql-core) are imported only when a simulator is used: `simkit.lazy` exports and imports inside the
+    commands. The exports still resolve, to the same objects as the submodules'."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import pipelines.cli; "
+            "print(sorted(m for m in sys.modules if m.endswith(('simulator.server', 'simulator.generate')) "
+            "or m.split('.')[0] == 'graphql'))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip() == "[]", p.stdout + p.stderr
+
+    import pipelines.paradime.simulator as pd
+    from pipelines.paradime.simulator.server import ParadimeSimulator as direct
+
+    assert pd.ParadimeSimulator is direct and "ParadimeSimulator" in pd.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        pd.Nope  # noqa: B018

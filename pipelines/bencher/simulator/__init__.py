@@ -1,4 +1,21 @@
-"""Local Bencher REST API simulator (used by `whsync demo`, `whsync simulate bencher` and tests)."""
-from .server import DEMO_TOKEN, ROLES, BencherSimulator, generate_fixture, load_fixture, rfc3339
+"""Local Bencher REST API simulator (used by `whsync demo`, `whsync simulate bencher` and tests).
+Its exports are imported when first used (`simkit.lazy`)."""
+from __future__ import annotations
 
-__all__ = ["DEMO_TOKEN", "ROLES", "BencherSimulator", "generate_fixture", "load_fixture", "rfc3339"]
+from typing import TYPE_CHECKING
+
+from ...simkit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .server import DEMO_TOKEN, ROLES, BencherSimulator, generate_fixture, load_fixture, rfc3339  # noqa: F401
+
+_EXPORTS = {
+    "DEMO_TOKEN": ".server",
+    "ROLES": ".server",
+    "BencherSimulator": ".server",
+    "generate_fixture": ".server",
+    "load_fixture": ".server",
+    "rfc3339": ".server",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

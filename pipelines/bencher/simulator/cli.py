@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from .server import DEMO_TOKEN, BencherSimulator, generate_fixture, load_fixture
 
 
 def simulate_bencher(
@@ -20,6 +19,8 @@ def simulate_bencher(
     seed: int = typer.Option(0, "--seed", help="Seed of the generated demo."),
 ) -> None:
     """Serve a local Bencher API (organizations and members)."""
+    from .server import DEMO_TOKEN, BencherSimulator, generate_fixture, load_fixture
+
     fx = load_fixture(fixture) if fixture is not None else generate_fixture(seed)
     sim = BencherSimulator(fx, port=port).start()
     stop = threading.Event()

@@ -1,7 +1,26 @@
-"""Local Benchling API v2 simulator (see README.md in this folder)."""
-from .server import DEMO_API_KEY, DEMO_CLIENT_ID, BenchlingSimulator, Request, Response
-from .generate import generate_tenant
-from .tenant import Tenant, TenantError
+"""Local Benchling API v2 simulator (see README.md in this folder).
+Its exports are imported when first used (`simkit.lazy`)."""
+from __future__ import annotations
 
-__all__ = ["DEMO_API_KEY", "DEMO_CLIENT_ID", "BenchlingSimulator", "Request", "Response", "Tenant",
-           "TenantError", "generate_tenant"]
+from typing import TYPE_CHECKING
+
+from ...simkit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .credentials import DEMO_API_KEY, DEMO_CLIENT_ID  # noqa: F401
+    from .server import BenchlingSimulator, Request, Response  # noqa: F401
+    from .generate import generate_tenant  # noqa: F401
+    from .tenant import Tenant, TenantError  # noqa: F401
+
+_EXPORTS = {
+    "DEMO_API_KEY": ".credentials",
+    "DEMO_CLIENT_ID": ".credentials",
+    "BenchlingSimulator": ".server",
+    "Request": ".server",
+    "Response": ".server",
+    "generate_tenant": ".generate",
+    "Tenant": ".tenant",
+    "TenantError": ".tenant",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

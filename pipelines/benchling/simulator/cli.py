@@ -10,9 +10,8 @@ from typing import Optional
 import typer
 
 from ...simkit.faults import KINDS, parse_faults
-from .server import DEMO_API_KEY, BenchlingSimulator, parse_rate_limit
-from .generate import generate_tenant
-from .tenant import Tenant, TenantError
+from ...simkit.ratelimit import parse_rate_limit
+from .credentials import DEMO_API_KEY
 
 
 def _fail(message: str) -> None:
@@ -60,6 +59,10 @@ def simulate_benchling(
     It serves the users, apps, teams, memberships, organizations, projects and folders of a tenant fixture
     (or of a generated tenant) until interrupted (Ctrl-C or SIGTERM).
     """
+    from .generate import generate_tenant
+    from .server import BenchlingSimulator
+    from .tenant import Tenant, TenantError
+
     try:
         rl = parse_rate_limit(rate_limit)
     except ValueError as e:

@@ -46,9 +46,7 @@ from .tasks import Tasks
 from .teams import Teams
 from .tenant import Tenant, parse_time
 from .users import Users
-
-DEMO_API_KEY = "whsync-demo-key"
-DEMO_CLIENT_ID = "whsync-demo-client"
+from .credentials import DEMO_API_KEY, DEMO_CLIENT_ID  # noqa: F401 - re-exported
 TOKEN_TTL_SECONDS = 900
 RATE_LIMITED = {"error": {"message": "Rate limit exceeded.", "type": "invalid_request_error",
                           "userMessage": "Rate limit exceeded."}}

@@ -8,8 +8,6 @@ from typing import Optional
 
 import typer
 
-from .directory import DEMO_API_TOKEN, generate_directory, load_fixture
-from .server import OktaSimulator
 
 
 def simulate_okta(
@@ -22,6 +20,9 @@ def simulate_okta(
     users: int = typer.Option(50, "--users", help="Users in the generated demo org."),
 ) -> None:
     """Serve a local Okta org: users in every status, groups and members, apps and assigned users."""
+    from .directory import DEMO_API_TOKEN, generate_directory, load_fixture
+    from .server import OktaSimulator
+
     fx = load_fixture(fixture) if fixture is not None else generate_directory(seed, users=users)
     sim = OktaSimulator(fx, api_token=api_token, port=port).start()
     stop = threading.Event()

@@ -1,26 +1,25 @@
-"""Local Paradime GraphQL API simulator (used by `whsync demo`, `whsync simulate paradime` and tests)."""
-from .server import (
-    ACCOUNT_TYPES,
-    DEMO_API_KEY,
-    DEMO_API_SECRET,
-    DEMO_BEARER_TOKEN,
-    SCHEMA_SDL,
-    ParadimeSimulator,
-    ParadimeWorkspace,
-    generate_workspaces,
-    load_fixture,
-    user_uid,
-)
+"""Local Paradime GraphQL API simulator (used by `whsync demo`, `whsync simulate paradime` and tests).
+Its exports are imported when first used (`simkit.lazy`)."""
+from __future__ import annotations
 
-__all__ = [
-    "ACCOUNT_TYPES",
-    "DEMO_API_KEY",
-    "DEMO_API_SECRET",
-    "DEMO_BEARER_TOKEN",
-    "SCHEMA_SDL",
-    "ParadimeSimulator",
-    "ParadimeWorkspace",
-    "generate_workspaces",
-    "load_fixture",
-    "user_uid",
-]
+from typing import TYPE_CHECKING
+
+from ...simkit.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .server import ACCOUNT_TYPES, DEMO_API_KEY, DEMO_API_SECRET, DEMO_BEARER_TOKEN, SCHEMA_SDL, ParadimeSimulator, ParadimeWorkspace, generate_workspaces, load_fixture, user_uid  # noqa: F401
+
+_EXPORTS = {
+    "ACCOUNT_TYPES": ".server",
+    "DEMO_API_KEY": ".server",
+    "DEMO_API_SECRET": ".server",
+    "DEMO_BEARER_TOKEN": ".server",
+    "SCHEMA_SDL": ".server",
+    "ParadimeSimulator": ".server",
+    "ParadimeWorkspace": ".server",
+    "generate_workspaces": ".server",
+    "load_fixture": ".server",
+    "user_uid": ".server",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

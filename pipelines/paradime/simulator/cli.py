@@ -8,13 +8,6 @@ from typing import Optional
 
 import typer
 
-from .server import (
-    DEMO_API_KEY,
-    DEMO_API_SECRET,
-    ParadimeSimulator,
-    generate_workspaces,
-    load_fixture,
-)
 
 
 def simulate_paradime(
@@ -25,6 +18,8 @@ def simulate_paradime(
     seed: int = typer.Option(0, "--seed", help="Seed of the generated demo account."),
 ) -> None:
     """Serve a local Paradime User Management API (one GraphQL endpoint per workspace)."""
+    from .server import DEMO_API_KEY, DEMO_API_SECRET, ParadimeSimulator, generate_workspaces, load_fixture
+
     if fixture is not None:
         fx = load_fixture(fixture)
         sim = ParadimeSimulator(
