@@ -6,6 +6,7 @@ import base64
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -118,10 +119,10 @@ class Watched:
 
 
 def dbt_finished_a_model(warehouse: Path) -> bool:
-    """dbt's own log for this warehouse (pipelines/dbt.py keeps one per warehouse file) records a finished
-    model: the build is under way."""
+    """dbt's own log for this warehouse (pipelines/dbt.py keeps one per warehouse file, at the info level in a
+    sync) records a finished model (`N of M OK created ... model`): the build is under way."""
     log = _work_dir(str(warehouse.resolve())) / "logs" / "dbt.log"
-    return log.is_file() and "Finished running node model." in log.read_text(errors="replace")
+    return log.is_file() and re.search(r"\d+ of \d+ OK created \S+ \S+ model ", log.read_text(errors="replace")) is not None
 
 
 def dlt_is_loading(dlt_dir: Path) -> bool:
