@@ -14,6 +14,7 @@ import sys
 import textwrap
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -199,23 +200,74 @@ def test_reader_keeps_a_snapshot_while_a_sync_publishes(tmp_path, synced_small):
     assert raw_snapshot(path)["user"] == expected_raw(tenant_dict(tenant))["user"]
 
 
-def test_overlapping_syncs_second_exits_or_waits(tmp_path):
+@dataclass
+class Ran:
+    returncode: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def overlapping_runs(tmp_path_factory) -> dict:
+    """Four `whsync sync` processes on one new warehouse, each as in production but for two things: dlt logs at
+    DEBUG, and everything they write stays under one folder (TMPDIR, whsync's cache with dbt's logs and target,
+    dlt's working directories, kept). The first holds the warehouse for as long as needed: the simulator parks
+    its requests until a second sync has been refused and a third, with --wait, has said that it waits (no race
+    with a slow machine, no latency to wait out); then the first and the third finish. A fourth, with a wrong
+    key, fails. `test_overlapping_syncs_second_exits_or_waits` checks the lock, `test_key_never_leaves_the_process`
+    searches all they printed and wrote for the key."""
+    root = tmp_path_factory.mktemp("overlapping")
+    tmpdir = root / "tmp"
+    tmpdir.mkdir()
+    path = root / "warehouse.duckdb"
+    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
+           "WHSYNC_KEEP_DLT_DIR": str(root / "dlt")}
     tenant = small_tenant()
-    path = tmp_path / "warehouse.duckdb"
-    with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", latency_ms=60) as sim:
-        first = start_sync(sim, path)
-        wait_for_line(first, "extracting from Benchling")
-        second = start_sync(sim, path)
-        _, err = second.communicate(timeout=60)
-        assert second.returncode == 1
-        assert "another whsync run is writing" in err and str(path) in err
-        waiting = start_sync(sim, path, "--wait", "300")
-        _, err1 = first.communicate(timeout=300)
-        _, err3 = waiting.communicate(timeout=300)
-        assert first.returncode == 0, err1
-        assert waiting.returncode == 0, err3
-        assert "waiting for another whsync run" in err3
-    assert raw_snapshot(path) == expected_raw(tenant_dict(tenant))
+    first_asked, release = threading.Event(), threading.Event()
+
+    def hold(req):  # the simulator's hook, in its handler threads: park every request until released
+        first_asked.set()
+        assert release.wait(120), "the test never released the first sync"
+        return None
+
+    with BenchlingSimulator(tenant, api_key=KEY, rate_limit="off", request_hook=hold) as sim:
+        try:
+            first = start_sync(sim, path, env_extra=env)
+            assert first_asked.wait(120), "the first sync sent no request"  # it holds the lock (taken before any)
+            second = start_sync(sim, path, env_extra=env)
+            out2, err2 = second.communicate(timeout=60)
+            waiting = start_sync(sim, path, "--wait", "300", env_extra=env)
+            said = []
+            deadline = time.monotonic() + 120
+            while not any("waiting for another whsync run" in line for line in said):
+                line = waiting.stderr.readline()
+                assert line or waiting.poll() is None, f"the --wait sync ended without waiting: {said}"
+                assert time.monotonic() < deadline, f"the --wait sync did not wait: {said}"
+                said.append(line)
+            first_held = first.poll() is None
+        finally:
+            release.set()
+        out1, err1 = first.communicate(timeout=300)
+        out3, err3 = waiting.communicate(timeout=300)
+        bad = start_sync(sim, path, env_extra={**env, "BENCHLING_API_KEY": KEY + "x"})
+        out4, err4 = bad.communicate(timeout=60)
+    return {"root": root, "tmpdir": tmpdir, "dlt_dir": root / "dlt", "warehouse": path, "tenant": tenant,
+            "first_held": first_held,
+            "first": Ran(first.returncode, out1, err1), "refused": Ran(second.returncode, out2, err2),
+            "waiting": Ran(waiting.returncode, out3, "".join(said) + err3),
+            "wrong_key": Ran(bad.returncode, out4, err4)}
+
+
+def test_overlapping_syncs_second_exits_or_waits(overlapping_runs):
+    runs = overlapping_runs
+    path = runs["warehouse"]
+    assert runs["refused"].returncode == 1
+    assert "another whsync run is writing" in runs["refused"].err and str(path) in runs["refused"].err
+    assert runs["first_held"], "the first sync was still running (held) when the third began to wait"
+    assert "waiting for another whsync run" in runs["waiting"].err
+    assert runs["first"].returncode == 0, runs["first"].err
+    assert runs["waiting"].returncode == 0, runs["waiting"].err
+    assert raw_snapshot(path) == expected_raw(tenant_dict(runs["tenant"]))
 
 
 def key_forms(key: str) -> list[bytes]:
@@ -265,28 +317,21 @@ def warehouse_texts(path: Path) -> list[str]:
     return texts + [json.dumps(decompress_state(s)) for s in states]
 
 
-def test_key_never_leaves_the_process(tmp_path):
-    """Debug logging on; the key must not appear in output, the warehouse (decoded), dlt's working directory
-    (kept for the search) or any file the sync writes, in any encoding it could take."""
-    tmpdir = tmp_path / "tmp"
-    tmpdir.mkdir()
-    dlt_dir = tmp_path / "dlt"
-    path = tmp_path / "warehouse.duckdb"
-    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
-           "WHSYNC_KEEP_DLT_DIR": str(dlt_dir)}
-    with BenchlingSimulator(small_tenant(), api_key=KEY, rate_limit="off") as sim:
-        proc = start_sync(sim, path, env_extra=env)
-        out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
-        bad = start_sync(sim, path, env_extra={"BENCHLING_API_KEY": KEY + "x", **env})
-        out2, err2 = bad.communicate(timeout=60)
-        assert bad.returncode == 1
-    assert len(out + err) > 0
+def test_key_never_leaves_the_process(overlapping_runs):
+    """Debug logging on; the key must not appear in output, the warehouse (decoded), dlt's working directories
+    (kept for the search) or any file the syncs write, in any encoding it could take: four syncs of one
+    warehouse (the one that held it, the one refused by its lock, the one that waited, one with a wrong key)."""
+    runs = overlapping_runs
+    path, tmpdir, dlt_dir = runs["warehouse"], runs["tmpdir"], runs["dlt_dir"]
+    assert runs["first"].returncode == 0, runs["first"].err
+    assert runs["wrong_key"].returncode == 1
+    outputs = [t for name in ("first", "refused", "waiting", "wrong_key") for t in (runs[name].out, runs[name].err)]
+    assert len(runs["first"].out + runs["first"].err) > 0
     needles = key_forms(KEY)
-    for text in (out, err, out2, err2, *warehouse_texts(path)):
+    for text in (*outputs, *warehouse_texts(path)):
         for n in needles:
             assert n.decode("latin-1") not in text
-    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    files = [p for p in runs["root"].rglob("*") if p.is_file()]
     assert path in files and any(tmpdir / "whsync" / "dbt" in p.parents for p in files)  # dbt's logs and target were searched
     kept = [p for p in files if dlt_dir in p.parents]
     assert any(p.name == "state.json" for p in kept) and any("load" in p.parts for p in kept)  # dlt's own files
