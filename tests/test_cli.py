@@ -15,10 +15,19 @@ WHSYNC = str(Path(sys.executable).with_name("whsync"))
 SECRET = "sk-not-the-right-key-0123456789"
 
 
-def run(args, tmp_path, env_extra=None, timeout=120):
+# `whsync` as its entry point runs it, with one change: the retry policy's wait between tries is 10 ms
+# instead of its real backoff (up to 1 + 2 + 4 + 8 + 15 s; tests/test_http.py tests it). The tries, their
+# bounds and the messages are the product's own; only the length of each wait differs.
+WHSYNC_SHORT_WAITS = [sys.executable, "-c", "import sys; import pipelines.http as h; "
+                      "h.RetryPolicy.delay = lambda self, tries, retry_after=None: 0.01; "
+                      "sys.argv[0] = 'whsync'; from pipelines.cli import app; app()"]
+
+
+def run(args, tmp_path, env_extra=None, timeout=120, short_waits=False):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHLING_")}
     env.update(env_extra or {})
-    return subprocess.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    cmd = [*WHSYNC_SHORT_WAITS] if short_waits else [WHSYNC]
+    return subprocess.run([*cmd, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
@@ -51,9 +60,11 @@ def test_closed_port_says_unreachable(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    p = run(["sync", "--base-url", f"http://127.0.0.1:{port}"], tmp_path, {"BENCHLING_API_KEY": SECRET})
+    p = run(["sync", "--base-url", f"http://127.0.0.1:{port}"], tmp_path, {"BENCHLING_API_KEY": SECRET},
+            short_waits=True)
     assert p.returncode == 1
     assert "cannot reach Benchling at 127.0.0.1" in p.stderr
+    assert "gave up after 3 tries" in p.stderr  # a refused connection: fewer tries than other failures
 
 
 def test_missing_key_names_the_variable(tmp_path):
@@ -119,14 +130,6 @@ def test_record_out_of_contract_fails_naming_it(tmp_path, bad_user, needle):
     assert not (tmp_path / "w.duckdb").exists()
 
 
-# `whsync` as its entry point runs it, with one change: the retry policy's wait between tries is 10 ms
-# instead of its real backoff (1 + 2 + 4 + 8 + 15 s at most, about 20 s of sleeping). The tries, their
-# bound and the message are the product's own; only the length of each wait differs.
-WHSYNC_SHORT_WAITS = [sys.executable, "-c", "import sys; import pipelines.http as h; "
-                      "h.RetryPolicy.delay = lambda self, tries, retry_after=None: 0.01; "
-                      "sys.argv[0] = 'whsync'; from pipelines.cli import app; app()"]
-
-
 def test_malformed_json_fails_after_bounded_retries(tmp_path):
     from pipelines.benchling.simulator import Response
 
@@ -139,11 +142,9 @@ def test_malformed_json_fails_after_bounded_retries(tmp_path):
         return None
 
     sim = _serve_with(hook)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHLING_")}
-    env["BENCHLING_API_KEY"] = "whsync-demo-key"
     try:
-        p = subprocess.run([*WHSYNC_SHORT_WAITS, "sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"],
-                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        p = run(["sync", "--base-url", sim.base_url, "--duckdb", "w.duckdb"], tmp_path,
+                {"BENCHLING_API_KEY": "whsync-demo-key"}, short_waits=True)
     finally:
         sim.stop()
     assert p.returncode == 1
