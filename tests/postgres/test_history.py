@@ -3,6 +3,7 @@ stamped with those syncs' start times; failed, killed, unchanged and other-sourc
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,8 +15,10 @@ import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
-from pipelines.sync import build_only, sync
+from pipelines.sync import SyncResult, build_only, sync
 from pipelines.progress import Progress
+from pipelines.targets import resolve_target
+from pipelines.targets.pgconn import PgConfig
 
 from .history_scenario import FIXTURES, PD, SPECS, Sources, expected_history, read_current, read_history, run_query, utc
 
@@ -29,11 +32,50 @@ def sources():
     s.close()
 
 
-def test_multi_sync_history_is_exact_on_both_targets(target, sources):
+@pytest.fixture(scope="module")
+def first_sync(tmp_path_factory):
+    """The first sync of the three tricky fixtures, into an empty warehouse, made once per target for the
+    tests of this module (each made it alike): `first_sync(target, request)` makes the test's empty
+    target a copy of it (the DuckDB file copied; the PostgreSQL database re-created from it as a template)
+    and returns its SyncResult. The test's own simulators are loaded from the same fixtures, so they
+    serve what that sync saw; the test's later syncs and writes are its own."""
+    made: dict[str, tuple[object, SyncResult]] = {}
+
+    def copy_into(target, request) -> SyncResult:
+        server = request.getfixturevalue("pg_server") if target.name == "postgres" else None
+        if target.name not in made:
+            if server is None:
+                first = resolve_target(duckdb=tmp_path_factory.mktemp("first_sync") / "w.duckdb")
+            else:
+                first = resolve_target(postgres=PgConfig.from_dsn(server.dsn(server.create_database(prefix="first"))))
+            s = Sources(Tenant.load(FIXTURES / "benchling_tricky.json"))
+            try:
+                made[target.name] = (first, s.sync(first))
+            finally:
+                s.close()
+        first, result = made[target.name]
+        if server is None:
+            assert not target.path.exists()
+            shutil.copyfile(first.path, target.path)
+        else:  # the test's database is empty and nobody is connected to either
+            server.sql(f'drop database "{target.cfg.dbname}"')
+            server.sql(f'create database "{target.cfg.dbname}" template "{first.cfg.dbname}"')
+        return result
+
+    return copy_into
+
+
+# the tests of one target run on one xdist worker (they share its first sync); the two targets, on two
+BY_TARGET = pytest.mark.parametrize("target", [pytest.param(t, marks=pytest.mark.xdist_group(f"history_{t}"))
+                                               for t in ("duckdb", "postgres")], indirect=True)
+
+
+@BY_TARGET
+def test_multi_sync_history_is_exact_on_both_targets(target, sources, first_sync, request):
     tenant, api = sources.tenant, sources.benchling_api
     snaps = []
 
-    s1 = sources.sync(target)
+    s1 = first_sync(target, request)  # Benchling, Paradime and Bencher, into the empty warehouse
     snaps.append((utc(s1.synced_at), read_current(target)))
 
     # Benchling: suspend a team member, change a role, remove a membership, add an app to a team,
@@ -144,11 +186,12 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources):
         [(t2, "project", project, False)] + [(t2, "folder", f, False) for f in archived_now])
 
 
+@BY_TARGET
 def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(target, sources, tmp_path,
-                                                                                   monkeypatch):
+                                                                                   monkeypatch, first_sync, request):
     monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.05)  # fail fast, same tries
     tenant, api = sources.tenant, sources.benchling_api
-    s1 = sources.sync(target, "benchling", "paradime")
+    s1 = first_sync(target, request)  # Benchling, Paradime and Bencher, into the empty warehouse
     base = read_history(target)
     user = next(u for u in tenant.users if not u["isSuspended"])
     api("PATCH", f"/users/{user['id']}", {"isSuspended": True})
@@ -183,9 +226,13 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     assert read_history(target) == base
-    # --source paradime records nothing for Benchling, though Benchling changed
+    # --source paradime records nothing for Benchling, though Benchling changed: it republishes Benchling's
+    # relations unchanged (their rows, their sync's start) and Paradime's with its own start
+    users_before, (bl_mark, pd_mark) = _users_and_marks(target)
     sources.sync(target, "paradime")
     assert read_history(target) == base
+    users_after, (bl_after, pd_after) = _users_and_marks(target)
+    assert users_after == users_before and bl_after == bl_mark and pd_after > pd_mark
     # the next Benchling sync records the suspension with its own start time
     s2 = sources.sync(target, "benchling")
     after = read_history(target)
@@ -228,6 +275,20 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     started = read_history(target)
     assert {r[-2:] for r in started["team_member$history"]} == {(utc(s3.synced_at), None)}
     assert len(started["team_member$history"]) == len(tables["team_member$history"][1])
+
+
+def _users_and_marks(target):
+    """Benchling's published `user$raw`, and the one start time (epoch seconds) of the sync that published
+    Benchling's `team$raw` and of the one that published `paradime.workspace`."""
+    with target.reader() as con:
+        users = sorted((tuple(r) for r in con.execute(f'select * from "{con.schema("warehouse")}"."user$raw"').fetchall()),
+                       key=repr)
+        marks = []
+        for ns, rel in (("warehouse", "team$raw"), ("paradime", "workspace")):
+            got = con.execute(f'select distinct extract(epoch from _synced_at) from "{con.schema(ns)}"."{rel}"').fetchall()
+            assert len(got) == 1, (rel, got)
+            marks.append(got[0][0])
+    return users, tuple(marks)
 
 
 def _raw_users(target):
