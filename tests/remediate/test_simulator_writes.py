@@ -18,6 +18,8 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, gene
 from pipelines.paradime.client import ParadimeClient, ParadimeOperationError
 from pipelines.paradime.simulator import ParadimeSimulator, generate_workspaces
 
+from .world import lab_org
+
 ADMIN = "sk_admin_0123456789"
 
 
@@ -97,13 +99,7 @@ def test_paradime_mutations_and_stats():
 
 
 def test_bencher_member_patch_delete():
-    fx = {"organizations": [{"uuid": "0b6c7a8e-1111-4a5b-8c9d-000000000001", "name": "Lab", "slug": "lab",
-                             "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
-                             "claimed": None, "license": None,
-                             "_members": [{"uuid": f"0b6c7a8e-2222-4a5b-8c9d-00000000000{i}", "name": f"M {i}",
-                                           "slug": f"m-{i}", "email": f"m{i}@x.io", "role": "leader",
-                                           "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z"}
-                                          for i in range(3)]}]}
+    fx = lab_org(3)
     with BencherSimulator(fx, token="bencher_user_read", admin_token="bencher_user_admin") as sim:
         url = sim.base_url + "/v0/organizations/lab/members/"
         admin = {"Authorization": "Bearer bencher_user_admin"}

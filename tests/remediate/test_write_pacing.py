@@ -17,6 +17,8 @@ from pipelines.remediate.systems.bencher import BencherExecutor
 from pipelines.remediate.systems.paradime import ParadimeExecutor
 from pipelines.simkit.ratelimit import FixedWindowLimiter
 
+from .world import lab_org
+
 
 class VirtualClock:
     """time.monotonic and time.sleep for one test: sleeping moves the clock and is remembered."""
@@ -60,13 +62,7 @@ def test_bencher_writes_past_a_whole_budget_earn_no_429() -> None:
     limit, window = BENCHER_BUDGET
     assert (limit, window) == (2048, 60.0)  # Bencher Cloud: 2,048 requests per minute per user
     n = limit + 52
-    fx = {"organizations": [{"uuid": "0b6c7a8e-1111-4a5b-8c9d-000000000001", "name": "Lab", "slug": "lab",
-                             "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z",
-                             "claimed": None, "license": None,
-                             "_members": [{"uuid": f"0b6c7a8e-2222-4a5b-8c9d-00000000000{i}", "name": f"M {i}",
-                                           "slug": f"m-{i}", "email": f"m{i}@x.io", "role": "leader",
-                                           "created": "2024-01-01T00:00:00Z", "modified": "2024-01-01T00:00:00Z"}
-                                          for i in range(2)]}]}
+    fx = lab_org(2)
     clock = VirtualClock()
     with BencherSimulator(fx, token="bencher_user_read", admin_token="bencher_user_admin",
                           rate_limit=BENCHER_BUDGET) as sim:

@@ -24,6 +24,17 @@ ADA = "ada.offboard@lab.example"
 OPERATOR = "it.admin@lab.example"
 
 
+def lab_org(members: int) -> dict:
+    """A Bencher fixture of one organization, `lab`, whose members m-0 ... are all leaders."""
+    stamp = "2024-01-01T00:00:00Z"
+    return {"organizations": [{
+        "uuid": "0b6c7a8e-1111-4a5b-8c9d-000000000001", "name": "Lab", "slug": "lab", "created": stamp,
+        "modified": stamp, "claimed": None, "license": None,
+        "_members": [{"uuid": f"0b6c7a8e-2222-4a5b-8c9d-{i:012d}", "name": f"M {i}", "slug": f"m-{i}",
+                      "email": f"m{i}@x.io", "role": "leader", "created": stamp, "modified": stamp}
+                     for i in range(members)]}]}
+
+
 def _tenant() -> Any:
     t = generate_tenant(seed=11, users=40, apps=2, teams=4, projects=3, folders=6)
     admins = {m["user"]["id"] for m in t.memberships if m["role"] == "ADMIN"}

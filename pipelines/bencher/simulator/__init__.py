@@ -9,13 +9,6 @@ from ...simkit.lazy import lazy_exports
 if TYPE_CHECKING:
     from .server import DEMO_TOKEN, ROLES, BencherSimulator, generate_fixture, load_fixture, rfc3339  # noqa: F401
 
-_EXPORTS = {
-    "DEMO_TOKEN": ".server",
-    "ROLES": ".server",
-    "BencherSimulator": ".server",
-    "generate_fixture": ".server",
-    "load_fixture": ".server",
-    "rfc3339": ".server",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__ = lazy_exports(__name__, {
+    ".server": "DEMO_TOKEN ROLES BencherSimulator generate_fixture load_fixture rfc3339",
+})

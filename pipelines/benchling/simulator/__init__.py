@@ -12,15 +12,9 @@ if TYPE_CHECKING:
     from .generate import generate_tenant  # noqa: F401
     from .tenant import Tenant, TenantError  # noqa: F401
 
-_EXPORTS = {
-    "DEMO_API_KEY": ".credentials",
-    "DEMO_CLIENT_ID": ".credentials",
-    "BenchlingSimulator": ".server",
-    "Request": ".server",
-    "Response": ".server",
-    "generate_tenant": ".generate",
-    "Tenant": ".tenant",
-    "TenantError": ".tenant",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__ = lazy_exports(__name__, {
+    ".credentials": "DEMO_API_KEY DEMO_CLIENT_ID",
+    ".server": "BenchlingSimulator Request Response",
+    ".generate": "generate_tenant",
+    ".tenant": "Tenant TenantError",
+})

@@ -11,13 +11,8 @@ if TYPE_CHECKING:
     from .demo import demo_directory  # noqa: F401
     from .server import OktaSimulator  # noqa: F401
 
-_EXPORTS = {
-    "DEMO_API_TOKEN": ".directory",
-    "STATUSES": ".directory",
-    "generate_directory": ".directory",
-    "load_fixture": ".directory",
-    "demo_directory": ".demo",
-    "OktaSimulator": ".server",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__ = lazy_exports(__name__, {
+    ".directory": "DEMO_API_TOKEN STATUSES generate_directory load_fixture",
+    ".demo": "demo_directory",
+    ".server": "OktaSimulator",
+})

@@ -9,17 +9,6 @@ from ...simkit.lazy import lazy_exports
 if TYPE_CHECKING:
     from .server import ACCOUNT_TYPES, DEMO_API_KEY, DEMO_API_SECRET, DEMO_BEARER_TOKEN, SCHEMA_SDL, ParadimeSimulator, ParadimeWorkspace, generate_workspaces, load_fixture, user_uid  # noqa: F401
 
-_EXPORTS = {
-    "ACCOUNT_TYPES": ".server",
-    "DEMO_API_KEY": ".server",
-    "DEMO_API_SECRET": ".server",
-    "DEMO_BEARER_TOKEN": ".server",
-    "SCHEMA_SDL": ".server",
-    "ParadimeSimulator": ".server",
-    "ParadimeWorkspace": ".server",
-    "generate_workspaces": ".server",
-    "load_fixture": ".server",
-    "user_uid": ".server",
-}
-__all__ = sorted(_EXPORTS)
-__getattr__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__ = lazy_exports(__name__, {
+    ".server": "ACCOUNT_TYPES DEMO_API_KEY DEMO_API_SECRET DEMO_BEARER_TOKEN SCHEMA_SDL ParadimeSimulator ParadimeWorkspace generate_workspaces load_fixture user_uid",
+})
