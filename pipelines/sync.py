@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import dlt
-
 from . import catalog, journal, runlog, settings, sources
 from .dbt import DbtResult, run_dbt
 from .errors import ConfigError
@@ -48,6 +46,8 @@ class ExtractTotals:
 
 def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datetime) -> Any:
     """Run one source's dlt pipeline into the build; return its client stats (or None)."""
+    import dlt  # here, not at the top: a sync refused for bad input or config does not pay dlt's import
+
     spec = sources.spec(plan.name)
     source, stats, close = plan.make(synced_at, progress)
     try:

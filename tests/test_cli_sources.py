@@ -271,6 +271,10 @@ def test_reading_commands_on_duckdb_import_no_dlt_unless_a_dlt_toml_exists(tmp_p
     assert p.stderr.strip().splitlines()[-1] == "dlt not imported", p.stderr
     p = whsync("status", "--duckdb", "w.duckdb")
     assert p.stderr.strip().splitlines()[-1] == "dlt not imported", p.stderr
+    # a sync refused for bad input says why without importing dlt either (pipelines/sync.py imports it to extract)
+    p = whsync("sync", "--source", "nope", "--duckdb", "w.duckdb")
+    assert p.returncode == 2 and "nope" in p.stderr.splitlines()[0], p.stderr
+    assert p.stderr.strip().splitlines()[-1] == "dlt not imported", p.stderr
 
     (tmp_path / ".dlt").mkdir()
     (tmp_path / ".dlt" / "config.toml").write_text("[whsync]\nx = unquoted\n", encoding="utf-8")
