@@ -41,4 +41,5 @@ def test_the_simulator_answers_latency_after_arrival_with_its_work_inside() -> N
             took = time.monotonic() - t0
     assert r.status_code == 200 and len(r.json()["users"]) == 100
     (arrival, resp), = seen
-    assert 0.2 <= resp.sent_at - arrival < 0.3 and 0.2 <= took < 0.3, (resp.sent_at - arrival, took)  # not 0.35
+    # answered 200 ms after arrival; a latency added on top of the work would answer at 350 ms or later
+    assert 0.2 <= resp.sent_at - arrival < 0.33 and 0.2 <= took < 0.33, (resp.sent_at - arrival, took)
