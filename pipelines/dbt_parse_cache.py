@@ -6,6 +6,11 @@ every new warehouse file (a first sync, each test's temporary warehouse) paid a 
 project (about 3 s of CPU) although nothing parsed depends on where the file is: the parsed nodes
 carry the database *name* (the file's stem), never its directory.
 
+The same holds for PostgreSQL, where each new database (a first sync into it, each test's database) paid
+the full parse: there the parsed nodes do carry the database's name, in `database` and in the quoted
+prefix of `relation_name`, and nowhere else, so a seed made in another database has those rewritten
+(`_move_database`).
+
 So after a run, its parse is kept as a seed for warehouses that differ only in where they are
 (same project directory, target type and every connection setting but the location); a run with no
 parse of its own starts from that seed, its `profile_hash` recomputed for its own settings exactly
@@ -26,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-# connection settings that say where the warehouse is, not what dbt parses for it
+# connection settings that say where the warehouse is, not what dbt parses for it (PostgreSQL's `database` is
+# in the parsed nodes, rewritten by `_move_database`; a DuckDB file's database name, its stem, stays in the shape)
 LOCATION_KEYS = {"path", "host", "port", "user"}
+PG_LOCATION_KEYS = LOCATION_KEYS | {"database"}
 
 
 def _credentials(env: dict[str, str]) -> Any | None:
@@ -38,7 +45,41 @@ def _credentials(env: dict[str, str]) -> Any | None:
 
         return DuckDBCredentials.from_dict({"path": env.get("WHSYNC_DUCKDB_PATH", "warehouse.duckdb"),
                                             "schema": "main"})
+    if target == "postgres":  # as profiles/profiles.yml renders it (the password is not a setting dbt hashes)
+        from dbt.adapters.postgres.connections import PostgresCredentials
+
+        return PostgresCredentials.from_dict({
+            "host": env.get("WHSYNC_PG_HOST", "localhost"), "port": int(env.get("WHSYNC_PG_PORT", "5432")),
+            "user": env.get("WHSYNC_PG_USER", "postgres"), "password": "", "threads": 4,
+            "dbname": env.get("WHSYNC_PG_DBNAME", "postgres"), "schema": env.get("WHSYNC_PG_SCHEMA", "public")})
     return None
+
+
+def _location_keys(env: dict[str, str]) -> set[str]:
+    return PG_LOCATION_KEYS if env.get("WHSYNC_TARGET") == "postgres" else LOCATION_KEYS
+
+
+def _move_database(manifest: dict[str, Any], new: str) -> None:
+    """Point a parse made in another PostgreSQL database at `new`: every parsed node's and source's `database`,
+    and the `"database".` prefix of its `relation_name` (where dbt writes the name; nowhere else)."""
+    old = {n.get("database") for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
+    if len(old) != 1 or old == {new}:
+        if len(old) != 1:
+            raise ValueError("the seed's models name more than one database")
+        return
+    (was,) = old
+    prefix, moved = f'"{was}".', f'"{new}".'
+    for section in manifest.values():
+        if not isinstance(section, dict):
+            continue
+        for node in section.values():
+            if not isinstance(node, dict):
+                continue
+            if node.get("database") == was:
+                node["database"] = new
+            name = node.get("relation_name")
+            if isinstance(name, str) and name.startswith(prefix):
+                node["relation_name"] = moved + name[len(prefix):]
 
 
 def _settings(env: dict[str, str]) -> list[tuple[str, Any]] | None:
@@ -59,7 +100,7 @@ def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: lis
                args: list[str] | None = None) -> Path:
     """One seed per shape: the project, the target type, the settings but their location, the `--vars`
     (dbt re-parses everything when they differ, so runs with other vars keep their own seed)."""
-    shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
+    shape = [(k, v) for k, v in settings if k not in _location_keys(env)]
     digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
                           .encode()).hexdigest()[:16]
     return root / f"{digest}.msgpack"
@@ -114,6 +155,8 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
     seed = _seed_path(root, project_dir, env, settings, args)
     try:
         manifest = _load(seed.read_bytes())
+        if env.get("WHSYNC_TARGET") == "postgres":
+            _move_database(manifest, dict(settings)["database"])
         manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
         _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
     except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
