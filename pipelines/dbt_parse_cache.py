@@ -50,7 +50,7 @@ def _credentials(env: dict[str, str]) -> Any | None:
 
         return PostgresCredentials.from_dict({
             "host": env.get("WHSYNC_PG_HOST", "localhost"), "port": int(env.get("WHSYNC_PG_PORT", "5432")),
-            "user": env.get("WHSYNC_PG_USER", "postgres"), "password": "", "threads": 4,
+            "user": env.get("WHSYNC_PG_USER", "postgres"), "password": "",
             "dbname": env.get("WHSYNC_PG_DBNAME", "postgres"), "schema": env.get("WHSYNC_PG_SCHEMA", "public")})
     return None
 
@@ -60,19 +60,18 @@ def _location_keys(env: dict[str, str]) -> set[str]:
 
 
 def _move_database(manifest: dict[str, Any], new: str) -> None:
-    """Point a parse made in another PostgreSQL database at `new`: every parsed node's and source's `database`,
-    and the `"database".` prefix of its `relation_name` (where dbt writes the name; nowhere else)."""
-    old = {n.get("database") for n in manifest.get("nodes", {}).values() if n.get("resource_type") == "model"}
-    if len(old) != 1 or old == {new}:
-        if len(old) != 1:
-            raise ValueError("the seed's models name more than one database")
-        return
+    """Point a parse made in another database at `new`: every parsed node's and source's `database`, and the
+    `"database".` prefix of its `relation_name` (where dbt writes the name; nowhere else). A no-op when the seed
+    was made in a database of that name (always on DuckDB, whose database name is in the seed's shape)."""
+    old = {n.get("database") for n in manifest["nodes"].values() if n.get("resource_type") == "model"}
+    if len(old) != 1:
+        raise ValueError("the seed's models name more than one database")
     (was,) = old
+    if was == new:
+        return
     prefix, moved = f'"{was}".', f'"{new}".'
     for section in manifest.values():
-        if not isinstance(section, dict):
-            continue
-        for node in section.values():
+        for node in section.values() if isinstance(section, dict) else ():
             if not isinstance(node, dict):
                 continue
             if node.get("database") == was:
@@ -155,8 +154,7 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
     seed = _seed_path(root, project_dir, env, settings, args)
     try:
         manifest = _load(seed.read_bytes())
-        if env.get("WHSYNC_TARGET") == "postgres":
-            _move_database(manifest, dict(settings)["database"])
+        _move_database(manifest, dict(settings)["database"])
         manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
         _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
     except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before

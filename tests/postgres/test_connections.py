@@ -43,7 +43,7 @@ def sim() -> Iterator[tuple[BenchlingSimulator, dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def warehouses(server: PgServer, tmp_path_factory) -> dict[str, tuple[str, Path]]:
+def warehouses() -> dict[str, tuple[str, Path]]:
     """role -> (its database, whsync's cache dir), made by the first way that connects as the role."""
     return {}
 

@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 
-
 def simulate_bencher(
     fixture: Optional[Path] = typer.Option(
         None, "--fixture", help="Organizations fixture JSON (default: a generated demo)."

@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 
-
 def simulate_okta(
     fixture: Optional[Path] = typer.Option(None, "--fixture", help="Directory fixture JSON (default: a generated demo org)."),
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0 = any free port)."),

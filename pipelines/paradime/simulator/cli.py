@@ -9,7 +9,6 @@ from typing import Optional
 import typer
 
 
-
 def simulate_paradime(
     fixture: Optional[Path] = typer.Option(
         None, "--fixture", help="Workspace fixture JSON (default: a generated demo account)."
