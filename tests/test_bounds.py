@@ -3,11 +3,11 @@ range, exit 2, before any work (issue 25: `report --inactive-days 1000000` ended
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -23,7 +23,7 @@ WHSYNC = str(Path(sys.executable).with_name("whsync"))
 def test_numeric_options_out_of_range_are_one_line_and_exit_2(tmp_path, args, message):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
     env["BENCHLING_API_KEY"] = "sk_test"  # so that a sync gets as far as its options
-    p = subprocess.run([WHSYNC, *args, "--duckdb", str(tmp_path / "w.duckdb")], cwd=tmp_path, env=env,
+    p = forkserver.run([WHSYNC, *args, "--duckdb", str(tmp_path / "w.duckdb")], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2, (p.stdout, p.stderr)
     lines = p.stderr.strip().splitlines()

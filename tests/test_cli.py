@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 SECRET = "sk-not-the-right-key-0123456789"
@@ -27,7 +27,7 @@ def run(args, tmp_path, env_extra=None, timeout=120, short_waits=False):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BENCHLING_")}
     env.update(env_extra or {})
     cmd = [*WHSYNC_SHORT_WAITS] if short_waits else [WHSYNC]
-    return subprocess.run([*cmd, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    return forkserver.run([*cmd, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pipelines.bencher.simulator import load_fixture as load_bencher_fixture
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.paradime.simulator import ParadimeSimulator
 from pipelines.paradime.simulator import load_fixture as load_paradime_fixture
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -41,7 +42,7 @@ BC_COUNTS = {"bencher.organization": len(_VISIBLE), "bencher.member": sum(len(o[
 def run(args, tmp_path, env_extra=None, timeout=180):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "PARADIME_", "BENCHER_", "OKTA_"))}
     env.update(env_extra or {})
-    return subprocess.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    return forkserver.run([WHSYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def printed_counts(stdout: str) -> dict[str, int]:

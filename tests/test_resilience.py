@@ -31,6 +31,7 @@ from pipelines.sync import sync
 
 from .warehouse.conftest import tenant_dict
 from .warehouse.oracle import COLUMNS, expected_raw, read_table
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 KEY = "sk-resilience-7f3a9c1e5b2d4a60b8e1"
@@ -70,7 +71,7 @@ def published_copy(synced_small: Path, path: Path) -> None:
 
 def start_sync(sim, path: Path, *extra: str, env_extra=None) -> subprocess.Popen:
     env = {**os.environ, "BENCHLING_API_KEY": KEY, **(env_extra or {})}
-    return subprocess.Popen([WHSYNC, "sync", "--base-url", sim.base_url, "--duckdb", str(path), *extra],
+    return forkserver.Popen([WHSYNC, "sync", "--base-url", sim.base_url, "--duckdb", str(path), *extra],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

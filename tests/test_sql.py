@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 QUERY = ('select id, handle, is_suspended, created_at, 3.5 as x from "user" order by id limit 4')
@@ -24,7 +25,7 @@ QUERY = ('select id, handle, is_suspended, created_at, 3.5 as x from "user" orde
 def whsync(*args: str, input: str | None = None, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_"))}
     env.update(kw.pop("env", {}))
-    return subprocess.run([WHSYNC, *args], input=input, capture_output=True, text=True, timeout=timeout, env=env, **kw)
+    return forkserver.run([WHSYNC, *args], input=input, capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
 
 def expected(db: Path, query: str) -> tuple[list[str], list[tuple]]:
@@ -105,7 +106,7 @@ def test_queries_and_a_sync_never_wait_for_each_other(demo_warehouse, tmp_path):
     old = str(expected(db, count)[1][0][0])
     tenant = generate_tenant(seed=7, users=200, apps=10, teams=20, projects=50, folders=400)  # `whsync demo`'s
     # a reader with the warehouse open before the sync starts, kept open until after it publishes
-    reader = subprocess.Popen([WHSYNC, "sql", "--duckdb", str(db), "-f", "csv"], stdin=subprocess.PIPE,
+    reader = forkserver.Popen([WHSYNC, "sql", "--duckdb", str(db), "-f", "csv"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         reader.stdin.write(count)
@@ -113,7 +114,7 @@ def test_queries_and_a_sync_never_wait_for_each_other(demo_warehouse, tmp_path):
         assert _read_until(reader.stdout, old, 60).splitlines()[-1] == old
         with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off", latency_ms=100) as sim:
             env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_"))}
-            sync = subprocess.Popen([WHSYNC, "sync", "-q", "--base-url", sim.base_url, "--duckdb", str(db)],
+            sync = forkserver.Popen([WHSYNC, "sync", "-q", "--base-url", sim.base_url, "--duckdb", str(db)],
                                     env={**env, "BENCHLING_API_KEY": DEMO_API_KEY}, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)
             building = db.with_name(f".{db.name}.building")

@@ -17,9 +17,16 @@ import typer
 from ..bounds import wait_option
 from ..errors import explain  # the one-line cause and exit code of a failure
 
-os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def telemetry_off() -> None:
+    """Nothing phones home: dlt's telemetry and dbt's usage stats off unless the environment says otherwise."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+telemetry_off()
 
 app = typer.Typer(
     name="whsync",

@@ -36,6 +36,7 @@ class DuckDBBuild(Build):
     def __init__(self, target: "DuckDBTarget", path: Path) -> None:
         self.target = target
         self.path = path
+        self._published: set[tuple[str, str]] | None = None  # (schema, table) of the copy, read once
 
     def destination(self) -> Any:
         import dlt
@@ -67,10 +68,13 @@ class DuckDBBuild(Build):
             con.close()
 
     def carry(self, namespace: str, name: str) -> bool:
-        # the build is a copy of the published file: everything persistent is already here
-        rows = self.execute("select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                            [duckdb_schema(namespace), name])
-        return bool(rows)
+        # the build is a copy of the published file: everything persistent is already here, and what the
+        # published file had is what the copy had before this sync wrote to it (one query, not one per relation)
+        if self._published is None:
+            rows = self.execute("select table_schema, table_name from information_schema.tables") \
+                if self.path.exists() else []
+            self._published = {(r[0], r[1]) for r in rows}
+        return (duckdb_schema(namespace), name) in self._published
 
 
 def duckdb_env(path: Path) -> dict[str, str]:

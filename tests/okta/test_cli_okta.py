@@ -12,11 +12,12 @@ import pytest
 from pipelines.okta.simulator import OktaSimulator
 from tests.okta.conftest import CLIENT_ID
 from tests.test_cli_sources import FIXTURES, WHSYNC, error_line, printed_counts, run
+from tests import forkserver
 
 
 def test_simulate_okta_prints_its_org_url_and_serves_a_sync(tmp_path):
     token = "00cli-made-up-token-for-the-simulator-3141"
-    sim = subprocess.Popen([WHSYNC, "simulate", "okta", "--fixture", str(FIXTURES / "okta_tricky.json"), "--port", "0",
+    sim = forkserver.Popen([WHSYNC, "simulate", "okta", "--fixture", str(FIXTURES / "okta_tricky.json"), "--port", "0",
                             "--api-token", token], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = sim.stdout.readline().strip()

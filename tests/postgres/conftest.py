@@ -17,6 +17,7 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tena
 from pipelines.targets.pgconn import PgConfig
 
 from .pgserver import PgServer
+from tests import forkserver
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
@@ -93,7 +94,7 @@ def whsync(args: list[str], cwd: Path, env_extra: dict[str, str], timeout: float
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BENCHLING_", "WHSYNC_", "PG", "DESTINATION__"))}
     env.update(env_extra)
-    return subprocess.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 
 from .history_scenario import FIXTURES, PD, SPECS, Sources, expected_history, read_current, read_history, run_query, utc
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -217,7 +218,7 @@ def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothi
     where = ["--duckdb", str(target.path)] if target.name == "duckdb" else ["--target", "postgres"]
     if target.name == "postgres":
         env["WHSYNC_POSTGRES_DSN"] = target.cfg.dsn
-    proc = subprocess.Popen([WHSYNC, "sync", "--base-url", sources.benchling.base_url, *where],
+    proc = forkserver.Popen([WHSYNC, "sync", "--base-url", sources.benchling.base_url, *where],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and "building the warehouse" not in proc.stderr.readline():

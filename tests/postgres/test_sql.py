@@ -4,13 +4,13 @@ every warehouse relation with the columns it really has."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import psycopg2
 
 from pipelines.catalog import WAREHOUSE_TABLES
 
 from .conftest import WHSYNC, whsync
+from tests import forkserver
 
 QUERY = 'select id, handle, is_suspended from "user" order by id'
 
@@ -103,11 +103,11 @@ def test_sql_cannot_escape_its_read_only_transaction(synced_pg, tmp_path):
         assert _state(dsn) == before, query
     # the same statements one by one on standard input (as a pasted script): the first refusal ends it
     script = "set default_transaction_read_only = off;\ncommit;\ncreate table escaped (a int);\n"
-    p = subprocess.run([WHSYNC, "sql", "--target", "postgres"], input=script, capture_output=True, text=True,
+    p = forkserver.run([WHSYNC, "sql", "--target", "postgres"], input=script, capture_output=True, text=True,
                        env={**_clean_env(), **env}, timeout=120)
     assert p.returncode == 1 and _state(dsn) == before
     # a session setting changed by a select is undone with its statement's transaction
-    p = subprocess.run([WHSYNC, "sql", "--target", "postgres", "-f", "csv"], capture_output=True, text=True,
+    p = forkserver.run([WHSYNC, "sql", "--target", "postgres", "-f", "csv"], capture_output=True, text=True,
                        input="select set_config('default_transaction_read_only', 'off', false) as s;\n"
                              "show default_transaction_read_only;\nshow transaction_read_only;\n",
                        env={**_clean_env(), **env}, timeout=120)

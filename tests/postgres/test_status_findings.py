@@ -17,6 +17,7 @@ from pipelines.benchling.spec import BenchlingConfig, benchling_plan
 from pipelines.sync import sync
 from pipelines.targets import TargetBusyError, resolve_target
 from pipelines.targets.pgconn import PgConfig
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -28,7 +29,7 @@ def status(target, *args: str) -> subprocess.CompletedProcess:
         where = ["--target", "postgres"]
     else:
         where = ["--duckdb", str(target.path)]
-    return subprocess.run([WHSYNC, "status", *where, *args], capture_output=True, text=True, env=env, timeout=120)
+    return forkserver.run([WHSYNC, "status", *where, *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_a_sync_refused_by_the_lock_is_not_journaled_as_a_failure(target):

@@ -13,6 +13,7 @@ from pathlib import Path
 from pipelines.benchling.simulator.server import Response
 
 from .world import ADA, OPERATOR, WHSYNC, World
+from tests import forkserver
 
 
 def _csv(path: Path, rows: list[tuple]) -> Path:
@@ -240,7 +241,7 @@ def test_sigkill_between_call_and_record_is_settled_by_the_next_apply(world: Wor
             return resp
         return None
     world.bl.request_hook = hook
-    proc = subprocess.Popen([WHSYNC, "remediate", "apply", str(plan), "--apply", "--operator", OPERATOR, "--duckdb", str(wh)],
+    proc = forkserver.Popen([WHSYNC, "remediate", "apply", str(plan), "--apply", "--operator", OPERATOR, "--duckdb", str(wh)],
                             env=world.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert reached.wait(120)
     os.kill(proc.pid, signal.SIGKILL)

@@ -14,6 +14,7 @@ from typing import Any
 from pipelines.bencher.simulator import BencherSimulator, generate_fixture
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
 from pipelines.paradime.simulator import ParadimeSimulator, generate_workspaces
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 READ_KEY, ADMIN_KEY = "sk_read_key_3b1f", "sk_ADMIN_write_key_9c2e77"
@@ -109,7 +110,7 @@ class World:
         if self.pg_dsn:
             wh = ["--target", "postgres"] if args[0] in ("sync", "remediate") else []
             env = {"WHSYNC_POSTGRES_DSN": self.pg_dsn, **(env or {})}
-        return subprocess.run([WHSYNC, *args, *wh], cwd=cwd or self.root, env={**self.env, **(env or {})},
+        return forkserver.run([WHSYNC, *args, *wh], cwd=cwd or self.root, env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=timeout)
 
     def sync(self, warehouse: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 import pytest
 
 from ..browser import chromium
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -20,7 +21,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 def whsync(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
-    return subprocess.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 FACTS = ["system", "scope", "account_id", "email", "name", "status", "role", "last_seen", "dormant", "never_used",
@@ -29,7 +30,7 @@ def whsync(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_", "PG", "DESTINATION__"))}
     env.update(env_extra or {})
-    return subprocess.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def canonical_line(item: dict[str, Any]) -> str:

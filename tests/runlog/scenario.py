@@ -8,7 +8,6 @@ import io
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pipelines.benchling.simulator.server import FixedWindowLimiter
 from pipelines.progress import Progress
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.sync import sync
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 WRONG_KEY = "sk-wrong-key-for-the-journal-0123456789"
@@ -52,7 +52,7 @@ class Warehouse:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
         env.update(self.env)
         if subprocess_:
-            return subprocess.run([WHSYNC, "status", *self.status_args, *args], capture_output=True, text=True,
+            return forkserver.run([WHSYNC, "status", *self.status_args, *args], capture_output=True, text=True,
                                   timeout=120, env=env)
         return run_in_process(["status", *self.status_args, *args], self.env)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 import duckdb
 import pytest
@@ -17,6 +16,7 @@ from pipelines.targets import resolve_target
 from pipelines.targets.duckdb import duckdb_env
 
 from .scenario import WHSYNC, Warehouse, run_in_process, check_failure, check_progress, check_status, check_sync_run, record_history
+from tests import forkserver
 
 
 def _query(db):
@@ -64,7 +64,7 @@ def test_status_bad_configuration_exits_2(tmp_path):
     def status(*args):
         return run_in_process(["status", *args], {})
 
-    p = subprocess.run([WHSYNC, "status", "--duckdb", str(tmp_path / "missing.duckdb")], capture_output=True,
+    p = forkserver.run([WHSYNC, "status", "--duckdb", str(tmp_path / "missing.duckdb")], capture_output=True,
                        text=True, timeout=60, env={k: v for k, v in os.environ.items() if not k.startswith("WHSYNC_")})
     assert p.returncode == 2 and "no warehouse at" in p.stderr
     p = status("--duckdb", str(tmp_path / "missing.duckdb"), "--max-age", "26", "--json")

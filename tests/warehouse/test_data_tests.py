@@ -3,11 +3,11 @@ error names the failing tests, and the published warehouse is the previous one (
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -25,7 +25,7 @@ def test_a_duplicate_or_null_key_fails_the_build_and_publishes_nothing(demo_ware
         con.execute("insert into benchling_raw.teams select * from benchling_raw.teams limit 1")  # a team twice
         con.execute("alter table benchling_raw.users alter column id drop not null")  # as a bad load could leave it
         con.execute("insert into benchling_raw.users select * replace (null as id) from benchling_raw.users limit 1")
-    p = subprocess.run([WHSYNC, "build", "--duckdb", str(w)], capture_output=True, text=True, timeout=300)
+    p = forkserver.run([WHSYNC, "build", "--duckdb", str(w)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 1, p.stdout + p.stderr
     error = p.stderr.strip().splitlines()[-1]
     assert error.startswith("whsync: error: dbt build failed: ")

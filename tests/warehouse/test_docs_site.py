@@ -3,7 +3,6 @@ relation with its columns and lineage, and makes no network request."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import duckdb
 
 from pipelines.catalog import SOURCE_RELATIONS
 from pipelines.targets.duckdb import duckdb_schema
+from tests import forkserver
 
 # (schema, table) of every source's published relations in a DuckDB warehouse
 SOURCE_TABLES = {src: [(duckdb_schema(ns), t) for ns, t in rels] for src, rels in SOURCE_RELATIONS.items()}
@@ -22,7 +22,7 @@ WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
 def test_docs_site_lists_every_relation_offline(demo_warehouse, tmp_path):
     out = tmp_path / "site"
-    p = subprocess.run([WHSYNC, "docs", "--duckdb", str(demo_warehouse), "--out", str(out), "-q"],
+    p = forkserver.run([WHSYNC, "docs", "--duckdb", str(demo_warehouse), "--out", str(out), "-q"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     page_url = p.stdout.strip()

@@ -14,6 +14,7 @@ import pytest
 from pipelines.duckdb_storage import DEFAULT_STORAGE_VERSION, convert, file_format, format_of_version, prepare_build
 from pipelines.catalog import SOURCE_RELATIONS
 from pipelines.targets.duckdb import duckdb_schema
+from tests import forkserver
 
 # (schema, table) of every source's published relations in a DuckDB warehouse
 SOURCE_TABLES = {src: [(duckdb_schema(ns), t) for ns, t in rels] for src, rels in SOURCE_RELATIONS.items()}
@@ -89,11 +90,11 @@ def test_a_warehouse_in_the_newer_format_is_converted_once_by_build_with_nothing
     lts = duckdb_env("duckdb==1.4.*") / "python"
     refused = subprocess.run([str(lts), str(READ), str(newer)], capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0 and "newer version of DuckDB" in refused.stderr  # the failure
-    told = subprocess.run([WHSYNC, "sql", "--duckdb", str(newer), "select 1"], capture_output=True, text=True,
+    told = forkserver.run([WHSYNC, "sql", "--duckdb", str(newer), "select 1"], capture_output=True, text=True,
                           timeout=120)
     assert told.returncode == 0 and "whsync: note:" in told.stderr and f"whsync build --duckdb {newer}" in told.stderr
 
-    p = subprocess.run([WHSYNC, "build", "--duckdb", str(newer)], capture_output=True, text=True, timeout=300)
+    p = forkserver.run([WHSYNC, "build", "--duckdb", str(newer)], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     # `whsync build` runs every dbt unit test of the project (a sync's build leaves them out: SYNC_BUILD_ARGS)
     assert f"and {project_unit_tests()} unit tests in" in p.stdout and project_unit_tests() > 5, p.stdout
@@ -113,7 +114,7 @@ def test_a_warehouse_in_the_newer_format_is_converted_once_by_build_with_nothing
 
 
 def test_an_unknown_storage_version_is_refused_before_any_work(tmp_path):
-    p = subprocess.run([WHSYNC, "build", "--duckdb", str(tmp_path / "w.duckdb"), "--duckdb-storage-version",
+    p = forkserver.run([WHSYNC, "build", "--duckdb", str(tmp_path / "w.duckdb"), "--duckdb-storage-version",
                         "v9.9.9"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert p.stderr.startswith("whsync: error: --duckdb-storage-version: 'v9.9.9' is not a DuckDB release")

@@ -11,6 +11,7 @@ from pipelines.simkit.faults import KINDS, OPTIONAL_KEYS, parse_faults
 
 from .conftest import TRICKY, Client
 from .test_tenant_cli import WHSYNC
+from tests import forkserver
 
 _SMALL = dict(users=23, apps=3, teams=4, projects=5, folders=30)
 
@@ -311,14 +312,14 @@ def test_bad_spec_raises(spec, needle):
 
 def test_bad_spec_cli_exit_2():
     for spec, needle in [("boom:0.1", "'boom'"), ("503:2", "'2'"), ("503", "'503'")]:
-        r = subprocess.run([WHSYNC, "simulate", "benchling", "--faults", spec], capture_output=True, text=True,
+        r = forkserver.run([WHSYNC, "simulate", "benchling", "--faults", spec], capture_output=True, text=True,
                            timeout=60)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and "--faults" in lines[0] and needle in lines[0], r.stderr
 
 
 def test_help_mentions_every_kind():
-    r = subprocess.run([WHSYNC, "simulate", "benchling", "--help"], capture_output=True, text=True, timeout=60,
+    r = forkserver.run([WHSYNC, "simulate", "benchling", "--help"], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "COLUMNS": "200"})
     assert r.returncode == 0
     for needle in ["--faults", "--slow-seconds", *KINDS]:
@@ -326,7 +327,7 @@ def test_help_mentions_every_kind():
 
 
 def test_cli_serves_faults():
-    with subprocess.Popen([WHSYNC, "simulate", "benchling", "--users", "5", "--teams", "1", "--projects", "1",
+    with forkserver.Popen([WHSYNC, "simulate", "benchling", "--users", "5", "--teams", "1", "--projects", "1",
                            "--folders", "2", "--rate-limit", "off", "--faults", "503:1", "--seed", "9"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as p:
         try:

@@ -13,6 +13,7 @@ import requests
 from pipelines.benchling.simulator import Tenant, TenantError, generate_tenant
 
 from .conftest import TRICKY
+from tests import forkserver
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -87,7 +88,7 @@ def test_tricky_fixture_shapes():
 
 
 def test_help_mentions_every_option():
-    r = subprocess.run([WHSYNC, "simulate", "benchling", "--help"], capture_output=True, text=True, timeout=60,
+    r = forkserver.run([WHSYNC, "simulate", "benchling", "--help"], capture_output=True, text=True, timeout=60,
                        env={**os.environ, "COLUMNS": "200"})
     assert r.returncode == 0
     for opt in ["--fixture", "--seed", "--users", "--apps", "--teams", "--projects", "--folders", "--dump-fixture",
@@ -97,7 +98,7 @@ def test_help_mentions_every_option():
 
 def test_cli_serves_and_stops_on_sigterm(tmp_path):
     dump = tmp_path / "served.json"
-    p = subprocess.Popen([WHSYNC, "simulate", "benchling", "--port", "0", "--users", "30", "--teams", "3",
+    p = forkserver.Popen([WHSYNC, "simulate", "benchling", "--port", "0", "--users", "30", "--teams", "3",
                           "--projects", "4", "--folders", "12", "--dump-fixture", str(dump), "--rate-limit", "off"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -112,7 +113,7 @@ def test_cli_serves_and_stops_on_sigterm(tmp_path):
 
 
 def test_cli_fixture(tmp_path):
-    p = subprocess.Popen([WHSYNC, "simulate", "benchling", "--fixture", str(TRICKY), "--api-key", "k2"],
+    p = forkserver.Popen([WHSYNC, "simulate", "benchling", "--fixture", str(TRICKY), "--api-key", "k2"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = p.stdout.readline().strip()
@@ -130,7 +131,7 @@ def test_cli_fixture(tmp_path):
     (["--latency-ms", "-5"], "-5"),
 ])
 def test_cli_bad_options_exit_2(args, needle):
-    r = subprocess.run([WHSYNC, "simulate", "benchling", *args], capture_output=True, text=True, timeout=60)
+    r = forkserver.run([WHSYNC, "simulate", "benchling", *args], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0]
@@ -139,6 +140,6 @@ def test_cli_bad_options_exit_2(args, needle):
 def test_cli_invalid_fixture_exit_2(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"users": [{"name": "no id"}]}), encoding="utf-8")
-    r = subprocess.run([WHSYNC, "simulate", "benchling", "--fixture", str(bad)], capture_output=True, text=True,
+    r = forkserver.run([WHSYNC, "simulate", "benchling", "--fixture", str(bad)], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 2 and "users[0]" in r.stderr and len(r.stderr.strip().splitlines()) == 1
