@@ -124,7 +124,7 @@ def _unread_debug_skipped() -> Iterator[None]:
     decides whether to write it. A sync's build logs at info (SYNC_BUILD_ARGS, --quiet), so the debug events,
     one or more per SQL statement, are made for nobody: about a quarter of a build's CPU. During the call,
     dbt's event manager skips a debug event that no log writes and `run_dbt` does not read; with a
-    debug-level log (`whsync build`, `--debug`) every event is made and written as before."""
+    debug-level log (`whsync build` keeps dbt's default) every event is made and written as before."""
     from dbt_common.events.base_types import EventLevel
     from dbt_common.events.event_manager import EventManager
     from dbt_common.events.event_manager_client import ctx_set_event_manager, get_event_manager
