@@ -29,6 +29,15 @@ def pytest_terminal_summary(terminalreporter):  # noqa: ANN001 - pytest hook
             terminalreporter.write_line(line)
 
 
+@pytest.fixture
+def short_backoff(monkeypatch):
+    """The retry policy's waits between tries at 10 ms instead of its exponential backoff (0.5 s up to 15 s),
+    for tests that prove which answers are retried and what is kept, not how long a backoff lasts
+    (tests/test_http.py does); the tries and their bounds are unchanged. A 429 still waits out its
+    `x-rate-limit-reset` in the rate budget, as it does in production. (A whsync child process: tests/test_cli.py.)"""
+    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.01)
+
+
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
     """The warehouse `whsync demo` writes (run once per test session and xdist worker, as a user

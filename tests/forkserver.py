@@ -106,9 +106,7 @@ def _child(request: dict[str, Any], fds: list[int], close: list[Any]) -> None:
         shutdown = getattr(threading, "_shutdown", None)
         if shutdown:
             shutdown()
-        import atexit as _atexit
-
-        _atexit._run_exitfuncs()
+        atexit._run_exitfuncs()
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
@@ -195,9 +193,8 @@ class _Server:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        for p in (self.path,):
-            if os.path.exists(p):
-                os.unlink(p)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
         os.rmdir(self.dir)
 
 

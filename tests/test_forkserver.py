@@ -1,6 +1,6 @@
 """The tests' fork server (tests/forkserver.py) gives a whsync process what the console script gives it: its
-own pid, arguments, environment, working directory, standard streams and exit code (or signal), the
-import-time defaults applied to its own environment; and anything that is not this checkout's `whsync` runs
+own pid, arguments, environment, working directory, standard streams and exit code (or signal), with the
+same output as a plain `subprocess` run of it; and anything that is not this checkout's `whsync` runs
 through `subprocess` itself."""
 from __future__ import annotations
 

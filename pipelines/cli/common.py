@@ -18,7 +18,6 @@ from ..bounds import wait_option
 from ..errors import explain  # the one-line cause and exit code of a failure
 
 
-
 def telemetry_off() -> None:
     """Nothing phones home: dlt's telemetry and dbt's usage stats off unless the environment says otherwise."""
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")

@@ -68,11 +68,10 @@ class DuckDBBuild(Build):
             con.close()
 
     def carry(self, namespace: str, name: str) -> bool:
-        # the build is a copy of the published file: everything persistent is already here, and what the
-        # published file had is what the copy had before this sync wrote to it (one query, not one per relation)
+        # the build is a copy of the published file: everything persistent is already here. A sync writes no
+        # persistent relation before dbt does, so the copy's tables, read once, answer for every relation.
         if self._published is None:
-            rows = self.execute("select table_schema, table_name from information_schema.tables") \
-                if self.path.exists() else []
+            rows = self.execute("select table_schema, table_name from information_schema.tables")
             self._published = {(r[0], r[1]) for r in rows}
         return (duckdb_schema(namespace), name) in self._published
 

@@ -52,15 +52,6 @@ def run(tmp: Path, build: bool, **sim_kw):
         return result, sim.stats()
 
 
-@pytest.fixture
-def short_backoff(monkeypatch):
-    """The retry policy's waits between tries at 10 ms instead of its exponential backoff (0.5 s up to 15 s):
-    the matrix proves which answers are retried and that nothing is lost, not how long a backoff lasts
-    (tests/test_http.py does); the tries and their bounds are unchanged.
-    A 429 still waits out its `x-rate-limit-reset` in the rate budget, as it does in production."""
-    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.01)
-
-
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> Path:
     """The fault-free sync of `tenant()`, built: its raw rows are what every faulty sync must load, and its

@@ -189,8 +189,7 @@ def test_multi_sync_history_is_exact_on_both_targets(target, sources, first_sync
 
 @BY_TARGET
 def test_failed_killed_other_source_unchanged_full_refresh_and_rebuild_add_nothing(target, sources, tmp_path,
-                                                                                   monkeypatch, first_sync, request):
-    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.05)  # fail fast, same tries
+                                                                                   first_sync, request, short_backoff):
     tenant, api = sources.tenant, sources.benchling_api
     s1 = first_sync(target, request)  # Benchling, Paradime and Bencher, into the empty warehouse
     base = read_history(target)

@@ -189,10 +189,9 @@ def test_plan_orders_never_checked_then_oldest_and_skips_suspended_checked():
     assert plan(users, checks_, ActivityPolicy("off")) == []
 
 
-def test_the_budget_counts_requests_retries_included(serve, tmp_path, monkeypatch):
+def test_the_budget_counts_requests_retries_included(serve, tmp_path, short_backoff):
     """--activity-budget 4 with one activity call answered 503 once (retried): 4 activity requests in all,
     not 5; the check the retry took the place of is not sent, and says so."""
-    monkeypatch.setattr("pipelines.http.RetryPolicy.delay", lambda self, tries, retry_after=None: 0.01)
     failed_once: list[str] = []
 
     def flaky(req):
