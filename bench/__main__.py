@@ -16,6 +16,8 @@
                                             --full = the standard tenant at 60/30 and at 300/30 + 250 ms
     python -m bench --scenarios 8           Okta: a 10,000-user org at 600/min users, 100/min apps, whsync
                                             beside the okta SDK's paging loop (bench/okta.py)
+    python -m bench --scenarios 10          the CPU per resync that the dbt trims (pipelines/dbt_trims.py)
+                                            save: resyncs with and without them, alternating (bench/dbt_trims.py)
 """
 from __future__ import annotations
 
@@ -42,8 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
     p.add_argument("--scenarios", default=None,
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation (default all; --smoke skips 8 and 9 "
-                        "unless named)")
+                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation, 10 dbt trims (default all; "
+                        "--smoke skips 8, 9 and 10 unless named)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -58,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                      "(default 10000,100000; with --full also 1000000)")
     p.add_argument("--no-build", action="store_true",
                    help="run whsync without the dbt build (extract+load only; build s is then not measured)")
+    p.add_argument("--trim-resyncs", type=int,
+                   help="scenario 10: resyncs with the dbt trims and as many without (default 6; --smoke 2; --full 12)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")
@@ -83,7 +87,7 @@ def run_activity(a: argparse.Namespace, report: Report, standard, work: Path, bu
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     named = a.scenarios is not None
-    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9")
+    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9,10")
     wanted = {s.strip() for s in a.scenarios.split(",") if s.strip()}
     peers = ["sdk", "rest_api"] if "2" in wanted else []
     second = "4" in wanted
@@ -140,6 +144,11 @@ def main(argv: list[str] | None = None) -> int:
             hsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
             syncs = a.history_syncs or (2 if a.smoke else 30 if a.full else 5)
             scenario_history(report, hsizes, syncs, work, a.history_folders or (1_000_000 if a.full else None))
+        if "10" in wanted and build:
+            from .dbt_trims import scenario_dbt_trims
+
+            tsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
+            scenario_dbt_trims(report, tsizes, a.trim_resyncs or (2 if a.smoke else 12 if a.full else 6), work)
         if "8" in wanted:
             from .okta import scenario_okta
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import dbt_parse_cache
+from . import dbt_parse_cache, dbt_trims
 from .errors import WhsyncError
 from .project import dbt_project_dir, dbt_work_dir, profiles_dir
 
@@ -72,7 +72,7 @@ def run_dbt(
 
     def callback(event) -> None:  # noqa: ANN001 - dbt's EventMsg
         name = event.info.name
-        if name == "NodeFinished":
+        if name == "NodeFinished":  # a debug event: dbt_trims.DEBUG_EVENTS_READ keeps it
             node = event.data.node_info
             unique_id = node.unique_id
             status = node.node_status
@@ -100,7 +100,7 @@ def run_dbt(
         "--quiet",
         *(extra_args or []),
     ]
-    with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), _unread_debug_skipped():
+    with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), dbt_trims.trimmed():
         dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
@@ -112,41 +112,6 @@ def run_dbt(
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")
     return result
-
-
-# the debug events `callback` above reads: every other debug event is skipped when no log wants debug lines
-_DEBUG_EVENTS_READ = frozenset({"NodeFinished"})
-
-
-@contextlib.contextmanager
-def _unread_debug_skipped() -> Iterator[None]:
-    """dbt turns every event into a protobuf message (its text, a timestamp, a dict parse) before each log
-    decides whether to write it. A sync's build logs at info (SYNC_BUILD_ARGS, --quiet), so the debug events,
-    one or more per SQL statement, are made for nobody: about a quarter of a build's CPU. During the call,
-    dbt's event manager skips a debug event that no log writes and `run_dbt` does not read; with a
-    debug-level log (`whsync build` keeps dbt's default) every event is made and written as before."""
-    from dbt_common.events.base_types import EventLevel
-    from dbt_common.events.event_manager import EventManager
-    from dbt_common.events.event_manager_client import ctx_set_event_manager, get_event_manager
-
-    debug = (EventLevel.DEBUG, EventLevel.TEST)
-
-    class SkipUnreadDebug(EventManager):
-        def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):  # noqa: ANN001
-            if (not force_warn_or_error_handling and (level or e.level_tag()) in debug
-                    and type(e).__name__ not in _DEBUG_EVENTS_READ
-                    and not any(logger.level in debug for logger in self.loggers)):
-                return
-            super().fire_event(e, level, node, force_warn_or_error_handling)
-
-    before = get_event_manager()
-    mine = SkipUnreadDebug()
-    mine.loggers, mine.callbacks = list(before.loggers), list(before.callbacks)  # until dbt sets up its own
-    ctx_set_event_manager(mine)
-    try:
-        yield
-    finally:
-        ctx_set_event_manager(before)
 
 
 def _close_duckdb() -> None:

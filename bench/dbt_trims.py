@@ -1,0 +1,66 @@
+"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py) save, in CPU seconds per resync.
+
+One warehouse, synced once, then resynced N times with the trims and N times without them (dbt as it is),
+alternating so that a machine that speeds up or slows down during the run weighs on both alike. Each resync
+is a whole `sync()` (extract, dbt build, publish) of the same unchanged tenant in this process, against an
+in-process simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the
+build's wall time is the sync's own `build_seconds`.
+"""
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from .scenarios import Report, Sizes, generate, table
+
+
+def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:
+    from pipelines import dbt as whsync_dbt
+    from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
+    from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+    from pipelines.progress import Progress
+    from pipelines.sync import sync
+    from pipelines.targets import resolve_target
+
+    report.emit(f"\n## dbt trims: {sizes.label()}; {resyncs} resyncs with the trims and {resyncs} without, alternating")
+    db = work / "dbt_trims.duckdb"
+    trimmed = whsync_dbt.dbt_trims.trimmed
+    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": []}
+    build: dict[str, list[float]] = {k: [] for k in cpu}
+    nodes: dict[str, tuple[int, int]] = {}
+    with BenchlingSimulator(generate(sizes), api_key=DEMO_API_KEY, rate_limit="off") as sim:
+        plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
+
+        def one(mode: str | None) -> None:
+            whsync_dbt.dbt_trims.trimmed = trimmed if mode != "dbt as it is" else contextlib.nullcontext
+            try:
+                start = time.process_time()
+                res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
+                spent = time.process_time() - start
+            finally:
+                whsync_dbt.dbt_trims.trimmed = trimmed
+            if mode is not None:
+                cpu[mode].append(spent)
+                build[mode].append(res.build_seconds or 0.0)
+                nodes[mode] = (res.dbt.models, res.dbt.tests)
+
+        one(None)  # the first sync: imports, the full load, dbt's first parse
+        for i in range(resyncs):
+            for mode in (("with the trims", "dbt as it is") if i % 2 else ("dbt as it is", "with the trims")):
+                one(mode)
+    rows, out = [], {}
+    for mode in cpu:
+        c, b = cpu[mode], build[mode]
+        out[mode] = {"cpu_s": statistics.mean(c), "cpu_min_s": min(c), "build_s": statistics.mean(b), "runs": len(c)}
+        rows.append([mode, len(c), f"{nodes[mode][0]} / {nodes[mode][1]}", statistics.mean(c), min(c), max(c),
+                     statistics.mean(b)])
+    off, on = out["dbt as it is"]["cpu_s"], out["with the trims"]["cpu_s"]
+    report.emit(table("CPU per resync (whole sync, this process)",
+                      ["dbt", "resyncs", "models / tests", "CPU s (mean)", "CPU s (min)", "CPU s (max)", "build wall s (mean)"],
+                      rows))
+    report.emit(f"\nthe trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it)")
+    report.data["dbt_trims"] = out
+    return out

@@ -1,0 +1,356 @@
+"""CPU that dbt spends on every node for nobody, trimmed while `run_dbt` (pipelines/dbt.py) runs a command.
+
+A sync's build is about 170 nodes, and dbt's own Python work per node (not the SQL) is most of a build's CPU.
+Each trim below leaves what dbt does unchanged: the same SQL, the same results, the same log lines. They are
+applied inside `run_dbt`'s lock only and undone after it (`trimmed()`); dbt run outside whsync is untouched.
+
+1. `_unread_debug_skipped`: a debug event that no log writes and `run_dbt` does not read is dropped before
+   dbt formats it (one or more per SQL statement).
+2. `_event_messages_when_read`: dbt turns every event's fields into a protobuf message when the event is
+   made, before anyone decides to write it. The message is made when first read instead, so a skipped
+   event never makes one; any read (a log, a callback, a field) makes it as before.
+3. `_compiled_templates_reused`: dbt compiles a node's Jinja (its SQL, a test's arguments such as
+   `{{ get_where_subquery(ref('user')) }}`) from text each time, in a new environment that is configured
+   alike every time. Jinja's compiled code does not depend on the environment instance (it is given the
+   environment when it runs, as with Jinja's own bytecode cache), so the code compiled from the same text
+   in an environment of the same class and settings is reused.
+4. `_macro_namespaces_laid_out`: every node's context (twice per node, and once per adapter call such as
+   `adapter.rename_relation`) gets a callable for each of the ~530 macros of the manifest, filed by package,
+   then flattened by a search through five dicts per name. Where each macro goes, and what each name
+   resolves to, depend only on the manifest's macros, the root and node's packages and the adapter: that
+   layout is worked out once per command, and each context makes its callables and fills the dicts from it.
+5. `_type_testers_shared`: dbt types every query's result with an agate TypeTester, made anew for each
+   statement (an empty table for a statement that returns nothing), and each one makes date and datetime
+   types that build parsedatetime's locale tables. dbt already shares one TypeTester between every query
+   and thread (agate_helper.DEFAULT_TYPE_TESTER); the others are shared alike, one per set of text columns.
+
+Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py): the CPU of resyncs with and without them.
+"""
+from __future__ import annotations
+
+import contextlib
+import operator
+import threading
+from collections import OrderedDict
+from typing import Any, Callable, Iterator
+
+# the debug events `run_dbt`'s callback reads: every other debug event is skipped when no log wants debug lines
+DEBUG_EVENTS_READ = frozenset({"NodeFinished"})
+
+
+@contextlib.contextmanager
+def trimmed() -> Iterator[None]:
+    """Every trim of this module, for the duration of one dbt command."""
+    with (_unread_debug_skipped(), _event_messages_when_read(), _compiled_templates_reused(),
+          _macro_namespaces_laid_out(), _type_testers_shared()):
+        yield
+
+
+@contextlib.contextmanager
+def _unread_debug_skipped() -> Iterator[None]:
+    """A sync's build logs at info (SYNC_BUILD_ARGS, --quiet), so its debug events are made for nobody. During
+    the call, dbt's event manager skips a debug event that no log writes and `run_dbt` does not read; with a
+    debug-level log (`whsync build` keeps dbt's default) every event is written as before."""
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.event_manager import EventManager
+    from dbt_common.events.event_manager_client import ctx_set_event_manager, get_event_manager
+
+    debug = (EventLevel.DEBUG, EventLevel.TEST)
+
+    class SkipUnreadDebug(EventManager):
+        def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):  # noqa: ANN001
+            if (not force_warn_or_error_handling and (level or e.level_tag()) in debug
+                    and type(e).__name__ not in DEBUG_EVENTS_READ
+                    and not any(logger.level in debug for logger in self.loggers)):
+                return
+            super().fire_event(e, level, node, force_warn_or_error_handling)
+
+    before = get_event_manager()
+    mine = SkipUnreadDebug()
+    mine.loggers, mine.callbacks = list(before.loggers), list(before.callbacks)  # until dbt sets up its own
+    ctx_set_event_manager(mine)
+    try:
+        yield
+    finally:
+        ctx_set_event_manager(before)
+
+
+_UNMADE = "_whsync_unmade"  # an event's fields, kept until its message is first read
+_making = threading.Lock()
+
+
+def _make_message(event: Any) -> None:
+    """Make the protobuf message of an event made inside `_event_messages_when_read`, once, from its fields."""
+    fields = event.__dict__
+    if _UNMADE in fields:
+        with _making:
+            pending = fields.pop(_UNMADE, None)
+            if pending is not None:
+                args, kwargs = pending
+                _MADE_INIT(event, *args, **kwargs)
+
+
+def _install_message_reads() -> None:
+    """Make BaseEvent's attribute access make a pending message first. Installed once and kept: an event made
+    inside the trim may be read after it (dbt keeps some), and without a pending message these behave
+    exactly as dbt's own `__getattr__`/`__setattr__`, which they call."""
+    global _MADE_INIT
+    from dbt_common.events.base_types import BaseEvent
+
+    if getattr(BaseEvent, "_whsync_reads_make", False):
+        return
+    _MADE_INIT = BaseEvent.__init__
+    dbt_getattr, dbt_setattr = BaseEvent.__getattr__, BaseEvent.__setattr__
+
+    def __getattr__(self, key):  # noqa: ANN001, N807 - only called when plain lookup fails (no message yet)
+        _make_message(self)
+        return dbt_getattr(self, key)
+
+    def __setattr__(self, key, value):  # noqa: ANN001, N807
+        _make_message(self)
+        dbt_setattr(self, key, value)
+
+    BaseEvent.__getattr__, BaseEvent.__setattr__ = __getattr__, __setattr__
+    BaseEvent._whsync_reads_make = True
+
+
+_MADE_INIT: Any = None
+
+
+@contextlib.contextmanager
+def _event_messages_when_read() -> Iterator[None]:
+    """During the call, a dbt event keeps its fields and makes its protobuf message when first read."""
+    from dbt_common.events.base_types import BaseEvent
+
+    _install_message_reads()
+
+    def __init__(self, *args, **kwargs):  # noqa: ANN001, N807
+        object.__setattr__(self, _UNMADE, (args, kwargs))
+
+    dbt_init, BaseEvent.__init__ = BaseEvent.__init__, __init__
+    try:
+        yield
+    finally:
+        BaseEvent.__init__ = dbt_init
+
+
+def _codegen_settings(env: Any) -> tuple:
+    """What else Jinja's lexer and code generator read from an environment (jinja2.lexer.get_lexer's key, and
+    the settings the generated code depends on)."""
+    return (env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+            env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+            env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+            env.autoescape, env.optimized, env.finalize, env.is_async)
+
+
+_COMPILED_KEEP = 4096  # compiled templates kept (most recently used); a build uses a few hundred
+_compiled: OrderedDict[tuple, Any] = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _compiled_templates_reused() -> Iterator[None]:
+    """During the call, dbt's Jinja environments reuse the code compiled from the same text by an environment
+    of the same class, undefined type and extensions. Only a plain `compile(source)` is reused (what dbt's
+    `get_template` calls); a named template, raw output, dbt's macro debugging (which writes each compiled
+    source to a file) or a parse-time environment (its own undefined type per node) compile as before."""
+    import jinja2
+    from dbt_common.clients import jinja as dbt_jinja
+
+    classes = (dbt_jinja.MacroFuzzEnvironment, dbt_jinja.NativeSandboxEnvironment)
+    saved = {cls: cls.__dict__.get("compile") for cls in classes}
+
+    def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, A001
+        if (name is not None or filename is not None or raw or defer_init or not isinstance(source, str)
+                or self.undefined is not jinja2.Undefined or dbt_jinja.MACRO_DEBUGGING):
+            return jinja2.Environment.compile(self, source, name, filename, raw, defer_init)
+        key = (type(self), tuple(self.extensions), _codegen_settings(self), source)
+        with _compiled_lock:
+            code = _compiled.get(key)
+            if code is not None:
+                _compiled.move_to_end(key)
+                return code
+        code = jinja2.Environment.compile(self, source)
+        with _compiled_lock:
+            _compiled[key] = code
+            while len(_compiled) > _COMPILED_KEEP:
+                _compiled.popitem(last=False)
+        return code
+
+    for cls in classes:
+        cls.compile = compile
+    try:
+        yield
+    finally:
+        for cls, own in saved.items():
+            if own is None:
+                del cls.compile
+            else:
+                cls.compile = own
+
+
+class _Layout:
+    """Where each macro of `macros_by_package` goes in the namespace a MacroNamespaceBuilder builds for one
+    root package, node package and adapter: indexes into `macros` for each dict, and for each flattened
+    name the dict or the macro that dbt's MacroNamespace search resolves it to."""
+
+    def __init__(self, source: dict, root: str, search: str, internal_order: list[str]) -> None:
+        from dbt.include.global_project import PROJECT_NAME as GLOBAL_PROJECT_NAME
+
+        self.source = source  # held, so that its id is not reused while the layout is cached
+        self.size = sum(map(len, source.values()))
+        internal_names = set(internal_order)
+        self.macros: list[Any] = []
+        self.internal: dict[str, dict[str, int]] = {}
+        self.packages: dict[str, dict[str, int]] = {}
+        self.locals: dict[str, int] = {}
+        self.globals: dict[str, int] = {}
+        self.duplicate = False
+        for package in source.values():
+            for macro in package.values():
+                i = len(self.macros)
+                self.macros.append(macro)
+                hierarchy = self.internal if macro.package_name in internal_names else self.packages
+                names = hierarchy.setdefault(macro.package_name, {})
+                if macro.name in names:
+                    self.duplicate = True  # dbt's own builder raises its DuplicateMacroNameError
+                names[macro.name] = i
+                if hierarchy is self.packages:
+                    if macro.package_name == search:
+                        self.locals[macro.name] = i
+                    elif macro.package_name == root:
+                        self.globals[macro.name] = i
+        self.global_project: dict[str, int] = {}
+        for pkg in reversed(internal_order):
+            if pkg in self.internal:
+                self.global_project.update(self.internal[pkg])
+        # MacroNamespace's search order: the node's package, the root package, the packages by name, `dbt`,
+        # then the internal packages' macros; the first that has the name wins
+        order: list[tuple[str, dict]] = [("macro", self.locals), ("macro", self.globals), ("package", self.packages),
+                                         ("global_project", {GLOBAL_PROJECT_NAME: None}),
+                                         ("macro", self.global_project)]
+        flat_macros: dict[str, int] = {}
+        self.flat_packages: list[str] = []
+        self.flat_global_project: list[str] = []
+        for name in {n for _kind, d in order for n in d}:
+            kind, found = next((kind, d[name]) for kind, d in order if name in d)
+            if kind == "macro":
+                flat_macros[name] = found
+            else:
+                (self.flat_packages if kind == "package" else self.flat_global_project).append(name)
+        # each dict as its names and a picker of their callables from the list of made ones (C-speed filling)
+        self.plan = {"internal": {p: _plan(d) for p, d in self.internal.items()},
+                     "packages": {p: _plan(d) for p, d in self.packages.items()},
+                     "locals": _plan(self.locals), "globals": _plan(self.globals),
+                     "global_project": _plan(self.global_project), "flat": _plan(flat_macros)}
+
+
+def _plan(names: dict[str, int]) -> tuple[tuple[str, ...], Callable[[list], tuple]]:
+    """A dict of name -> index as (names, picker): `dict(zip(names, picker(made)))` is that dict of made objects."""
+    keys, idx = tuple(names), tuple(names.values())
+    if len(idx) == 1:
+        (i,) = idx
+        return keys, lambda made: (made[i],)
+    return keys, (operator.itemgetter(*idx) if idx else lambda made: ())
+
+
+_layouts: dict[tuple, _Layout] = {}
+_layouts_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _macro_namespaces_laid_out() -> Iterator[None]:
+    """During the call, MacroNamespaceBuilder.build_namespace fills its dicts from a layout made once per
+    manifest, root package, node package and adapter, and the namespace it returns flattens from the same
+    layout. The callables are dbt's MacroGenerator, bound to the same context, node and macro stack."""
+    from dbt.clients.jinja import MacroGenerator
+    from dbt.context.macros import MacroNamespace, MacroNamespaceBuilder
+
+    class LaidOutNamespace(MacroNamespace):
+        """dbt's MacroNamespace, with its flattening (`dict.update(namespace)` in ManifestContext.to_dict)
+        read from the layout instead of searched name by name."""
+
+        def __init__(self, flat: dict[str, Any], **dicts: Any) -> None:
+            super().__init__(**dicts)
+            self._flat = flat
+
+        def keys(self):  # noqa: ANN201
+            return self._flat.keys()
+
+        def __iter__(self):  # noqa: ANN204
+            return iter(self._flat)
+
+        def __len__(self) -> int:
+            return len(self._flat)
+
+        def __getitem__(self, key: str) -> Any:
+            return self._flat[key]
+
+    dbt_build = MacroNamespaceBuilder.build_namespace
+
+    def build_namespace(self, macros_by_package, ctx):  # noqa: ANN001, ANN202
+        key = (id(macros_by_package), self.root_package, self.search_package, tuple(self.internal_package_names_order))
+        with _layouts_lock:
+            layout = _layouts.get(key)
+            if layout is None or layout.source is not macros_by_package \
+                    or layout.size != sum(map(len, macros_by_package.values())):
+                layout = _layouts[key] = _Layout(macros_by_package, self.root_package, self.search_package,
+                                                 list(self.internal_package_names_order))
+        if layout.duplicate:
+            return dbt_build(self, macros_by_package, ctx)
+        node, stack = self.node, self.thread_ctx
+        made = [MacroGenerator(macro, ctx, node, stack) for macro in layout.macros]
+        plan = layout.plan
+        self.internal_packages = {p: dict(zip(n, pick(made))) for p, (n, pick) in plan["internal"].items()}
+        self.packages = {p: dict(zip(n, pick(made))) for p, (n, pick) in plan["packages"].items()}
+        (n, pick) = plan["locals"]
+        self.locals = dict(zip(n, pick(made)))
+        (n, pick) = plan["globals"]
+        self.globals = dict(zip(n, pick(made)))
+        (n, pick) = plan["global_project"]
+        global_project = dict(zip(n, pick(made)))
+        (n, pick) = plan["flat"]
+        flat = dict(zip(n, pick(made)))
+        for name in layout.flat_packages:
+            flat[name] = self.packages[name]
+        for name in layout.flat_global_project:
+            flat[name] = global_project
+        return LaidOutNamespace(flat, global_namespace=self.globals, local_namespace=self.locals,
+                                global_project_namespace=global_project, packages=self.packages)
+
+    MacroNamespaceBuilder.build_namespace = build_namespace
+    try:
+        yield
+    finally:
+        MacroNamespaceBuilder.build_namespace = dbt_build
+        with _layouts_lock:
+            _layouts.clear()
+
+
+@contextlib.contextmanager
+def _type_testers_shared() -> Iterator[None]:
+    """During the call, dbt's agate_helper gives out one TypeTester per (text columns, null strings) and an empty
+    table typed by one shared TypeTester (what agate makes for a table given no column types). A TypeTester
+    keeps no state between the tables it types (`run` works on its own copies)."""
+    import agate
+    from dbt_common.clients import agate_helper
+
+    dbt_tester, dbt_empty = agate_helper.build_type_tester, agate_helper.empty_table
+    testers: dict[tuple, Any] = {}
+    untyped = agate.TypeTester()
+
+    def build_type_tester(text_columns, string_null_values=("null", "")):  # noqa: ANN001, ANN202
+        key = (frozenset(text_columns), None if string_null_values is None else tuple(string_null_values))
+        tester = testers.get(key)
+        if tester is None:
+            tester = testers[key] = dbt_tester(text_columns, string_null_values=string_null_values)
+        return tester
+
+    def empty_table():  # noqa: ANN202
+        return agate.Table(rows=[], column_types=untyped)
+
+    agate_helper.build_type_tester, agate_helper.empty_table = build_type_tester, empty_table
+    try:
+        yield
+    finally:
+        agate_helper.build_type_tester, agate_helper.empty_table = dbt_tester, dbt_empty

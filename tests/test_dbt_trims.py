@@ -1,0 +1,182 @@
+"""The trims `run_dbt` applies to dbt's per-node CPU (pipelines/dbt_trims.py) change nothing dbt does.
+
+- Unread debug events: a debug event reaches no logger and no callback while every log is at info or above,
+  the debug events `run_dbt` reads (NodeFinished) still arrive, a debug-level log gets every event, and
+  dbt's own event manager is back after.
+- Event messages made when read: an event made inside the trim makes its protobuf message only when read,
+  then reads as dbt's own; one read after the trim ended still works.
+- Compiled templates reused: the same text compiles once and renders each context's values; a parse-time
+  environment (its own undefined type) and a named template compile as dbt does; after the trim, dbt's
+  compile is back.
+- Macro namespaces laid out: the namespace is the one dbt's builder makes (every dict, every name, each
+  callable's macro, context, node and stack), for a root package, a node in another package, an adapter's
+  packages and names that collide across them.
+"""
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+from dbt.adapters.events.types import SQLQuery
+from dbt.clients.jinja import MacroGenerator, MacroStack, get_rendered
+from dbt.context.macros import MacroNamespaceBuilder
+from dbt_common.clients import jinja as dbt_jinja
+from dbt_common.events import base_types
+from dbt_common.events.base_types import BaseEvent, EventLevel
+from dbt_common.events.event_manager_client import get_event_manager
+from dbt_common.events.functions import fire_event
+from dbt_common.events.logger import LoggerConfig
+from dbt_common.events.types import Note
+
+from pipelines import dbt_trims
+
+
+def _events(level: EventLevel, monkeypatch=None, read: frozenset[str] | None = None) -> tuple[list[str], str]:
+    """Fire one debug and one info event inside the skip, with one logger at `level` and one callback;
+    returns (the names the callback saw, what the logger wrote)."""
+    if read is not None:
+        monkeypatch.setattr(dbt_trims, "DEBUG_EVENTS_READ", read)
+    seen: list[str] = []
+    out = io.StringIO()
+    with dbt_trims.trimmed():
+        mgr = get_event_manager()
+        mgr.loggers, mgr.callbacks = [], [lambda msg: seen.append(msg.info.name)]  # as dbt's setup leaves them
+        mgr.add_logger(LoggerConfig(name="whsync-test", level=level, output_stream=out))
+        fire_event(SQLQuery(conn_name="c", sql="select 42 as answer", node_info={}))
+        fire_event(Note(msg="model x"))
+    return seen, out.getvalue()
+
+
+def test_a_debug_event_no_log_writes_is_skipped_and_info_events_are_not():
+    before = get_event_manager()
+    seen, written = _events(EventLevel.INFO)
+    assert seen == ["Note"]
+    assert "select 42" not in written and "model x" in written
+    assert get_event_manager() is before  # dbt's manager is back
+
+
+def test_a_debug_event_run_dbt_reads_still_arrives(monkeypatch):
+    seen, _ = _events(EventLevel.INFO, monkeypatch, read=frozenset({"SQLQuery"}))
+    assert seen == ["SQLQuery", "Note"]
+
+
+def test_a_debug_level_log_gets_every_event():
+    seen, written = _events(EventLevel.DEBUG)
+    assert seen == ["SQLQuery", "Note"]
+    assert "select 42" in written and "model x" in written
+
+
+def test_an_event_makes_its_message_when_read_and_reads_as_dbts_own(monkeypatch):
+    made: list[str] = []
+    dbt_init, parse = BaseEvent.__init__, base_types.ParseDict
+    monkeypatch.setattr(base_types, "ParseDict", lambda fields, msg: (made.append(type(msg).__name__),
+                                                                      parse(fields, msg))[1])
+    with dbt_trims._event_messages_when_read():
+        skipped = SQLQuery(conn_name="c", sql="select 1", node_info={})
+        read = SQLQuery(conn_name="c", sql="select 2", node_info={})
+        assert made == []  # nothing made yet
+        assert read.sql == "select 2" and read.conn_name == "c"
+        assert made == ["SQLQuery"]
+        later = Note(msg="read after the trim")
+    assert made == ["SQLQuery"]  # the unread one never made its message
+    assert BaseEvent.__init__ is dbt_init
+    assert later.pb_msg.msg == "read after the trim" and later.to_dict()["msg"] == "read after the trim"
+    assert read.to_dict() == SQLQuery(conn_name="c", sql="select 2", node_info={}).to_dict()  # dbt's own, outside
+    read.sql = "select 3"  # dbt's setattr writes into the message
+    assert read.pb_msg.sql == "select 3"
+    assert "_whsync_unmade" in skipped.__dict__ and "pb_msg" not in skipped.__dict__
+
+
+def test_the_same_text_compiles_once_and_renders_each_contexts_values(monkeypatch):
+    compiled: list[str] = []
+    jinja_compile = jinja2.Environment._compile
+    monkeypatch.setattr(jinja2.Environment, "_compile", lambda self, source, filename: (
+        compiled.append(source), jinja_compile(self, source, filename))[1])
+    text = "select {{ a }} from {{ t | upper }} -- whsync trim test"
+    with dbt_trims._compiled_templates_reused():
+        first = get_rendered(text, {"a": 1, "t": "x"})
+        second = get_rendered(text, {"a": 2, "t": "y"})
+        native = get_rendered("{{ [a, 1] }}", {"a": 5}, native=True)
+        assert len(compiled) == 2  # the text once (a text environment), the native one once
+        get_rendered(text, {"a": 3, "t": "z"}, capture_macros=True)  # parse time: its own undefined
+        assert len(compiled) == 3
+        dbt_jinja.get_environment().compile(text, name="named")  # a named template: as dbt does
+        assert len(compiled) == 4
+    assert (first, second, native) == ("select 1 from X -- whsync trim test", "select 2 from Y -- whsync trim test",
+                                       [5, 1])
+    assert "compile" not in dbt_jinja.MacroFuzzEnvironment.__dict__  # dbt's compile is back
+    get_rendered(text, {"a": 1, "t": "x"})
+    assert len(compiled) == 5
+
+
+def _macro(package: str, name: str) -> SimpleNamespace:
+    return SimpleNamespace(package_name=package, name=name, unique_id=f"macro.{package}.{name}")
+
+
+# the shapes a manifest's macros take: dbt's global project and an adapter's macros that override it, the
+# root project, an installed package, names in several of them, and a macro named like a package
+MACROS = {
+    "dbt": {n: _macro("dbt", n) for n in ("ref", "get_where_subquery", "rename_relation", "create_table_as",
+                                          "dbt_duckdb", "my_pkg")},
+    "dbt_duckdb": {n: _macro("dbt_duckdb", n) for n in ("duckdb__rename_relation", "create_table_as", "ref")},
+    "whsync": {n: _macro("whsync", n) for n in ("generate_schema_name", "ref", "portable_now", "dbt")},
+    "my_pkg": {n: _macro("my_pkg", n) for n in ("generate_schema_name", "surrogate_key", "whsync")},
+}
+
+
+def _shape(value):
+    """A namespace member as something comparable: a callable as its macro and bindings, a dict by name."""
+    if isinstance(value, MacroGenerator):
+        return ("macro", value.macro.unique_id, id(value.context), id(value.node), id(value.stack))
+    return {k: _shape(v) for k, v in value.items()}
+
+
+@pytest.mark.parametrize("search", ["whsync", "my_pkg", "dbt"])
+@pytest.mark.parametrize("node", [None, SimpleNamespace(unique_id="model.whsync.user")])
+def test_a_laid_out_namespace_is_the_one_dbts_builder_makes(search, node):
+    ctx, stack, internal = {"context": "of this node"}, MacroStack(), ["dbt_duckdb", "dbt"]
+
+    def build():
+        builder = MacroNamespaceBuilder("whsync", search, stack, internal, node)
+        ns = builder.build_namespace(MACROS, ctx)
+        flat: dict = {}
+        flat.update(ns)  # as ManifestContext.to_dict flattens it
+        return builder, ns, flat
+
+    theirs = build()
+    with dbt_trims._macro_namespaces_laid_out():
+        mine, again = build(), build()
+    assert again[2]["ref"] is not mine[2]["ref"]  # each context its own callables
+    for (builder, ns, flat), (their_builder, their_ns, their_flat) in ((mine, theirs), (again, theirs)):
+        assert _shape(flat) == _shape(their_flat) and set(ns) == set(their_ns) and len(ns) == len(their_ns)
+        for name in ("local_namespace", "global_namespace", "global_project_namespace", "packages"):
+            assert _shape(getattr(ns, name)) == _shape(getattr(their_ns, name)), name
+        for name in ("internal_packages", "packages", "locals", "globals"):
+            assert _shape(getattr(builder, name)) == _shape(getattr(their_builder, name)), name
+        assert ns.get_from_package("my_pkg", "surrogate_key").macro is MACROS["my_pkg"]["surrogate_key"]
+        assert ns.get_from_package("dbt", "create_table_as").macro is MACROS["dbt_duckdb"]["create_table_as"]
+        # one callable per macro, shared by every dict that files it
+        assert flat["portable_now"] is ns.packages["whsync"]["portable_now"]
+    assert MacroNamespaceBuilder.build_namespace.__qualname__ == "MacroNamespaceBuilder.build_namespace"
+    assert dbt_trims._layouts == {}  # nothing kept after the command
+
+
+def test_query_results_are_typed_alike_by_shared_type_testers():
+    from dbt_common.clients import agate_helper
+
+    rows = [{"n": 1, "s": "005", "j": {"k": [1]}, "d": "2024-01-31", "f": 1.5, "b": True, "z": None}]
+    names = list(rows[0])
+
+    def typed(table):
+        return [type(t).__name__ for t in table.column_types], [list(r.values()) for r in table.rows]
+
+    theirs = typed(agate_helper.table_from_data_flat(rows, names)), agate_helper.empty_table().column_names
+    with dbt_trims._type_testers_shared():
+        mine = typed(agate_helper.table_from_data_flat(rows, names)), agate_helper.empty_table().column_names
+        assert agate_helper.build_type_tester(["s"]) is agate_helper.build_type_tester(text_columns=["s"])
+        assert agate_helper.build_type_tester(["s"]) is not agate_helper.build_type_tester(["s"], string_null_values=())
+    assert mine == theirs
+    assert theirs[0][0][:6] == ["Integer", "Text", "Text", "Text", "Number", "Boolean"]  # "005" stays text
+    assert agate_helper.build_type_tester(["s"]) is not agate_helper.build_type_tester(["s"])  # dbt's own again
