@@ -101,13 +101,13 @@ def run_dbt(
         *(extra_args or []),
     ]
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), dbt_trims.trimmed():
-        dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
+        parse = dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
         if res.success:
-            dbt_parse_cache.after_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
+            dbt_parse_cache.after_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env, parse)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -143,29 +143,47 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
-    """Give a run without a parse of its own the seed of its warehouse shape, re-hashed for it."""
+def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> tuple[int, int] | None:
+    """Give a run without a parse of its own the seed of its warehouse shape, re-hashed for it. Returns the
+    stamp of the parse the run starts from (for `after_run`), None when it has none."""
     target = target_dir(args)
-    if target is None or (target / PARTIAL_PARSE).exists():
-        return
-    settings = _settings(env)
-    if settings is None:
-        return
-    seed = _seed_path(root, project_dir, env, settings, args)
+    if target is None:
+        return None
+    if not (target / PARTIAL_PARSE).exists():
+        settings = _settings(env)
+        if settings is None:
+            return None
+        seed = _seed_path(root, project_dir, env, settings, args)
+        try:
+            manifest = _load(seed.read_bytes())
+            _move_database(manifest, dict(settings)["database"])
+            manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
+            _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
+        except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
+            return None
+    return _stamp(target / PARTIAL_PARSE)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """When a file was last written, and its size (None: no file)."""
     try:
-        manifest = _load(seed.read_bytes())
-        _move_database(manifest, dict(settings)["database"])
-        manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
-        _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
-    except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
-        return
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
 
 
-def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str]) -> None:
-    """Keep this run's parse as the seed of its warehouse shape (when its profile hash is dbt's)."""
+def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str],
+              started_from: tuple[int, int] | None = None) -> None:
+    """Keep this run's parse as the seed of its warehouse shape (when its profile hash is dbt's). A run that
+    left the parse it started from (`before_run`'s stamp) as it was, parsed nothing new: dbt writes its parse
+    only when it parsed something, and the parse it started from is a seed already (one made by a run of this
+    warehouse, or the seed it was given), so it is neither read nor written again."""
     settings = _settings(env)
     target = target_dir(args)
     if settings is None or target is None:
+        return
+    if started_from is not None and _stamp(target / PARTIAL_PARSE) == started_from:
         return
     try:
         data = (target / PARTIAL_PARSE).read_bytes()

@@ -26,7 +26,9 @@ def test_a_new_warehouse_file_starts_from_the_parse_of_another(tmp_path):
     assert seed.is_file()  # the run left its parse for the next file of this shape
 
     env2 = {**duckdb_env(second), "WHSYNC_SYNC_TIMES": json.dumps({"benchling": "2026-01-02 00:00:00"})}
+    kept = seed.stat().st_mtime_ns
     run_dbt("parse", env2, key=str(second))
+    assert seed.stat().st_mtime_ns == kept  # it parsed nothing new: the seed it started from is not written again
     log = _log(second)
     assert "Unable to do partial parsing" not in log, log[-3000:]
     # nothing to re-parse: the new path and the new sync times change no parsed file
