@@ -2,7 +2,9 @@
 
 A sync's build is about 170 nodes, and dbt's own Python work per node (not the SQL) is most of a build's CPU.
 Each trim below leaves what dbt does unchanged: the same SQL, the same results, the same log lines. They are
-applied inside `run_dbt`'s lock only and undone after it (`trimmed()`); dbt run outside whsync is untouched.
+applied inside `run_dbt`'s lock only and undone after it (`trimmed()`). One piece stays: once installed,
+BaseEvent's attribute reads make a pending message first, and for an event made outside the trims (which
+has none) they are dbt's own.
 
 1. `_unread_debug_skipped`: a debug event that no log writes and `run_dbt` does not read is dropped before
    dbt formats it (one or more per SQL statement).
@@ -76,6 +78,7 @@ def _unread_debug_skipped() -> Iterator[None]:
 
 
 _UNMADE = "_whsync_unmade"  # an event's fields, kept until its message is first read
+_MADE_INIT: Any = None  # dbt's BaseEvent.__init__, which makes the message (set by _install_message_reads)
 _making = threading.Lock()
 
 
@@ -112,9 +115,6 @@ def _install_message_reads() -> None:
 
     BaseEvent.__getattr__, BaseEvent.__setattr__ = __getattr__, __setattr__
     BaseEvent._whsync_reads_make = True
-
-
-_MADE_INIT: Any = None
 
 
 @contextlib.contextmanager
