@@ -7,9 +7,9 @@ child per command. A child is a real process like the one the console script sta
 arguments, environment, working directory and standard streams (the caller's pipes, passed over the
 socket), the same `pipelines.cli:app` run as the console script runs it, the same exit code (or
 signal), killed by the same `os.kill`, its locks its own. What it skips is the import, done before the
-fork with the environment the pytest process started with, and what dbt makes once per process and keeps
-(`_warm`: one dbt build of an empty warehouse before the first fork; `WHSYNC_TEST_FORKSERVER_WARM=0`
-skips it), about 0.8 s of a sync child's CPU.
+fork with the environment the pytest process started with. (Running a dbt build in the server before
+forking, to spare each child dbt's once-per-process work, made `whsync demo` children hang when dbt's
+cache was empty, as on a fresh machine: the server does imports only.)
 
 `Popen(args, ...)` and `run(args, ...)` take the arguments of `subprocess.Popen`/`subprocess.run` that
 the tests use. When `args[0]` is not this checkout's `whsync` script (the installed wheel's tests), or
@@ -22,7 +22,6 @@ import io
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import struct
@@ -119,49 +118,13 @@ def _child(request: dict[str, Any], fds: list[int], close: list[Any]) -> None:
         os._exit(code)
 
 
-def _warm() -> None:
-    """Run one dbt build before forking, so that what dbt makes once per process and keeps (its classes'
-    deserialisers and JSON schemas, the compiled templates of its macros and of the project's SQL) is made
-    once per server instead of once per `whsync sync` child: a DuckDB warehouse whose Paradime and Bencher
-    raw data are empty (the build of a source whose raw tables are missing), in a temporary directory,
-    deleted with dbt's work directory for it. Nothing of it is read by a child: the child's own commands
-    parse, build and publish their own warehouses. dlt is not run here: its run context reads the working
-    directory's `.dlt/` when made, and each child has its own."""
-    import duckdb
-
-    from pipelines import catalog
-    from pipelines.progress import Progress
-    from pipelines.project import dbt_work_dir
-    from pipelines.sync import build_models
-    from pipelines.targets import resolve_target
-
-    with tempfile.TemporaryDirectory(prefix="whsync-fork-warm-") as d:
-        path = Path(d) / "warm.duckdb"
-        con = duckdb.connect(str(path))
-        for source, raw in catalog.raw_datasets().items():
-            if source in ("paradime", "bencher"):
-                con.execute(f'create schema "{raw}"')
-        con.close()
-        target = resolve_target(duckdb=path)
-        try:
-            with target.build() as build:
-                build_models(build, Progress(quiet=True))
-        finally:
-            shutil.rmtree(dbt_work_dir(target.dbt_key), ignore_errors=True)
-
-
 def serve(path: str) -> None:
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
-    if os.environ.get("WHSYNC_TEST_FORKSERVER_WARM", "1") != "0":
-        _warm()
-        for t in threading.enumerate():  # dbt's node threads end with the build
-            if t is not threading.main_thread():
-                t.join(10)
     if threading.active_count() != 1:  # a fork copies only the forking thread
-        raise SystemExit(f"forkserver: importing or warming started threads: {threading.enumerate()}")
+        raise SystemExit(f"forkserver: importing started threads: {threading.enumerate()}")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
