@@ -7,9 +7,12 @@ child per command. A child is a real process like the one the console script sta
 arguments, environment, working directory and standard streams (the caller's pipes, passed over the
 socket), the same `pipelines.cli:app` run as the console script runs it, the same exit code (or
 signal), killed by the same `os.kill`, its locks its own. What it skips is the import, done before the
-fork with the environment the pytest process started with. (Running a dbt build in the server before
-forking, to spare each child dbt's once-per-process work, made `whsync demo` children hang when dbt's
-cache was empty, as on a fresh machine: the server does imports only.)
+fork with the environment the pytest process started with: PRELOAD, every module of `pipelines`, and what
+dlt and dbt import lazily during a process's first sync (about 0.7 s of a sync child's CPU), and the JSON
+schemas dbt builds once per process (`_warm`). Nothing of that starts a thread, runs dbt or opens a
+database. (Running a whole dbt build in the server before forking made `whsync demo` children hang when
+dbt's cache was empty, as on a fresh machine; the cause was not found, so nothing before the fork runs dbt
+or opens DuckDB.)
 
 `Popen(args, ...)` and `run(args, ...)` take the arguments of `subprocess.Popen`/`subprocess.run` that
 the tests use. When `args[0]` is not this checkout's `whsync` script (the installed wheel's tests), or
@@ -44,7 +47,13 @@ PRELOAD = (
     "dlt.destinations.impl.duckdb.duck", "dlt.destinations.impl.postgres.postgres", "dlt.normalize", "dlt.load",
     "dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.postgres", "dbt.adapters.factory", "dbt.task.build",
     "dbt.task.docs.generate", "duckdb", "psycopg2", "pyarrow", "pyarrow.parquet", "jinja2", "requests", "httpx",
-)
+    # what dlt and dbt import during a process's first sync or build, a review's workbook and a report's charts
+    "sqlalchemy", "pluggy", "dlt.common.configuration.plugins", "dlt.common.libs.pyarrow",
+    "dlt.common.libs.sql_alchemy_compat", "dlt.sources.helpers.requests", "pyarrow.compute", "babel.dates",
+    "pendulum.locales.en.locale", "multiprocessing.dummy", "google.protobuf.descriptor_pb2",
+    "dbt.adapters.duckdb.environments.local", "dbt_common.clients.agate_helper", "openpyxl", "altair",
+    "markdown_it",
+)  # and every module of the `pipelines` package (`_preload`)
 
 
 # --- the server --------------------------------------------------------------------------------------
@@ -118,11 +127,38 @@ def _child(request: dict[str, Any], fds: list[int], close: list[Any]) -> None:
         os._exit(code)
 
 
-def serve(path: str) -> None:
+def _preload() -> None:
+    """Import PRELOAD and every module of whsync's `pipelines` package (the commands import theirs when run)."""
     import importlib
+    import pkgutil
+
+    import pipelines
 
     for name in PRELOAD:
         importlib.import_module(name)
+    for module in pkgutil.walk_packages(pipelines.__path__, "pipelines."):
+        if not module.name.endswith(".__main__"):  # `python -m pipelines` runs the command line
+            importlib.import_module(module.name)
+
+
+def _warm() -> None:
+    """What every command's first dbt run builds once per process, built before forking: the JSON schemas
+    dbt validates its project, profile and test results against (cached per class). Nothing here starts a
+    thread or opens a database."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.postgres.connections import PostgresCredentials
+    from dbt.contracts.project import Configuration, PackageConfig, ProfileConfig, Project, ProjectFlags
+    from dbt.contracts.selection import SelectorFile
+    from dbt.task.test import TestResultData
+
+    for cls in (ProjectFlags, ProfileConfig, Project, PackageConfig, Configuration, SelectorFile, TestResultData,
+                DuckDBCredentials, PostgresCredentials):
+        cls.json_schema()
+
+
+def serve(path: str) -> None:
+    _preload()
+    _warm()
     if threading.active_count() != 1:  # a fork copies only the forking thread
         raise SystemExit(f"forkserver: importing started threads: {threading.enumerate()}")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -11,6 +11,8 @@
 - Macro namespaces laid out: the namespace is the one dbt's builder makes (every dict, every name, each
   callable's macro, context, node and stack), for a root package, a node in another package, an adapter's
   packages and names that collide across them.
+- Context parts made once: a macro callable has the attributes dbt's three `__init__`s give it, in the same
+  order; a context's `modules` hold the members dbt's give, each context its own dicts.
 """
 from __future__ import annotations
 
@@ -180,3 +182,29 @@ def test_query_results_are_typed_alike_by_shared_type_testers():
     assert mine == theirs
     assert theirs[0][0][:6] == ["Integer", "Text", "Text", "Text", "Number", "Boolean"]  # "005" stays text
     assert agate_helper.build_type_tester(["s"]) is not agate_helper.build_type_tester(["s"])  # dbt's own again
+
+
+def test_context_parts_made_once_are_the_ones_dbt_makes():
+    from dbt.clients.jinja import UnitTestMacroGenerator
+    from dbt.context import base
+
+    macro, ctx, node, stack = MACROS["whsync"]["ref"], {"a": 1}, SimpleNamespace(unique_id="model.whsync.user"), MacroStack()
+    theirs = [MacroGenerator(macro, ctx, node, stack), MacroGenerator(macro), base.get_context_modules()]
+    with dbt_trims._context_parts_made_once():
+        mine = [MacroGenerator(macro, ctx, node, stack), MacroGenerator(macro), base.get_context_modules()]
+        again = base.get_context_modules()
+        unit = UnitTestMacroGenerator(mine[0], "mocked")
+    for a, b in zip(mine[:2], theirs[:2]):
+        assert list(vars(a).items()) == list(vars(b).items())  # same attributes, same values, same order
+    assert (unit.macro, unit.context, unit.node, unit.stack, unit.call_return_value) == (macro, ctx, node, stack, "mocked")
+    modules, their_modules = mine[2], theirs[2]
+    assert {k: set(v) for k, v in modules.items()} == {k: set(v) for k, v in their_modules.items()}
+    for name in ("pytz", "datetime", "re"):
+        assert modules[name] == their_modules[name]
+    assert list(modules["itertools"]["chain"]("ab", "c")) == ["a", "b", "c"]  # dbt's wrapper, deprecation and all
+    assert again is not modules and all(again[k] is not modules[k] for k in modules)  # each context its own dicts
+    again["re"]["compile"] = None
+    assert modules["re"]["compile"] is not None
+    # dbt's own after the command
+    assert MacroGenerator.__init__ is not dbt_trims._macro_generator_init
+    assert base.get_context_modules() is not base.get_context_modules()
