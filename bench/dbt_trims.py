@@ -1,7 +1,9 @@
-"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py) save, in CPU seconds per resync.
+"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py) and the dlt trims (pipelines/dlt_trims.py) save,
+in CPU seconds per resync.
 
-One warehouse, synced once, then resynced N times with the trims and N times without them (dbt as it is),
-alternating so that a machine that speeds up or slows down during the run weighs on both alike. Each resync
+One warehouse, synced once, then resynced N times each way: with every trim, without the dbt trims (dbt as
+it is) and without the dlt trims (dlt as it is), in turn so that a machine that speeds up or slows down
+during the run weighs on each alike. Each resync
 is a whole `sync()` (extract, dbt build, publish) of the same unchanged tenant in this process, against an
 in-process simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the
 build's wall time is the sync's own `build_seconds`.
@@ -19,16 +21,18 @@ from .scenarios import Report, Sizes, generate, table
 
 def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:
     from pipelines import dbt as whsync_dbt
+    from pipelines import sync as whsync_sync
     from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
     from pipelines.benchling.spec import BenchlingConfig, benchling_plan
     from pipelines.progress import Progress
     from pipelines.sync import sync
     from pipelines.targets import resolve_target
 
-    report.emit(f"\n## dbt trims: {sizes.label()}; {resyncs} resyncs with the trims and {resyncs} without, alternating")
+    report.emit(f"\n## dbt and dlt trims: {sizes.label()}; {resyncs} resyncs with every trim, {resyncs} without dbt's "
+                f"and {resyncs} without dlt's, in turn")
     db = work / "dbt_trims.duckdb"
-    trimmed = whsync_dbt.dbt_trims.trimmed
-    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": []}
+    trimmed, dlt_trimmed = whsync_dbt.dbt_trims.trimmed, whsync_sync.dlt_trims.trimmed
+    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "dlt as it is": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}
     nodes: dict[str, tuple[int, int]] = {}
     with BenchlingSimulator(generate(sizes), api_key=DEMO_API_KEY, rate_limit="off") as sim:
@@ -36,12 +40,13 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
 
         def one(mode: str | None) -> None:
             whsync_dbt.dbt_trims.trimmed = trimmed if mode != "dbt as it is" else contextlib.nullcontext
+            whsync_sync.dlt_trims.trimmed = dlt_trimmed if mode != "dlt as it is" else contextlib.nullcontext
             try:
                 start = time.process_time()
                 res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
                 spent = time.process_time() - start
             finally:
-                whsync_dbt.dbt_trims.trimmed = trimmed
+                whsync_dbt.dbt_trims.trimmed, whsync_sync.dlt_trims.trimmed = trimmed, dlt_trimmed
             if mode is not None:
                 cpu[mode].append(spent)
                 build[mode].append(res.build_seconds or 0.0)
@@ -49,7 +54,8 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
 
         one(None)  # the first sync: imports, the full load, dbt's first parse
         for i in range(resyncs):
-            for mode in (("with the trims", "dbt as it is") if i % 2 else ("dbt as it is", "with the trims")):
+            modes = list(cpu)
+            for mode in modes[i % 3:] + modes[:i % 3]:
                 one(mode)
     rows, out = [], {}
     for mode in cpu:
@@ -59,8 +65,10 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
                      statistics.mean(b)])
     off, on = out["dbt as it is"]["cpu_s"], out["with the trims"]["cpu_s"]
     report.emit(table("CPU per resync (whole sync, this process)",
-                      ["dbt", "resyncs", "models / tests", "CPU s (mean)", "CPU s (min)", "CPU s (max)", "build wall s (mean)"],
+                      ["trims", "resyncs", "models / tests", "CPU s (mean)", "CPU s (min)", "CPU s (max)", "build wall s (mean)"],
                       rows))
-    report.emit(f"\nthe trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it)")
+    dlt_off = out["dlt as it is"]["cpu_s"]
+    report.emit(f"\nthe dbt trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it); "
+                f"the dlt trims {dlt_off - on:.2f} s ({(dlt_off - on) / dlt_off:.0%})")
     report.data["dbt_trims"] = out
     return out
