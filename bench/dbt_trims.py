@@ -3,9 +3,8 @@ in CPU seconds per resync.
 
 One warehouse, synced once, then resynced N times each way: with every trim, without the dbt trims (dbt as
 it is) and without the dlt trims (dlt as it is), in turn so that a machine that speeds up or slows down
-during the run weighs on each alike. Each resync
-is a whole `sync()` (extract, dbt build, publish) of the same unchanged tenant in this process, against an
-in-process simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the
+during the run weighs on each alike. Each resync is a whole `sync()` (extract, dbt build, publish) of the
+same unchanged tenant in this process, against an in-process simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the
 build's wall time is the sync's own `build_seconds`.
 """
 from __future__ import annotations
