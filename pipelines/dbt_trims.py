@@ -25,9 +25,9 @@ has none) they are dbt's own.
    statement (an empty table for a statement that returns nothing), and each one makes date and datetime
    types that build parsedatetime's locale tables. dbt already shares one TypeTester between every query
    and thread (agate_helper.DEFAULT_TYPE_TESTER); the others are shared alike, one per set of text columns.
-6. `_context_parts_made_once`: each context (the ~600 of a sync's build) also builds its `modules` (dicts
-   of pytz, datetime, re and itertools members, wrapping each itertools function anew) and makes each of
-   its ~530 macro callables through three `__init__`s that each set one or two attributes. `modules` is
+6. `_context_parts_made_once`: each context (~270 in a Benchling sync's build) also builds its `modules`
+   (dicts of pytz, datetime, re and itertools members, wrapping each itertools function anew) and makes each
+   of its ~530 macro callables through three `__init__`s that each set one or two attributes. `modules` is
    built once per command and each context gets its own copy of the dicts; a callable is made by one
    `__init__` that sets the same attributes in the same order.
 

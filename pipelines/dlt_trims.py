@@ -4,7 +4,7 @@ dlt resolves its configuration (the destination's, the pipeline's, the loader's,
 job client or asks for the destination's capabilities: about twenty times per pipeline run. For each field of
 each configuration, and for each provider it asks (environment, secrets.toml, config.toml), it first works out
 from the field's type hint whether the value is a secret and what type is inside Optional/Annotated/NewType:
-pure functions of the hint, about a third of a pipeline run's time in resolving configuration.
+pure functions of the hint, and about a third of the time dlt spends resolving configuration.
 
 1. `_hints_read_once`: during the call, `is_secret_hint` and `extract_inner_hint` (as resolve.py and the
    environment provider call them) answer each hint object once and then from what they answered: keyed by
@@ -12,7 +12,7 @@ pure functions of the hint, about a third of a pipeline run's time in resolving 
    `Union[int, None]` and `Union[None, int]`) are never mixed up. The values are still looked up in every
    provider each time, so a changed environment variable or secrets file reads as before.
 
-Measured by `python -m bench --scenarios 11` (bench/dlt_trims.py).
+Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py): resyncs with every trim and without dlt's.
 """
 from __future__ import annotations
 
@@ -59,7 +59,8 @@ def _hints_read_once() -> Iterator[None]:
     from dlt.common.configuration.providers import environ
     from dlt.common.configuration.specs import base_configuration as base
 
-    places = [(resolve, "is_secret_hint", base.is_secret_hint), (resolve, "extract_inner_hint", base.extract_inner_hint),
+    places = [(resolve, "is_secret_hint", base.is_secret_hint),
+              (resolve, "extract_inner_hint", base.extract_inner_hint),
               (environ, "is_secret_hint", base.is_secret_hint)]
     with _lock:
         if _users == 0:

@@ -42,8 +42,7 @@ WHSYNC = str(Path(sys.executable).with_name("whsync"))
 _BASE_ENV = dict(os.environ)
 # what the commands import at run time (imported inside the commands, so not by `pipelines.cli` itself)
 PRELOAD = (
-    "pipelines.cli", "pipelines.sync", "pipelines.dbt", "pipelines.remediate", "pipelines.review",
-    "pipelines.report", "pipelines.status", "dlt", "dlt.pipeline", "dlt.destinations", "dlt.sources.helpers",
+    "dlt", "dlt.pipeline", "dlt.destinations", "dlt.sources.helpers",
     "dlt.destinations.impl.duckdb.duck", "dlt.destinations.impl.postgres.postgres", "dlt.normalize", "dlt.load",
     "dbt.cli.main", "dbt.adapters.duckdb", "dbt.adapters.postgres", "dbt.adapters.factory", "dbt.task.build",
     "dbt.task.docs.generate", "duckdb", "psycopg2", "pyarrow", "pyarrow.parquet", "jinja2", "requests", "httpx",
