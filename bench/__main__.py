@@ -17,7 +17,8 @@
     python -m bench --scenarios 8           Okta: a 10,000-user org at 600/min users, 100/min apps, whsync
                                             beside the okta SDK's paging loop (bench/okta.py)
     python -m bench --scenarios 10          the CPU per resync that the dbt and dlt trims (pipelines/dbt_trims.py,
-                                            dlt_trims.py) save: resyncs with and without each, in turn
+                                            dlt_trims.py), the collector's pause (collector.py) and the DuckDB
+                                            build held open save: resyncs with and without each, in turn
                                             (bench/dbt_trims.py)
 """
 from __future__ import annotations

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import catalog, dlt_trims, journal, runlog, settings, sources
+from . import catalog, collector, dlt_trims, journal, runlog, settings, sources
 from .dbt import DbtResult, run_dbt
 from .errors import ConfigError
 from .history import history_env
@@ -134,17 +134,21 @@ def sync(
     synced_at = rec.started_at
     dbt_result = None
     try:
-        with target.secret_safe():
+        with target.secret_safe(), collector.paused():
             with target.lock(wait_seconds, on_wait=lambda: progress.line("waiting for another whsync run to finish…")):
                 rec.use_previous(runlog.read_last_run(target))
                 with target.build() as b:
-                    totals = extract_all(plans, b, progress, synced_at)
+                    # two phases, each with the build held open (`Build.held_open`): dlt's loads, then dbt's
+                    # build and the publish; closed in between, so dbt inherits nothing dlt set
+                    with b.held_open():
+                        totals = extract_all(plans, b, progress, synced_at)
                     extract_seconds = time.monotonic() - started
                     t0 = time.monotonic()
-                    if build:
-                        dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
-                    progress.set_stage("publishing")
-                    run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
+                    with b.held_open():
+                        if build:
+                            dbt_result = build_models(b, progress, {p.name: synced_at for p in plans})
+                        progress.set_stage("publishing")
+                        run = runlog.publish(b, rec, extract_seconds, time.monotonic() - t0)  # inside the publish
                     build_seconds = time.monotonic() - t0
     except BaseException as e:
         if not isinstance(e, TargetBusyError):  # refused by the lock: the other run is not failing
@@ -184,6 +188,6 @@ def build_only(*, target: Target, progress: Progress, wait_seconds: float = 0.0)
     """Rebuild the warehouse from the raw data already loaded, and publish it atomically."""
     target.check()
     target.notify = progress.line
-    with target.secret_safe(), target.lock(wait_seconds):
-        with target.build() as b:
+    with target.secret_safe(), collector.paused(), target.lock(wait_seconds):
+        with target.build() as b, b.held_open():
             return build_models(b, progress, unit_tests=True)

@@ -128,6 +128,13 @@ class Build(abc.ABC):
         extended there (e.g. a dbt incremental `$history` model, the `sync_run` log) and published
         with the rest. Returns whether the published warehouse had it. Call before dbt runs."""
 
+    @contextlib.contextmanager
+    def held_open(self) -> Iterator[None]:
+        """Around dlt's loads, and then around dbt's build and the publish (never around both): the build's
+        connections may share what one of them opened, where a target pays for opening it (a DuckDB file).
+        By default nothing is held."""
+        yield
+
 
 class Target(abc.ABC):
     """A published warehouse and how to replace it atomically."""

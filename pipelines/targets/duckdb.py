@@ -67,6 +67,20 @@ class DuckDBBuild(Build):
         finally:
             con.close()
 
+    @contextlib.contextmanager
+    def held_open(self) -> Iterator[None]:
+        """The build file stays open in this process for the block, so each `duckdb.connect` to it joins the
+        open database instead of opening the file again and folding its WAL in when it closes (~20 of them
+        in a sync, ~15 ms of CPU each, and the checkpoints). A sync holds it twice, for dlt's loads and then
+        for dbt's build and the publish, and closes it in between: dlt sets database-wide settings
+        (TimeZone, checkpoint_threshold) on a database it opens, and dbt must not inherit them. When this
+        last connection closes, DuckDB folds the WAL into the file, as each close did before."""
+        con = duckdb.connect(str(self.path))
+        try:
+            yield
+        finally:
+            con.close()
+
     def carry(self, namespace: str, name: str) -> bool:
         # the build is a copy of the published file: everything persistent is already here. A sync writes no
         # persistent relation before dbt does, so the copy's tables, read once, answer for every relation.

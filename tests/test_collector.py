@@ -1,0 +1,112 @@
+"""The collector's pause (pipelines/collector.py): off while a sync or build runs, back on when the last one
+ends (unless the caller had it off), and a sync's cyclic garbage gone right after it without anyone
+asking for a collection."""
+from __future__ import annotations
+
+import gc
+import threading
+import weakref
+from pathlib import Path
+
+import pytest
+
+from pipelines import collector
+from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
+from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+from pipelines.progress import Progress
+from pipelines.sync import build_only, sync
+from pipelines.targets import resolve_target
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def collector_on():
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    (gc.enable if was else gc.disable)()
+
+
+def test_paused_until_the_last_leaves_and_a_collector_turned_off_stays_off(collector_on):
+    with collector.paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    # two syncs in threads: the first to leave does not turn the collector back on under the other
+    first_in, first_out, second_in = threading.Event(), threading.Event(), threading.Event()
+    seen = []
+
+    def first():
+        with collector.paused():
+            first_in.set()
+            second_in.wait(10)
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with collector.paused():
+            second_in.set()
+            first_out.wait(10)
+            seen.append(gc.isenabled())
+        seen.append(gc.isenabled())
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert seen == [False, True]
+
+    gc.disable()  # the caller's choice
+    with collector.paused():
+        pass
+    assert not gc.isenabled()
+    gc.enable()
+    with pytest.raises(RuntimeError), collector.paused():
+        raise RuntimeError("a failing sync")
+    assert gc.isenabled()
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_sync_runs_with_the_collector_paused_and_its_garbage_goes_right_after(collector_on, tmp_path):
+    seen, cycles = [], []
+
+    def hook(request):  # noqa: ANN001 - in the simulator's thread, in this process, while the sync runs
+        seen.append(gc.isenabled())
+        garbage = _Cycle()  # cyclic garbage made during the sync: only the collector frees it
+        cycles.append(weakref.ref(garbage))
+        return None
+
+    target = resolve_target(duckdb=tmp_path / "w.duckdb")
+    with BenchlingSimulator(Tenant.load(FIXTURES / "benchling_tricky.json"), api_key=DEMO_API_KEY, rate_limit="off",
+                            request_hook=hook) as sim:
+        result = sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], target=target,
+                      progress=Progress(quiet=True))
+    assert result.counts["user"] > 0
+    assert seen and not any(seen), "the collector ran during the sync"
+    assert gc.isenabled()
+    assert cycles and all(ref() is None for ref in cycles), "the sync's cyclic garbage outlived it"
+
+    # `whsync build` pauses it alike and turns it back on after a failure too
+    states = []
+    real = collector.gc.isenabled
+
+    def watch_build(*a, **kw):  # noqa: ANN002, ANN003
+        states.append(real())
+        raise RuntimeError("dbt failed")
+
+    import pipelines.sync as whsync_sync
+
+    build_models = whsync_sync.build_models
+    whsync_sync.build_models = watch_build
+    try:
+        with pytest.raises(RuntimeError, match="dbt failed"):
+            build_only(target=target, progress=Progress(quiet=True))
+    finally:
+        whsync_sync.build_models = build_models
+    assert states == [False] and gc.isenabled()
