@@ -16,10 +16,9 @@
                                             --full = the standard tenant at 60/30 and at 300/30 + 250 ms
     python -m bench --scenarios 8           Okta: a 10,000-user org at 600/min users, 100/min apps, whsync
                                             beside the okta SDK's paging loop (bench/okta.py)
-    python -m bench --scenarios 10          the CPU per resync that the dbt and dlt trims (pipelines/dbt_trims.py,
-                                            dlt_trims.py), the collector's pause (collector.py) and the DuckDB
-                                            build held open save: resyncs with and without each, in turn
-                                            (bench/dbt_trims.py)
+    python -m bench --scenarios 10          the CPU per resync that the dbt trims (pipelines/dbt_trims.py), the
+                                            collector's pause (collector.py) and the DuckDB build held open
+                                            save: resyncs with and without each, in turn (bench/dbt_trims.py)
 """
 from __future__ import annotations
 
@@ -63,7 +62,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-build", action="store_true",
                    help="run whsync without the dbt build (extract+load only; build s is then not measured)")
     p.add_argument("--trim-resyncs", type=int,
-                   help="scenario 10: resyncs with every trim, and as many without the dbt trims and without the dlt trims (default 6; --smoke 2; --full 12)")
+                   help="scenario 10: resyncs with everything, and as many without the dbt trims, with the collector on and with the build file reopened (default 6; --smoke 2; --full 12)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")

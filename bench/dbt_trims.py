@@ -1,13 +1,12 @@
-"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py), the dlt trims (pipelines/dlt_trims.py), the
-collector's pause (pipelines/collector.py) and the DuckDB build held open (DuckDBBuild.held_open) save, in
-CPU seconds per resync.
+"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py), the collector's pause (pipelines/collector.py) and
+the DuckDB build held open (DuckDBBuild.held_open) save, in CPU seconds per resync.
 
-One warehouse, synced once, then resynced N times each way: with every trim, without the dbt trims (dbt as
-it is), without the dlt trims (dlt as it is), with the collector on during the sync, and with the build
-file opened by each connection, in turn so that a machine that speeds up or slows down
-during the run weighs on each alike. Each resync is a whole `sync()` (extract, dbt build, publish) of the
-same unchanged tenant in this process, against an in-process simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the
-build's wall time is the sync's own `build_seconds`.
+One warehouse, synced once, then resynced N times each way: with everything, without the dbt trims (dbt as
+it is), with the collector on during the sync, and with the build file opened by each connection, in turn,
+so that a machine that speeds up or slows down during the run weighs on each alike. Each resync is a whole
+`sync()` (extract, dbt build, publish) of the same unchanged tenant in this process, against an in-process
+simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the build's wall
+time is the sync's own `build_seconds`.
 """
 from __future__ import annotations
 
@@ -30,14 +29,13 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     from pipelines.targets import resolve_target
     from pipelines.targets.duckdb import DuckDBBuild
 
-    report.emit(f"\n## dbt and dlt trims, collector paused, build held open: {sizes.label()}; {resyncs} resyncs each "
-                f"with every trim, without dbt's, without dlt's, with the collector on and with the build file "
+    report.emit(f"\n## dbt trims, collector paused, build held open: {sizes.label()}; {resyncs} resyncs each "
+                f"with everything, without dbt's trims, with the collector on and with the build file "
                 f"opened by each connection, in turn")
     db = work / "dbt_trims.duckdb"
-    trimmed, dlt_trimmed, paused = whsync_dbt.dbt_trims.trimmed, whsync_sync.dlt_trims.trimmed, whsync_sync.collector.paused
+    trimmed, paused = whsync_dbt.dbt_trims.trimmed, whsync_sync.collector.paused
     held_open = DuckDBBuild.held_open
-    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "dlt as it is": [], "collector on": [],
-                                   "file reopened": []}
+    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "collector on": [], "file reopened": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}
     nodes: dict[str, tuple[int, int]] = {}
     with BenchlingSimulator(generate(sizes), api_key=DEMO_API_KEY, rate_limit="off") as sim:
@@ -45,7 +43,6 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
 
         def one(mode: str | None) -> None:
             whsync_dbt.dbt_trims.trimmed = trimmed if mode != "dbt as it is" else contextlib.nullcontext
-            whsync_sync.dlt_trims.trimmed = dlt_trimmed if mode != "dlt as it is" else contextlib.nullcontext
             whsync_sync.collector.paused = paused if mode != "collector on" else contextlib.nullcontext
             DuckDBBuild.held_open = held_open if mode != "file reopened" else lambda self: contextlib.nullcontext()
             try:
@@ -53,8 +50,7 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
                 res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
                 spent = time.process_time() - start
             finally:
-                whsync_dbt.dbt_trims.trimmed, whsync_sync.dlt_trims.trimmed = trimmed, dlt_trimmed
-                whsync_sync.collector.paused, DuckDBBuild.held_open = paused, held_open
+                whsync_dbt.dbt_trims.trimmed, whsync_sync.collector.paused, DuckDBBuild.held_open = trimmed, paused, held_open
             if mode is not None:
                 cpu[mode].append(spent)
                 build[mode].append(res.build_seconds or 0.0)
@@ -75,9 +71,8 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     report.emit(table("CPU per resync (whole sync, this process)",
                       ["trims", "resyncs", "models / tests", "CPU s (mean)", "CPU s (min)", "CPU s (max)", "build wall s (mean)"],
                       rows))
-    dlt_off, gc_on, reopened = out["dlt as it is"]["cpu_s"], out["collector on"]["cpu_s"], out["file reopened"]["cpu_s"]
+    gc_on, reopened = out["collector on"]["cpu_s"], out["file reopened"]["cpu_s"]
     report.emit(f"\nthe dbt trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it); "
-                f"the dlt trims {dlt_off - on:.2f} s ({(dlt_off - on) / dlt_off:.0%}); "
                 f"the collector's pause {gc_on - on:.2f} s ({(gc_on - on) / gc_on:.0%}); "
                 f"the build held open {reopened - on:.2f} s ({(reopened - on) / reopened:.0%})")
     report.data["dbt_trims"] = out

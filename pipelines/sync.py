@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import catalog, collector, dlt_trims, journal, runlog, settings, sources
+from . import catalog, collector, journal, runlog, settings, sources
 from .dbt import DbtResult, run_dbt
 from .errors import ConfigError
 from .history import history_env
@@ -53,7 +53,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
     try:
         # A fresh pipelines_dir each run: dlt restores its state from the warehouse itself, so the
         # published warehouse is the only state there is (nothing stale on disk after a failed run).
-        with settings.dlt_working_dir() as pipelines_dir, dlt_trims.trimmed():
+        with settings.dlt_working_dir() as pipelines_dir:
             pipeline = dlt.pipeline(
                 pipeline_name=f"whsync_{plan.name}",
                 destination=build.destination(),
