@@ -17,6 +17,11 @@ whatever resource a piece of it held, is gone right after the sync and not at so
 The pause is the process's (the collector has no per-thread switch): syncs of two targets running at once
 in threads of one process share it, the last to end turns the collector back on, and a collector that was
 off before (the caller's choice) stays off.
+
+A `whsync sync`, `build` or `demo` process ends after its syncs, so those commands turn the collector off for
+the rest of the process (`off_until_exit`): the sync's garbage is freed with the process instead of being
+walked first (~0.3 s of CPU per build, about a tenth of a command's). A process that goes on after its syncs
+(Dagster, the tests' in-process syncs) keeps the pause above.
 """
 from __future__ import annotations
 
@@ -46,3 +51,11 @@ def paused() -> Iterator[None]:
             _inside -= 1
             if _inside == 0 and _was_enabled:
                 gc.enable()
+
+
+def off_until_exit() -> None:
+    """The collector off for the rest of this process: for a command that exits once its syncs are done (the
+    `whsync` commands that sync or build). `paused()` then finds it off and leaves it off. The garbage it
+    keeps is the syncs' cyclic garbage (~40 MB per build, whatever the number of rows; `whsync demo` builds
+    twice), freed when the process exits; everything freed by reference counting is freed at once as always."""
+    gc.disable()

@@ -100,7 +100,8 @@ def run_dbt(
         "--quiet",
         *(extra_args or []),
     ]
-    with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), dbt_trims.trimmed():
+    with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), \
+            dbt_trims.trimmed(compiled_store=work.parent.parent / "dbt-jinja"):
         parse = dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)

@@ -15,7 +15,9 @@ has none) they are dbt's own.
    `{{ get_where_subquery(ref('user')) }}`) from text each time, in a new environment that is configured
    alike every time. Jinja's compiled code does not depend on the environment instance (it is given the
    environment when it runs, as with Jinja's own bytecode cache), so the code compiled from the same text
-   in an environment of the same class and settings is reused.
+   in an environment of the same class and settings is reused. The compiled code is also kept on disk in
+   whsync's cache (`compiled_store`; pipelines/dbt_templates.py), so a new process (each `whsync sync`)
+   does not compile the ~240 templates of a build again (about 0.35 s of its first build's CPU).
 4. `_macro_namespaces_laid_out`: every node's context (twice per node, and once per adapter call such as
    `adapter.rename_relation`) gets a callable for each of the ~530 macros of the manifest, filed by package,
    then flattened by a search through five dicts per name. Where each macro goes, and what each name
@@ -38,7 +40,7 @@ from __future__ import annotations
 import contextlib
 import operator
 import threading
-from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 # the debug events `run_dbt`'s callback reads: every other debug event is skipped when no log wants debug lines
@@ -46,9 +48,10 @@ DEBUG_EVENTS_READ = frozenset({"NodeFinished"})
 
 
 @contextlib.contextmanager
-def trimmed() -> Iterator[None]:
-    """Every trim of this module, for the duration of one dbt command."""
-    with (_unread_debug_skipped(), _event_messages_when_read(), _compiled_templates_reused(),
+def trimmed(compiled_store: Path | None = None) -> Iterator[None]:
+    """Every trim of this module, for the duration of one dbt command. `compiled_store`: the directory that
+    keeps compiled templates between processes (`_compiled_templates_reused`); None keeps them in memory only."""
+    with (_unread_debug_skipped(), _event_messages_when_read(), _compiled_templates_reused(compiled_store),
           _macro_namespaces_laid_out(), _type_testers_shared(), _context_parts_made_once()):
         yield
 
@@ -139,47 +142,34 @@ def _event_messages_when_read() -> Iterator[None]:
         BaseEvent.__init__ = dbt_init
 
 
-def _codegen_settings(env: Any) -> tuple:
-    """What else Jinja's lexer and code generator read from an environment (jinja2.lexer.get_lexer's key, and
-    the settings the generated code depends on)."""
-    return (env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
-            env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
-            env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-            env.autoescape, env.optimized, env.finalize, env.is_async)
-
-
-_COMPILED_KEEP = 4096  # compiled templates kept (most recently used); a build uses a few hundred
-_compiled: OrderedDict[tuple, Any] = OrderedDict()
-_compiled_lock = threading.Lock()
-
-
 @contextlib.contextmanager
-def _compiled_templates_reused() -> Iterator[None]:
+def _compiled_templates_reused(store: Path | None = None) -> Iterator[None]:
     """During the call, dbt's Jinja environments reuse the code compiled from the same text by an environment
-    of the same class, undefined type and extensions. Only a plain `compile(source)` is reused (what dbt's
-    `get_template` calls); a named template, raw output, dbt's macro debugging (which writes each compiled
-    source to a file) or a parse-time environment (its own undefined type per node) compile as before."""
+    of the same class, undefined type and extensions (pipelines/dbt_templates.py keeps it). Only a plain
+    `compile(source)` is reused (what dbt's `get_template` calls); a named template, raw output, dbt's macro
+    debugging (which writes each compiled source to a file) or a parse-time environment (its own undefined
+    type per node) compile as before. `store`: a directory where the compiled code is read from before the
+    call (once per process) and written to after it when the call compiled something new."""
     import jinja2
     from dbt_common.clients import jinja as dbt_jinja
 
+    from . import dbt_templates
+
     classes = (dbt_jinja.MacroFuzzEnvironment, dbt_jinja.NativeSandboxEnvironment)
     saved = {cls: cls.__dict__.get("compile") for cls in classes}
+    if store is not None:
+        dbt_templates.COMPILED.read(store)
 
     def compile(self, source, name=None, filename=None, raw=False, defer_init=False):  # noqa: ANN001, A001
         if (name is not None or filename is not None or raw or defer_init or not isinstance(source, str)
                 or self.undefined is not jinja2.Undefined or dbt_jinja.MACRO_DEBUGGING):
             return jinja2.Environment.compile(self, source, name, filename, raw, defer_init)
-        key = (type(self), tuple(self.extensions), _codegen_settings(self), source)
-        with _compiled_lock:
-            code = _compiled.get(key)
-            if code is not None:
-                _compiled.move_to_end(key)
-                return code
-        code = jinja2.Environment.compile(self, source)
-        with _compiled_lock:
-            _compiled[key] = code
-            while len(_compiled) > _COMPILED_KEEP:
-                _compiled.popitem(last=False)
+        compiled = dbt_templates.COMPILED
+        key = dbt_templates.key(self, source)
+        code = compiled.get(key)
+        if code is None:
+            code = jinja2.Environment.compile(self, source)
+            compiled.put(key, code)
         return code
 
     for cls in classes:
@@ -192,6 +182,8 @@ def _compiled_templates_reused() -> Iterator[None]:
                 del cls.compile
             else:
                 cls.compile = own
+        if store is not None:
+            dbt_templates.COMPILED.write(store)
 
 
 class _Layout:

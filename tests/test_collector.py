@@ -110,3 +110,31 @@ def test_a_sync_runs_with_the_collector_paused_and_its_garbage_goes_right_after(
     finally:
         whsync_sync.build_models = build_models
     assert states == [False] and gc.isenabled()
+
+
+def test_the_sync_command_leaves_the_collector_off_until_its_process_exits(collector_on, tmp_path, monkeypatch):
+    """`whsync sync` (`build`, `demo`) ends its process after the sync: the collector stays off, so the sync's
+    garbage is not walked before the exit frees it (pipelines/collector.py, `off_until_exit`)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    cycles = []
+
+    def hook(request):  # noqa: ANN001
+        garbage = _Cycle()
+        cycles.append(weakref.ref(garbage))
+        return None
+
+    with BenchlingSimulator(Tenant.load(FIXTURES / "benchling_tricky.json"), api_key=DEMO_API_KEY, rate_limit="off",
+                            request_hook=hook) as sim:
+        monkeypatch.setenv("BENCHLING_API_KEY", DEMO_API_KEY)
+        got = CliRunner().invoke(app, ["sync", "--base-url", sim.base_url, "--duckdb", str(tmp_path / "w.duckdb"),
+                                       "--no-build", "--activity", "off", "--quiet"])
+    assert got.exit_code == 0, got.output
+    assert "synced" in got.output
+    assert not gc.isenabled(), "the collector came back on before the command's process ended"
+    assert cycles and all(ref() is not None for ref in cycles)  # kept, not walked: the exit frees them
+    gc.enable()
+    gc.collect()
+    assert all(ref() is None for ref in cycles)

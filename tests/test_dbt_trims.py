@@ -7,7 +7,8 @@
   then reads as dbt's own; one read after the trim ended still works.
 - Compiled templates reused: the same text compiles once and renders each context's values; a parse-time
   environment (its own undefined type) and a named template compile as dbt does; after the trim, dbt's
-  compile is back.
+  compile is back. Kept on disk, a text compiled by one process is not compiled by the next; a damaged store
+  is as if empty, another dbt version has its own, and a store that cannot be written changes nothing.
 - Macro namespaces laid out: the namespace is the one dbt's builder makes (every dict, every name, each
   callable's macro, context, node and stack), for a root package, a node in another package, an adapter's
   packages and names that collide across them.
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import io
+import marshal
 from types import SimpleNamespace
 
 import jinja2
@@ -32,7 +34,7 @@ from dbt_common.events.functions import fire_event
 from dbt_common.events.logger import LoggerConfig
 from dbt_common.events.types import Note
 
-from pipelines import dbt_trims
+from pipelines import dbt_templates, dbt_trims
 
 
 def _events(level: EventLevel, monkeypatch=None, read: frozenset[str] | None = None) -> tuple[list[str], str]:
@@ -111,6 +113,59 @@ def test_the_same_text_compiles_once_and_renders_each_contexts_values(monkeypatc
     assert "compile" not in dbt_jinja.MacroFuzzEnvironment.__dict__  # dbt's compile is back
     get_rendered(text, {"a": 1, "t": "x"})
     assert len(compiled) == 5
+
+
+def test_compiled_templates_are_kept_on_disk_for_the_next_process(monkeypatch, tmp_path):
+    compiled: list[str] = []
+    jinja_compile = jinja2.Environment._compile
+    monkeypatch.setattr(jinja2.Environment, "_compile", lambda self, source, filename: (
+        compiled.append(source), jinja_compile(self, source, filename))[1])
+    monkeypatch.setattr(dbt_templates, "COMPILED", dbt_templates.CompiledTemplates())
+
+    def new_process():  # what a new process holds: nothing compiled, no store read
+        monkeypatch.setattr(dbt_templates, "COMPILED", dbt_templates.CompiledTemplates())
+
+    text = "select {{ a }} from {{ t | upper }} -- whsync store test"
+    with dbt_trims._compiled_templates_reused(tmp_path):
+        assert get_rendered(text, {"a": 1, "t": "x"}) == "select 1 from X -- whsync store test"
+    assert len(compiled) == 1
+    [stored] = tmp_path.glob("compiled-*.marshal")
+    written = stored.read_bytes()
+
+    new_process()
+    with dbt_trims._compiled_templates_reused(tmp_path):
+        assert get_rendered(text, {"a": 2, "t": "y"}) == "select 2 from Y -- whsync store test"
+        assert get_rendered("{{ [a, 1] }}", {"a": 5}, native=True) == [5, 1]  # new here: compiled
+    assert len(compiled) == 2  # the stored text was not compiled again
+    assert stored.read_bytes() != written  # the native template was added
+
+    new_process()
+    with dbt_trims._compiled_templates_reused(tmp_path):
+        get_rendered(text, {"a": 3, "t": "z"})
+        get_rendered("{{ [a, 1] }}", {"a": 5}, native=True)
+    assert len(compiled) == 2 and stored.stat().st_size == len(marshal.dumps(marshal.loads(stored.read_bytes())))
+
+    # a damaged store is as if empty: the text is compiled as without one, and the store is written again
+    stored.write_bytes(b"\x00 not marshal")
+    new_process()
+    with dbt_trims._compiled_templates_reused(tmp_path):
+        assert get_rendered(text, {"a": 4, "t": "w"}) == "select 4 from W -- whsync store test"
+    assert len(compiled) == 3
+    assert len(marshal.loads(stored.read_bytes())) == 1
+
+    # another dbt (or Jinja, or Python) reads and writes another file
+    from importlib import metadata
+
+    monkeypatch.setattr(metadata, "version", lambda dist: "0.0.1" if dist == "dbt-core" else "1")
+    assert dbt_templates.store_file(tmp_path) != stored
+
+    # a store that cannot be written: compiled as without one, and no error
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the store's directory would be")
+    new_process()
+    with dbt_trims._compiled_templates_reused(blocked):
+        assert get_rendered(text, {"a": 5, "t": "v"}) == "select 5 from V -- whsync store test"
+    assert len(compiled) == 4
 
 
 def _macro(package: str, name: str) -> SimpleNamespace:

@@ -25,10 +25,11 @@ def demo(
     No credentials needed: the simulators' demo keys are used."""
     import contextlib
 
-    from .. import sources
+    from .. import collector, sources
     from ..progress import Progress
     from ..sync import sync as run_sync
 
+    collector.off_until_exit()  # the process ends after the demo's syncs and report
     try:
         tgt = target_of(target, schema, duckdb, duckdb_storage_version)
         tgt.check()

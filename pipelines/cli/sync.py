@@ -59,10 +59,12 @@ def sync(
     The warehouse is built in a copy and published atomically: readers never see a half-built
     warehouse, and a failed sync leaves the previous one as it was.
     """
+    from .. import collector
     from ..benchling.activity import ActivityPolicy, summary
     from ..progress import Progress
     from ..sync import plans_for, sync as run_sync
 
+    collector.off_until_exit()  # the process ends after the sync
     try:
         tgt = target_of(target, schema, duckdb, duckdb_storage_version)
         tgt.check()
@@ -90,9 +92,11 @@ def build(
     wait: float = WAIT_OPTION, quiet: bool = QUIET_OPTION, duckdb_storage_version: str = STORAGE_OPTION,
 ) -> None:
     """Rebuild the warehouse tables (dbt build) from the raw data already loaded; no API calls."""
+    from .. import collector
     from ..progress import Progress
     from ..sync import build_only, warehouse_counts
 
+    collector.off_until_exit()  # the process ends after the build
     try:
         tgt = target_of(target, schema, duckdb, duckdb_storage_version)
         with Progress(quiet=quiet) as progress:
