@@ -19,6 +19,9 @@
     python -m bench --scenarios 10          the CPU per resync that the dbt trims (pipelines/dbt_trims.py), the
                                             collector's pause (collector.py) and the DuckDB build held open
                                             save: resyncs with and without each, in turn (bench/dbt_trims.py)
+    python -m bench --scenarios 11          the CPU of a `whsync sync` process (a resync) that the template store
+                                            (dbt_templates.py) and the collector left off until exit save, each
+                                            command with and without each, in turn (bench/commands.py)
 """
 from __future__ import annotations
 
@@ -45,8 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     mode.add_argument("--smoke", action="store_true", help="tiny sizes, for tests")
     p.add_argument("--scenarios", default=None,
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
-                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation, 10 dbt trims (default all; "
-                        "--smoke skips 8, 9 and 10 unless named)")
+                        "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation, 10 dbt trims, "
+                        "11 a sync command's process (default all; --smoke skips 8, 9, 10 and 11 unless named)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -63,6 +66,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="run whsync without the dbt build (extract+load only; build s is then not measured)")
     p.add_argument("--trim-resyncs", type=int,
                    help="scenario 10: resyncs with everything, and as many without the dbt trims, with the collector on and with the build file reopened (default 6; --smoke 2; --full 12)")
+    p.add_argument("--command-runs", type=int,
+                   help="scenario 11: whsync sync processes as shipped, and as many without the template store, with the collector on after the sync and with neither (default 4; --smoke 1; --full 8)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")
@@ -88,7 +93,7 @@ def run_activity(a: argparse.Namespace, report: Report, standard, work: Path, bu
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     named = a.scenarios is not None
-    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9,10")
+    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9,10,11")
     wanted = {s.strip() for s in a.scenarios.split(",") if s.strip()}
     peers = ["sdk", "rest_api"] if "2" in wanted else []
     second = "4" in wanted
@@ -150,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
 
             tsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
             scenario_dbt_trims(report, tsizes, a.trim_resyncs or (2 if a.smoke else 12 if a.full else 6), work)
+        if "11" in wanted and build:
+            from .commands import scenario_commands
+
+            csizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
+            scenario_commands(report, csizes, a.command_runs or (1 if a.smoke else 8 if a.full else 4), work)
         if "8" in wanted:
             from .okta import scenario_okta
 
