@@ -94,6 +94,8 @@ def test_an_event_makes_its_message_when_read_and_reads_as_dbts_own(monkeypatch)
 
 
 def test_the_same_text_compiles_once_and_renders_each_contexts_values(monkeypatch):
+    # nothing compiled yet, whatever this process's earlier builds compiled or read from the store
+    monkeypatch.setattr(dbt_templates, "COMPILED", dbt_templates.CompiledTemplates())
     compiled: list[str] = []
     jinja_compile = jinja2.Environment._compile
     monkeypatch.setattr(jinja2.Environment, "_compile", lambda self, source, filename: (
