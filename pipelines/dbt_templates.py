@@ -8,7 +8,10 @@ key. A build compiles ~240 templates, about 0.35 s of CPU in each new process (e
 store keeps their code in one file per Python, Jinja, dbt-common and dbt-core version under whsync's cache
 (`<cache>/dbt-jinja/compiled-<hash>.marshal`, what Jinja's FileSystemBytecodeCache does per template),
 read once per process and written again only when a run compiled something new. A missing, damaged or
-unwritable store is as if there were none: each template is compiled from its text.
+unwritable store is as if there were none: each template is compiled from its text. Like Python's own
+`__pycache__`, the store is code that whsync runs: it is written only by whsync into the user's cache
+directory (created readable by its owner only), and a cache directory others can write is as unsafe for it
+as for dbt's parse files beside it.
 """
 from __future__ import annotations
 
