@@ -130,7 +130,8 @@ def _dump(manifest: dict[str, Any]) -> bytes:
     return msgpack.packb(manifest, use_bin_type=True)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """`data` as the file `path` (its directory made): a reader sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -158,7 +159,7 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
             manifest = _load(seed.read_bytes())
             _move_database(manifest, dict(settings)["database"])
             manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
-            _write_atomically(target / PARTIAL_PARSE, _dump(manifest))
+            write_atomically(target / PARTIAL_PARSE, _dump(manifest))
         except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
             return None
     return _stamp(target / PARTIAL_PARSE)
@@ -189,6 +190,6 @@ def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str
         data = (target / PARTIAL_PARSE).read_bytes()
         if _load(data)["state_check"]["profile_hash"]["checksum"] != _profile_hash(settings):
             return  # dbt hashes these settings differently: seeds would never fit
-        _write_atomically(_seed_path(root, project_dir, env, settings, args), data)
+        write_atomically(_seed_path(root, project_dir, env, settings, args), data)
     except Exception:  # noqa: BLE001 - a seed is an optimisation only
         return

@@ -15,16 +15,15 @@ as for dbt's parse files beside it.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
-import os
 import sys
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+from .dbt_parse_cache import write_atomically
 
 KEEP = 4096  # compiled templates kept (most recently used); a build uses a few hundred
 
@@ -116,16 +115,7 @@ class CompiledTemplates:
             self._added = 0
         path = store_file(directory)
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".compiled-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            write_atomically(path, data)
         except OSError:
             return
         self._read.add(path)
