@@ -2,7 +2,7 @@
 (pipelines/dbt_templates.py) and leaving the collector off until the process exits (collector.off_until_exit)
 save each command.
 
-One warehouse, synced once, then resynced N times each way by a new `whsync sync --no-activity` process: as
+One warehouse, synced once, then resynced N times each way by a new `whsync sync --activity off` process: as
 shipped, without the template store (each process compiles its templates), with the collector back on after
 the sync (its garbage walked before the exit), and with neither, in turn, so that a machine that speeds up
 or slows down during the run weighs on each alike. CPU is the child process's (user + system, imports and

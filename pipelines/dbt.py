@@ -17,7 +17,7 @@ from typing import Callable, Iterator
 
 from . import dbt_parse_cache, dbt_trims
 from .errors import WhsyncError
-from .project import dbt_project_dir, dbt_work_dir, profiles_dir
+from .project import cache_dir, dbt_project_dir, dbt_work_dir, profiles_dir
 
 _lock = threading.Lock()
 
@@ -100,15 +100,16 @@ def run_dbt(
         "--quiet",
         *(extra_args or []),
     ]
+    cache = cache_dir()  # beside the work directories: the parse seeds and the compiled templates
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), \
-            dbt_trims.trimmed(compiled_store=work.parent.parent / "dbt-jinja"):
-        parse = dbt_parse_cache.before_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env)
+            dbt_trims.trimmed(compiled_store=cache / "dbt-jinja"):
+        parse = dbt_parse_cache.before_run(cache / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)
         finally:
             _close_duckdb()
         if res.success:
-            dbt_parse_cache.after_run(work.parent.parent / "dbt-seeds", dbt_project_dir(), args, env, parse)
+            dbt_parse_cache.after_run(cache / "dbt-seeds", dbt_project_dir(), args, env, parse)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -72,3 +72,20 @@ def test_bench_activity_smoke(capsys):
         assert r[1] == "ok" and r[7] == "yes" and _num(r[6]) == users, (name, r)
     assert _num(runs["whsync"][4]) == floor_r and _num(runs["whsync"][5]) == 0
     assert _num(runs["sdk"][4]) >= users and _num(runs["rest_api"][9]) > 0  # measured peer ratio
+
+
+def test_bench_cpu_scenarios_smoke(capsys):
+    """Scenarios 10 (resyncs with and without each saving, in this process) and 11 (`whsync sync` processes
+    with and without each), at one run per mode: every mode runs and prints a measured CPU time."""
+    assert main(["--smoke", "--scenarios", "10,11", "--trim-resyncs", "1", "--command-runs", "1"]) == 0
+    out = capsys.readouterr().out
+    resyncs = {r[0]: r for r in _table(out, "CPU per resync (whole sync, this process)")}
+    assert set(resyncs) == {"with the trims", "dbt as it is", "collector on", "file reopened"}
+    for mode, r in resyncs.items():
+        assert r[1] == "1" and _num(r[3]) > 0, (mode, r)
+        assert _num(r[2].split("/")[0]) > 0 and _num(r[2].split("/")[1]) > 0, (mode, r)  # models / tests built
+    commands = {r[0]: r for r in _table(out, "CPU per `whsync sync` process")}
+    assert set(commands) == {"as shipped", "no template store", "collector on after the sync", "neither"}
+    for mode, r in commands.items():
+        assert r[1] == "1" and _num(r[2]) > 0, (mode, r)
+    assert re.search(r"the dbt trims save -?\d+\.\d\d s", out) and re.search(r"neither: [+-]\d+\.\d\d s per command", out)
