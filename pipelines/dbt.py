@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from . import dbt_parse_cache, dbt_trims
+from . import dbt_connections, dbt_parse_cache, dbt_trims
 from .errors import WhsyncError
 from .project import cache_dir, dbt_project_dir, dbt_work_dir, profiles_dir
 
@@ -102,7 +102,7 @@ def run_dbt(
     ]
     cache = cache_dir()  # beside the work directories: the parse seeds and the compiled templates
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), \
-            dbt_trims.trimmed(compiled_store=cache / "dbt-jinja"):
+            dbt_trims.trimmed(compiled_store=cache / "dbt-jinja"), dbt_connections.kept_between_nodes():
         parse = dbt_parse_cache.before_run(cache / "dbt-seeds", dbt_project_dir(), args, env)
         try:
             res = dbtRunner(callbacks=[callback]).invoke(args)

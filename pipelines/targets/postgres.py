@@ -46,6 +46,36 @@ class PostgresBuild(Build):
         self.target = target
         self.cfg = target.cfg
         self.loaded: set[str] = set()  # sources loaded into their build raw schema by this sync
+        self._held: Any = None  # the connection `held_open` keeps for the build's own statements
+
+    @contextlib.contextmanager
+    def held_open(self) -> Iterator[None]:
+        """One connection for the build's own statements in the block (copying raw schemas, carrying the
+        persistent relations, the run log's row) instead of a new one for each: a sync made about 30, each a
+        server backend and an authentication. dlt and dbt keep their own connections."""
+        with self.cfg.connect() as con:
+            self._held = con
+            try:
+                yield
+            finally:
+                self._held = None
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        """The held connection, or a new one closed after the block. Either way what the block did not commit
+        is discarded when it ends (as closing a connection discards it), so each block is its own transaction."""
+        if self._held is None:
+            with self.cfg.connect() as con:
+                yield con
+            return
+        con = self._held
+        try:
+            yield con
+        except BaseException:
+            with contextlib.suppress(Exception):  # the block's error is the one to report
+                con.rollback()
+            raise
+        con.rollback()  # nothing if the block committed; otherwise what closing would have discarded
 
     def destination(self) -> Any:
         import dlt
@@ -76,7 +106,7 @@ class PostgresBuild(Build):
 
         live = super().dataset(source)
         build = _build_name(live)
-        with self.cfg.connect() as con:
+        with self._connect() as con:
             cur = con.cursor()
             cur.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(build)))
             cur.execute(sql.SQL("create schema {}").format(sql.Identifier(build)))
@@ -97,7 +127,7 @@ class PostgresBuild(Build):
         return [s for s in catalog.sources() if self.dataset(s) in schemas]
 
     def execute(self, sql: str, params: Any = None) -> list[tuple]:
-        with self.cfg.connect() as con:
+        with self._connect() as con:
             cur = con.cursor()
             cur.execute(sql, params)
             rows = cur.fetchall() if cur.description else []
@@ -108,7 +138,7 @@ class PostgresBuild(Build):
         from psycopg2 import sql
 
         src, dst = self.target.schema(namespace), self.schema(namespace)
-        with self.cfg.connect() as con:
+        with self._connect() as con:
             cur = con.cursor()
             kind = _relations(cur, src, [name]).get(name)
             if not kind:
