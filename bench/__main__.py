@@ -22,6 +22,10 @@
     python -m bench --scenarios 11          the CPU of a `whsync sync` process (a resync) that the template store
                                             (dbt_templates.py) and the collector left off until exit save, each
                                             command with and without each, in turn (bench/commands.py)
+    python -m bench --scenarios 12          PostgreSQL: the connections and CPU (the server's included) per resync
+                                            that keeping connections open saves (dbt_connections.py, the
+                                            build's held connection): resyncs with and without, in turn
+                                            (bench/pg_connections.py; starts its own server)
 """
 from __future__ import annotations
 
@@ -49,7 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scenarios", default=None,
                    help="comma list: 1 whsync at the limit, 2 peers, 3 unthrottled, 4 second sync, "
                         "5 history cost, 6 time-left estimate, 7 activity pass, 8 Okta, 9 remediation, 10 dbt trims, "
-                        "11 a sync command's process (default all; --smoke skips 8, 9, 10 and 11 unless named)")
+                        "11 a sync command's process, 12 PostgreSQL connections kept open (default all; --smoke skips 8, 9, 10, "
+                        "11 and 12 unless named)")
     p.add_argument("--history-syncs", type=int,
                    help="scenario 5: unchanged syncs, then as many 1%%-churn syncs (default 5; --full 30)")
     p.add_argument("--history-folders", type=int,
@@ -68,6 +73,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="scenario 10: resyncs with everything, and as many without the dbt trims, with the collector on and with the build file reopened (default 6; --smoke 2; --full 12)")
     p.add_argument("--command-runs", type=int,
                    help="scenario 11: whsync sync processes as shipped, and as many without the template store, with the collector on after the sync and with neither (default 4; --smoke 1; --full 8)")
+    p.add_argument("--pg-resyncs", type=int,
+                   help="scenario 12: PostgreSQL resyncs with connections kept open, and as many with a new one per dbt node and statement block (default 6; --smoke 1; --full 12)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--json", type=Path, help="also write the measurements to this JSON file")
     p.add_argument("--keep", action="store_true", help="keep the DuckDB files of every run (prints the folder)")
@@ -93,7 +100,7 @@ def run_activity(a: argparse.Namespace, report: Report, standard, work: Path, bu
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     named = a.scenarios is not None
-    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9,10,11")
+    a.scenarios = a.scenarios or ("1,2,3,4,5,6,7" if a.smoke else "1,2,3,4,5,6,7,8,9,10,11,12")
     wanted = {s.strip() for s in a.scenarios.split(",") if s.strip()}
     peers = ["sdk", "rest_api"] if "2" in wanted else []
     second = "4" in wanted
@@ -160,6 +167,11 @@ def main(argv: list[str] | None = None) -> int:
 
             csizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
             scenario_commands(report, csizes, a.command_runs or (1 if a.smoke else 8 if a.full else 4), work)
+        if "12" in wanted and build:
+            from .pg_connections import scenario_pg_connections
+
+            psizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
+            scenario_pg_connections(report, psizes, a.pg_resyncs or (1 if a.smoke else 12 if a.full else 6), work)
         if "8" in wanted:
             from .okta import scenario_okta
 

@@ -89,3 +89,16 @@ def test_bench_cpu_scenarios_smoke(capsys):
     for mode, r in commands.items():
         assert r[1] == "1" and _num(r[2]) > 0, (mode, r)
     assert re.search(r"the dbt trims save -?\d+\.\d\d s", out) and re.search(r"neither: [+-]\d+\.\d\d s per command", out)
+
+
+def test_bench_pg_connections_smoke(capsys):
+    """Scenario 12 at one resync per mode on its own PostgreSQL server: both modes run, the connections are
+    counted (kept open: fewer) and the CPU, the server's included, is measured."""
+    assert main(["--smoke", "--scenarios", "12", "--pg-resyncs", "1"]) == 0
+    out = capsys.readouterr().out
+    rows = {r[0]: r for r in _table(out, "connections and CPU per resync")}
+    assert set(rows) == {"kept open", "one per node and block"}
+    for mode, r in rows.items():
+        assert r[1] == "1" and _num(r[3]) > 0 and _num(r[4]) > 0 and _num(r[5]) > 0, (mode, r)
+    assert 0 < _num(rows["kept open"][2]) < _num(rows["one per node and block"][2]) / 2
+    assert re.search(r"keeping them open saves -?\d+\.\d\d s of CPU per resync", out)
