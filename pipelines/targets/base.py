@@ -131,8 +131,8 @@ class Build(abc.ABC):
     @contextlib.contextmanager
     def held_open(self) -> Iterator[None]:
         """Around dlt's loads, and then around dbt's build and the publish (never around both): the build's
-        connections may share what one of them opened, where a target pays for opening it (a DuckDB file).
-        By default nothing is held."""
+        connections may share what one of them opened, where a target pays for opening it (a DuckDB file, a
+        PostgreSQL connection). By default nothing is held."""
         yield
 
 
