@@ -14,7 +14,7 @@ import contextlib
 import statistics
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .scenarios import Report, Sizes, generate, table
 
@@ -22,6 +22,35 @@ from .scenarios import Report, Sizes, generate, table
 def _untrimmed(*args: Any, **kwargs: Any) -> contextlib.AbstractContextManager:
     """`dbt_trims.trimmed` as if there were no trims: takes what `run_dbt` passes it, changes nothing."""
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _node_timings(into: dict[str, list[float]]) -> Iterator[None]:
+    """dbt's own timing of each node (its compile and execute steps, from the NodeFinished event) while the block
+    runs, summed by kind (`model:view`, `model:table`, `model:incremental`, `test:test`): [compile s, execute s,
+    nodes]."""
+    from dbt.cli.main import dbtRunner
+
+    init = dbtRunner.__init__
+
+    def callback(event: Any) -> None:
+        if event.info.name == "NodeFinished":
+            node = event.data.node_info
+            kind = f"{node.unique_id.split('.', 1)[0]}:{node.materialized or '-'}"
+            acc = into.setdefault(kind, [0.0, 0.0, 0])
+            for step in event.data.run_result.timing_info:
+                spent = (step.completed_at.ToDatetime() - step.started_at.ToDatetime()).total_seconds()
+                acc[0 if step.name == "compile" else 1] += spent
+            acc[2] += 1
+
+    def with_timings(self: Any, manifest: Any = None, callbacks: Any = None) -> None:
+        init(self, manifest, [*(callbacks or []), callback])
+
+    dbtRunner.__init__ = with_timings
+    try:
+        yield
+    finally:
+        dbtRunner.__init__ = init
 
 
 def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:
@@ -43,6 +72,7 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "collector on": [], "file reopened": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}
     nodes: dict[str, tuple[int, int]] = {}
+    timings: dict[str, list[float]] = {}  # by node kind, over the resyncs with everything
     with BenchlingSimulator(generate(sizes), api_key=DEMO_API_KEY, rate_limit="off") as sim:
         plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
 
@@ -51,9 +81,10 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
             whsync_sync.collector.paused = paused if mode != "collector on" else contextlib.nullcontext
             DuckDBBuild.held_open = held_open if mode != "file reopened" else lambda self: contextlib.nullcontext()
             try:
-                start = time.process_time()
-                res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
-                spent = time.process_time() - start
+                with _node_timings(timings) if mode == "with the trims" else contextlib.nullcontext():
+                    start = time.process_time()
+                    res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
+                    spent = time.process_time() - start
             finally:
                 whsync_dbt.dbt_trims.trimmed, whsync_sync.collector.paused, DuckDBBuild.held_open = trimmed, paused, held_open
             if mode is not None:
@@ -80,5 +111,11 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     report.emit(f"\nthe dbt trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it); "
                 f"the collector's pause {gc_on - on:.2f} s ({(gc_on - on) / gc_on:.0%}); "
                 f"the build held open {reopened - on:.2f} s ({(reopened - on) / reopened:.0%})")
+    runs = out["with the trims"]["runs"]
+    report.emit(table("time per dbt node, with everything (dbt's own timing of its compile and execute steps)",
+                      ["node kind", "nodes per resync", "compile ms (mean)", "execute ms (mean)"],
+                      [[kind, n // runs, 1000 * c / n, 1000 * e / n] for kind, (c, e, n) in sorted(timings.items())]))
+    out["node_timings"] = {kind: {"nodes": n // runs, "compile_ms": 1000 * c / n, "execute_ms": 1000 * e / n}
+                           for kind, (c, e, n) in timings.items()}
     report.data["dbt_trims"] = out
     return out

@@ -84,6 +84,10 @@ def test_bench_cpu_scenarios_smoke(capsys):
     for mode, r in resyncs.items():
         assert r[1] == "1" and _num(r[3]) > 0, (mode, r)
         assert _num(r[2].split("/")[0]) > 0 and _num(r[2].split("/")[1]) > 0, (mode, r)  # models / tests built
+    kinds = {r[0]: r for r in _table(out, "time per dbt node, with everything")}
+    assert {"model:view", "model:table", "test:test"} <= set(kinds), kinds
+    for kind, r in kinds.items():
+        assert _num(r[1]) > 0 and _num(r[3]) > 0, (kind, r)  # nodes per resync, execute ms: dbt's own timings
     commands = {r[0]: r for r in _table(out, "CPU per `whsync sync` process")}
     assert set(commands) == {"as shipped", "no template store", "collector on after the sync", "neither"}
     for mode, r in commands.items():
