@@ -7,8 +7,8 @@
     lookups in dbt's relation cache, so that a reader of the live schema never finds the name missing. whsync
     never builds in a live schema: a sync and `whsync build` build a private copy (a copy of the DuckDB file;
     fresh `__build` schemas on PostgreSQL) that is published atomically as a whole (pipelines/targets/), so
-    nobody reads a view while it is replaced. That took a staging view's node from ~13 to ~5 ms of CPU (26
-    views in a Benchling resync). What dbt's does beside is kept: the hooks in and out of the transaction,
+    nobody reads a view while it is replaced. That took dbt's timing of a view's execute step from ~13 to ~6 ms
+    (26 views in a Benchling resync; `python -m bench --scenarios 10` prints it per node kind). What dbt's does beside is kept: the hooks in and out of the transaction,
     `persist_docs`, and a relation of another type (a table) dropped first; on PostgreSQL dependants are
     dropped with the old view (`cascade`), as dbt's backup drop does, and rebuilt after it in the DAG. The
     project configures no `grants` on views (a reporting role is granted by `whsync grant`), so none are
