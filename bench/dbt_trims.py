@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from .scenarios import Report, Sizes, generate, table
+from .scenarios import Report, Sizes, generate, patched, table
 
 
 def _untrimmed(*args: Any, **kwargs: Any) -> contextlib.AbstractContextManager:
@@ -46,11 +46,8 @@ def _node_timings(into: dict[str, list[float]]) -> Iterator[None]:
     def with_timings(self: Any, manifest: Any = None, callbacks: Any = None) -> None:
         init(self, manifest, [*(callbacks or []), callback])
 
-    dbtRunner.__init__ = with_timings
-    try:
+    with patched(dbtRunner, "__init__", with_timings):
         yield
-    finally:
-        dbtRunner.__init__ = init
 
 
 def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:

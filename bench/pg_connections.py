@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
-from .scenarios import Report, Sizes, generate, table
+from .scenarios import Report, Sizes, generate, patched, table
 
 MODES = ("kept open", "one per node and block")
 
@@ -53,11 +53,8 @@ def _counting_connects(counter: list[int]) -> Iterator[None]:
         counter[0] += 1
         return connect(*args, **kwargs)
 
-    psycopg2.connect = counting
-    try:
+    with patched(psycopg2, "connect", counting):
         yield
-    finally:
-        psycopg2.connect = connect
 
 
 def scenario_pg_connections(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:
