@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -99,7 +100,14 @@ def test_a_connection_the_server_ended_is_closed_and_replaced(pg):
     admin = psycopg2.connect(pg.dsn)
     admin.autocommit = True
     try:
-        admin.cursor().execute("select pg_terminate_backend(%s)", (pid,))
+        cur = admin.cursor()
+        cur.execute("select pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # gone from the server before the node ends
+            cur.execute("select count(*) from pg_stat_activity where pid = %s", (pid,))
+            if cur.fetchone()[0] == 0:
+                break
+            time.sleep(0.05)
     finally:
         admin.close()
     with dbt_connections.kept_between_nodes():
