@@ -64,8 +64,10 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
                 f"with everything, without dbt's trims, with the collector on and with the build file "
                 f"opened by each connection, in turn")
     db = work / "dbt_trims.duckdb"
-    trimmed, paused = whsync_dbt.dbt_trims.trimmed, whsync_sync.collector.paused
-    held_open = DuckDBBuild.held_open
+    # what each mode turns off, for its resyncs only
+    off = {"dbt as it is": (whsync_dbt.dbt_trims, "trimmed", _untrimmed),
+           "collector on": (whsync_sync.collector, "paused", contextlib.nullcontext),
+           "file reopened": (DuckDBBuild, "held_open", lambda self: contextlib.nullcontext())}
     cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "collector on": [], "file reopened": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}
     nodes: dict[str, tuple[int, int]] = {}
@@ -74,16 +76,11 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
         plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
 
         def one(mode: str | None) -> None:
-            whsync_dbt.dbt_trims.trimmed = trimmed if mode != "dbt as it is" else _untrimmed
-            whsync_sync.collector.paused = paused if mode != "collector on" else contextlib.nullcontext
-            DuckDBBuild.held_open = held_open if mode != "file reopened" else lambda self: contextlib.nullcontext()
-            try:
-                with _node_timings(timings) if mode == "with the trims" else contextlib.nullcontext():
-                    start = time.process_time()
-                    res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
-                    spent = time.process_time() - start
-            finally:
-                whsync_dbt.dbt_trims.trimmed, whsync_sync.collector.paused, DuckDBBuild.held_open = trimmed, paused, held_open
+            with (patched(*off[mode]) if mode in off else
+                  _node_timings(timings) if mode == "with the trims" else contextlib.nullcontext()):
+                start = time.process_time()
+                res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
+                spent = time.process_time() - start
             if mode is not None:
                 cpu[mode].append(spent)
                 build[mode].append(res.build_seconds or 0.0)

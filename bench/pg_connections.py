@@ -71,7 +71,6 @@ def scenario_pg_connections(report: Report, sizes: Sizes, resyncs: int, work: Pa
 
     report.emit(f"\n## PostgreSQL connections kept open: {sizes.label()}; {resyncs} resyncs each as shipped and with "
                 "a new connection for each dbt node and each of the build's statement blocks, in turn")
-    kept, held_open = whsync_dbt.dbt_connections.kept_between_nodes, PostgresBuild.held_open
     cpu: dict[str, list[float]] = {m: [] for m in MODES}
     server_cpu: dict[str, list[float]] = {m: [] for m in MODES}
     opened: dict[str, list[int]] = {m: [] for m in MODES}
@@ -82,17 +81,16 @@ def scenario_pg_connections(report: Report, sizes: Sizes, resyncs: int, work: Pa
             plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
 
             def one(mode: str | None) -> None:
-                if mode == MODES[1]:
-                    whsync_dbt.dbt_connections.kept_between_nodes = contextlib.nullcontext
-                    PostgresBuild.held_open = Build.held_open
                 counter = [0]
-                try:
+                with contextlib.ExitStack() as swaps:
+                    if mode == MODES[1]:  # as before: dbt's own release, and no connection held by the build
+                        swaps.enter_context(patched(whsync_dbt.dbt_connections, "kept_between_nodes",
+                                                    contextlib.nullcontext))
+                        swaps.enter_context(patched(PostgresBuild, "held_open", Build.held_open))
                     s0, c0 = _server_cpu(server.data), time.process_time()
                     with _counting_connects(counter):
                         sync(plans=[plan], target=target, progress=Progress(quiet=True))
                     c1, s1 = time.process_time(), _server_cpu(server.data)
-                finally:
-                    whsync_dbt.dbt_connections.kept_between_nodes, PostgresBuild.held_open = kept, held_open
                 if mode is not None:
                     cpu[mode].append(c1 - c0)
                     server_cpu[mode].append(s1 - s0)

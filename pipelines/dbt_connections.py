@@ -25,32 +25,19 @@ from typing import Any, Iterator
 @contextlib.contextmanager
 def kept_between_nodes() -> Iterator[None]:
     """During the call, dbt-postgres keeps each thread's open connection from one node to the next."""
-    try:
-        from dbt.adapters.postgres.connections import PostgresConnectionManager
-    except ImportError:  # dbt-postgres is a dependency; without it there is nothing to keep
-        yield
-        return
+    from dbt.adapters.contracts.connection import ConnectionState
+    from dbt.adapters.postgres.connections import PostgresConnectionManager  # a dependency, as dbt-duckdb is
 
     own = PostgresConnectionManager.__dict__.get("release")  # None: it inherits BaseConnectionManager's
     closing_release = PostgresConnectionManager.release
 
     def release(self: Any) -> None:
-        from dbt.adapters.contracts.connection import ConnectionState
-
         with self.lock:
             conn = self.get_if_exists()
-        if conn is None:
-            return
-        handle = conn.handle if conn.state == ConnectionState.OPEN else None
-        if handle is None or getattr(handle, "closed", 1):  # never opened, already closed, or broken
-            return closing_release(self)
-        try:
-            if conn.transaction_open:
-                self._rollback(conn)  # what `close` does first; the node's work is committed or undone
-            if handle.closed:  # the rollback found it broken
-                raise ConnectionError(f"the connection {conn.name} was closed by the server")
-        except Exception:
-            return closing_release(self)  # close it (and forget it) as dbt does; the next node opens a new one
+        if conn is not None and conn.state == ConnectionState.OPEN and conn.transaction_open:
+            self._rollback(conn)  # what `close` does first (dbt logs a rollback that fails, and goes on)
+        if conn is not None and (conn.state != ConnectionState.OPEN or conn.handle.closed):
+            closing_release(self)  # never opened, closed, or broken: dbt's own, so the next node opens a new one
 
     PostgresConnectionManager.release = release
     try:
