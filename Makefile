@@ -25,9 +25,16 @@ unexport PYTHONDONTWRITEBYTECODE
 # latency or rate window, a server starting), and the extra worker fills those waits
 PYTEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(len(os.sched_getaffinity(0)) + 1)')
 
+# uv in a venv of its own. Where python3's pip can install into another interpreter (pip 22.3+: --python), the
+# venv gets no pip of its own (ensurepip's install took ~3 of the ~5 s); else the venv's own pip installs uv
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+	@if $(PYTHON) -m venv --without-pip $(TOOLS) && $(PYTHON) -m pip --python $(TOOLS)/bin/python --version >/dev/null 2>&1; then \
+	  echo "$(PYTHON) -m pip --python $(TOOLS)/bin/python install uv"; \
+	  $(PYTHON) -m pip --python $(TOOLS)/bin/python install --quiet --disable-pip-version-check uv; \
+	else \
+	  echo "$(PYTHON) -m venv $(TOOLS) && $(TOOLS)/bin/pip install uv"; \
+	  $(PYTHON) -m venv --clear $(TOOLS) && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv; \
+	fi
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --quiet

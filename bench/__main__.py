@@ -17,11 +17,13 @@
     python -m bench --scenarios 8           Okta: a 10,000-user org at 600/min users, 100/min apps, whsync
                                             beside the okta SDK's paging loop (bench/okta.py)
     python -m bench --scenarios 10          the CPU per resync that the dbt trims (pipelines/dbt_trims.py), the
-                                            collector's pause (collector.py) and the DuckDB build held open
-                                            save: resyncs with and without each, in turn (bench/dbt_trims.py)
+                                            dlt trims (dlt_trims.py), the collector's pause (collector.py) and
+                                            the DuckDB build held open save: resyncs with and without each, in
+                                            turn (bench/dbt_trims.py; --smoke: no warm-up sync)
     python -m bench --scenarios 11          the CPU of a `whsync sync` process (a resync) that the template store
                                             (dbt_templates.py) and the collector left off until exit save, each
-                                            command with and without each, in turn (bench/commands.py)
+                                            command with and without each, in turn (bench/commands.py;
+                                            --smoke: no warm-up sync)
     python -m bench --scenarios 12          PostgreSQL: the connections and CPU (the server's included) per resync
                                             that keeping connections open saves (dbt_connections.py, the
                                             build's held connection): resyncs with and without, in turn
@@ -70,7 +72,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-build", action="store_true",
                    help="run whsync without the dbt build (extract+load only; build s is then not measured)")
     p.add_argument("--trim-resyncs", type=int,
-                   help="scenario 10: resyncs with everything, and as many without the dbt trims, with the collector on and with the build file reopened (default 6; --smoke 2; --full 12)")
+                   help="scenario 10: resyncs with everything, and as many without the dbt trims, without the dlt trims, with the collector on and with the build file reopened (default 6; --smoke 2; --full 12)")
     p.add_argument("--command-runs", type=int,
                    help="scenario 11: whsync sync processes as shipped, and as many without the template store, with the collector on after the sync and with neither (default 4; --smoke 1; --full 8)")
     p.add_argument("--pg-resyncs", type=int,
@@ -161,12 +163,14 @@ def main(argv: list[str] | None = None) -> int:
             from .dbt_trims import scenario_dbt_trims
 
             tsizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
-            scenario_dbt_trims(report, tsizes, a.trim_resyncs or (2 if a.smoke else 12 if a.full else 6), work)
+            scenario_dbt_trims(report, tsizes, a.trim_resyncs or (2 if a.smoke else 12 if a.full else 6), work,
+                               warm_up=not a.smoke)
         if "11" in wanted and build:
             from .commands import scenario_commands
 
             csizes = replace(SMOKE, seed=a.seed) if a.smoke else standard if a.full else standard.scaled(a.scale)
-            scenario_commands(report, csizes, a.command_runs or (1 if a.smoke else 8 if a.full else 4), work)
+            scenario_commands(report, csizes, a.command_runs or (1 if a.smoke else 8 if a.full else 4), work,
+                              warm_up=not a.smoke)
         if "12" in wanted and build:
             from .pg_connections import scenario_pg_connections
 

@@ -1,9 +1,12 @@
-"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py), the collector's pause (pipelines/collector.py) and
-the DuckDB build held open (DuckDBBuild.held_open) save, in CPU seconds per resync.
+"""Scenario 10: what the dbt trims (pipelines/dbt_trims.py), the dlt trims (pipelines/dlt_trims.py), the
+collector's pause (pipelines/collector.py) and the DuckDB build held open (DuckDBBuild.held_open) save, in CPU
+seconds per resync.
 
 One warehouse, synced once, then resynced N times each way: with everything, without the dbt trims (dbt as
-it is), with the collector on during the sync, and with the build file opened by each connection, in turn,
-so that a machine that speeds up or slows down during the run weighs on each alike. Each resync is a whole
+it is), without the dlt trims (dlt as it is), with the collector on during the sync, and with the build file
+opened by each connection, in turn, so that a machine that speeds up or slows down during the run weighs on
+each alike. With `warm_up=False` (`--smoke`) the first sync is the first mode's first resync, so that mode's
+number is a first sync's: a smoke run shows that every mode runs, not what it saves. Each resync is a whole
 `sync()` (extract, dbt build, publish) of the same unchanged tenant in this process, against an in-process
 simulator with no rate limit and no latency; CPU is this process's (`time.process_time`), the build's wall
 time is the sync's own `build_seconds`.
@@ -50,7 +53,20 @@ def _node_timings(into: dict[str, list[float]]) -> Iterator[None]:
         yield
 
 
-def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -> dict[str, Any]:
+@contextlib.contextmanager
+def _dlt_untrimmed() -> Iterator[None]:
+    """dlt as it is for the block: the dlt trims uninstalled, and installed again after it."""
+    from pipelines import dlt_trims, sync as whsync_sync
+
+    dlt_trims.uninstall()
+    try:
+        with patched(whsync_sync.dlt_trims, "install", lambda: None):  # the sync would install them again
+            yield
+    finally:
+        dlt_trims.install()
+
+
+def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path, warm_up: bool = True) -> dict[str, Any]:
     from pipelines import dbt as whsync_dbt
     from pipelines import sync as whsync_sync
     from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator
@@ -60,15 +76,17 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     from pipelines.targets import resolve_target
     from pipelines.targets.duckdb import DuckDBBuild
 
-    report.emit(f"\n## dbt trims, collector paused, build held open: {sizes.label()}; {resyncs} resyncs each "
-                f"with everything, without dbt's trims, with the collector on and with the build file "
-                f"opened by each connection, in turn")
+    report.emit(f"\n## dbt and dlt trims, collector paused, build held open: {sizes.label()}; {resyncs} resyncs "
+                f"each with everything, without dbt's trims, without dlt's, with the collector on and with the build "
+                f"file opened by each connection, in turn{'' if warm_up else ' (no warm-up: the first is a first sync)'}")
     db = work / "dbt_trims.duckdb"
     # what each mode turns off, for its resyncs only
-    off = {"dbt as it is": (whsync_dbt.dbt_trims, "trimmed", _untrimmed),
-           "collector on": (whsync_sync.collector, "paused", contextlib.nullcontext),
-           "file reopened": (DuckDBBuild, "held_open", lambda self: contextlib.nullcontext())}
-    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "collector on": [], "file reopened": []}
+    off = {"dbt as it is": lambda: patched(whsync_dbt.dbt_trims, "trimmed", _untrimmed),
+           "dlt as it is": _dlt_untrimmed,
+           "collector on": lambda: patched(whsync_sync.collector, "paused", contextlib.nullcontext),
+           "file reopened": lambda: patched(DuckDBBuild, "held_open", lambda self: contextlib.nullcontext())}
+    cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "dlt as it is": [], "collector on": [],
+                                   "file reopened": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}
     nodes: dict[str, tuple[int, int]] = {}
     timings: dict[str, list[float]] = {}  # by node kind, over the resyncs with everything
@@ -76,7 +94,7 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
         plan = benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))
 
         def one(mode: str | None) -> None:
-            with (patched(*off[mode]) if mode in off else
+            with (off[mode]() if mode in off else
                   _node_timings(timings) if mode == "with the trims" else contextlib.nullcontext()):
                 start = time.process_time()
                 res = sync(plans=[plan], target=resolve_target(duckdb=db), progress=Progress(quiet=True))
@@ -86,7 +104,8 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
                 build[mode].append(res.build_seconds or 0.0)
                 nodes[mode] = (res.dbt.models, res.dbt.tests)
 
-        one(None)  # the first sync: imports, the full load, dbt's first parse
+        if warm_up:
+            one(None)  # the first sync: imports, the full load, dbt's first parse
         for i in range(resyncs):
             modes = list(cpu)
             for mode in modes[i % len(modes):] + modes[:i % len(modes)]:
@@ -101,8 +120,9 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path) -
     report.emit(table("CPU per resync (whole sync, this process)",
                       ["trims", "resyncs", "models / tests", "CPU s (mean)", "CPU s (min)", "CPU s (max)", "build wall s (mean)"],
                       rows))
-    gc_on, reopened = out["collector on"]["cpu_s"], out["file reopened"]["cpu_s"]
+    dlt_off, gc_on, reopened = out["dlt as it is"]["cpu_s"], out["collector on"]["cpu_s"], out["file reopened"]["cpu_s"]
     report.emit(f"\nthe dbt trims save {off - on:.2f} s of CPU per resync ({(off - on) / off:.0%} of it); "
+                f"the dlt trims {dlt_off - on:.2f} s ({(dlt_off - on) / dlt_off:.0%}); "
                 f"the collector's pause {gc_on - on:.2f} s ({(gc_on - on) / gc_on:.0%}); "
                 f"the build held open {reopened - on:.2f} s ({(reopened - on) / reopened:.0%})")
     runs = out["with the trims"]["runs"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import catalog, collector, journal, runlog, settings, sources
+from . import catalog, collector, dlt_trims, journal, runlog, settings, sources
 from .dbt import DbtResult, run_dbt
 from .errors import ConfigError
 from .history import history_env
@@ -48,6 +48,7 @@ def extract(plan: SourcePlan, build: Build, progress: Progress, synced_at: datet
     """Run one source's dlt pipeline into the build; return its client stats (or None)."""
     import dlt  # here, not at the top: a sync refused for bad input or config does not pay dlt's import
 
+    dlt_trims.install()
     spec = sources.spec(plan.name)
     source, stats, close = plan.make(synced_at, progress)
     try:

@@ -80,7 +80,7 @@ def test_bench_cpu_scenarios_smoke(capsys):
     assert main(["--smoke", "--scenarios", "10,11", "--trim-resyncs", "1", "--command-runs", "1"]) == 0
     out = capsys.readouterr().out
     resyncs = {r[0]: r for r in _table(out, "CPU per resync (whole sync, this process)")}
-    assert set(resyncs) == {"with the trims", "dbt as it is", "collector on", "file reopened"}
+    assert set(resyncs) == {"with the trims", "dbt as it is", "dlt as it is", "collector on", "file reopened"}
     for mode, r in resyncs.items():
         assert r[1] == "1" and _num(r[3]) > 0, (mode, r)
         assert _num(r[2].split("/")[0]) > 0 and _num(r[2].split("/")[1]) > 0, (mode, r)  # models / tests built
@@ -92,7 +92,7 @@ def test_bench_cpu_scenarios_smoke(capsys):
     assert set(commands) == {"as shipped", "no template store", "collector on after the sync", "neither"}
     for mode, r in commands.items():
         assert r[1] == "1" and _num(r[2]) > 0, (mode, r)
-    assert re.search(r"the dbt trims save -?\d+\.\d\d s", out) and re.search(r"neither: [+-]\d+\.\d\d s per command", out)
+    assert re.search(r"the dbt trims save -?\d+\.\d\d s", out) and re.search(r"the dlt trims -?\d+\.\d\d s", out) and re.search(r"neither: [+-]\d+\.\d\d s per command", out)
 
 
 def test_bench_pg_connections_smoke(capsys):

@@ -1,0 +1,111 @@
+"""The trims a sync installs in dlt (pipelines/dlt_trims.py) change nothing dlt does.
+
+- `is_secret_hint` answered once per hint: for secret values, credentials, their Optional, Annotated and
+  NewType wrappings, unions and plain types, the answer is dlt's own, asked once per hint; an unhashable hint
+  is asked of dlt each time; the cache never grows past KEEP hints.
+- Installed where dlt calls it (the resolver, the environment provider, the configuration package, and a
+  module imported after the install), idempotent, and uninstalled back to dlt's own everywhere.
+- With the trim installed, a secret still resolves from the environment and a missing one is still refused.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, NewType, Optional, Union
+
+import pytest
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.exceptions import ConfigFieldMissingException
+from dlt.common.configuration.specs import BaseConfiguration, ConnectionStringCredentials, base_configuration
+from dlt.common.typing import SecretSentinel, TSecretStrValue, TSecretValue
+
+from pipelines import dlt_trims
+
+DLT_OWN = base_configuration.is_secret_hint.__dict__.get("__wrapped__", base_configuration.is_secret_hint)
+Token = NewType("Token", TSecretStrValue)  # type: ignore[valid-newtype]
+HINTS = [TSecretValue, TSecretStrValue, Optional[TSecretStrValue], Annotated[str, SecretSentinel], Token,
+         ConnectionStringCredentials, Optional[ConnectionStringCredentials], Union[ConnectionStringCredentials, str],
+         str, Optional[str], int, list[str], dict[str, Any], Annotated[str, "not a secret"], NewType("Name", str)]
+
+
+@pytest.fixture
+def trimmed():
+    was = "is_secret_hint" in dlt_trims._installed
+    dlt_trims.install()
+    yield
+    if not was:
+        dlt_trims.uninstall()
+
+
+def test_the_answer_is_dlts_own_and_asked_once_per_hint(monkeypatch):
+    asked: list[Any] = []
+
+    def counted(hint: Any) -> bool:
+        asked.append(hint)
+        return DLT_OWN(hint)
+
+    is_secret = dlt_trims._answered_once(counted)
+    expected = [DLT_OWN(h) for h in HINTS]
+    assert expected.count(True) >= 6 and expected.count(False) >= 6  # both answers are exercised
+    for _ in range(3):
+        assert [is_secret(h) for h in HINTS] == expected
+    distinct = [h for i, h in enumerate(HINTS) if h not in HINTS[:i]]  # Annotated[str, SecretSentinel] is TSecretStrValue
+    assert asked == distinct and len(distinct) == len(HINTS) - 1  # each asked of dlt once, later rounds from the cache
+
+    unhashable = Annotated[str, {"a": "dict"}]
+    with pytest.raises(TypeError):
+        hash(unhashable)
+    asked.clear()
+    assert is_secret(unhashable) is DLT_OWN(unhashable) and is_secret(unhashable) is DLT_OWN(unhashable)
+    assert asked == [unhashable, unhashable]  # asked each time, never cached
+
+    monkeypatch.setattr(dlt_trims, "KEEP", 4)
+    bounded = dlt_trims._answered_once(counted)
+    for h in HINTS:
+        bounded(h)
+    cache = next(c.cell_contents for c in bounded.__closure__ if isinstance(c.cell_contents, dict))
+    assert 0 < len(cache) <= 4
+
+
+def test_installed_where_dlt_calls_it_and_uninstalled_everywhere():
+    import dlt.common.configuration as configuration
+    import dlt.common.configuration.providers.environ as environ
+    import dlt.common.configuration.resolve as resolve
+
+    was = "is_secret_hint" in dlt_trims._installed
+    dlt_trims.uninstall()
+    try:
+        for mod in (base_configuration, configuration, environ, resolve):
+            assert mod.is_secret_hint is DLT_OWN
+        dlt_trims.install()
+        trimmed = base_configuration.is_secret_hint
+        assert trimmed is not DLT_OWN and trimmed.__wrapped__ is DLT_OWN
+        for mod in (configuration, environ, resolve):
+            assert mod.is_secret_hint is trimmed, mod.__name__
+        dlt_trims.install()  # idempotent
+        assert base_configuration.is_secret_hint is trimmed
+        sys.modules.pop("dlt.common.reflection.spec", None)  # a dlt module imported after the install
+        import dlt.common.reflection.spec as spec
+
+        assert spec.is_secret_hint is trimmed
+        dlt_trims.uninstall()
+        for mod in (base_configuration, configuration, environ, resolve, spec):
+            assert mod.is_secret_hint is DLT_OWN, mod.__name__
+    finally:
+        if was:
+            dlt_trims.install()
+
+
+@configspec
+class _Conf(BaseConfiguration):
+    api_key: TSecretStrValue = None
+    name: str = None
+
+
+def test_secrets_still_resolve_from_the_environment_and_a_missing_one_is_refused(trimmed, monkeypatch):
+    monkeypatch.setenv("WHSYNC_TRIM_TEST__API_KEY", "k-123")
+    monkeypatch.setenv("WHSYNC_TRIM_TEST__NAME", "n")
+    conf = resolve_configuration(_Conf(), sections=("whsync_trim_test",))
+    assert (conf.api_key, conf.name) == ("k-123", "n")
+    monkeypatch.delenv("WHSYNC_TRIM_TEST__API_KEY")
+    with pytest.raises(ConfigFieldMissingException, match="api_key"):
+        resolve_configuration(_Conf(), sections=("whsync_trim_test",))
