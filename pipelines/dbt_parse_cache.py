@@ -4,12 +4,12 @@ dbt keeps its parsed project in `<target-path>/partial_parse.msgpack` and reuses
 profile's connection settings hash the same. A DuckDB profile's settings include the file's path, so
 every new warehouse file (a first sync, each test's temporary warehouse) paid a full parse of the
 project (about 3 s of CPU) although nothing parsed depends on where the file is: the parsed nodes
-carry the database *name* (the file's stem), never its directory.
+carry the database's *name* (the file's stem, `warehouse` for `warehouse.duckdb`), never its directory.
 
 The same holds for PostgreSQL, where each new database (a first sync into it, each test's database) paid
-the full parse: there the parsed nodes do carry the database's name, in `database` and in the quoted
-prefix of `relation_name`, and nowhere else, so a seed made in another database has those rewritten
-(`_move_database`).
+the full parse. On both, the parsed nodes carry the database's name in `database` and in the quoted
+prefix of `relation_name`, and nowhere else, so a seed made in another database (a DuckDB file of
+another name) has those rewritten (`_move_database`).
 
 So after a run, its parse is kept as a seed for warehouses that differ only in where they are
 (same project directory, target type and every connection setting but the location); a run with no
@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Any
 
 PARTIAL_PARSE = "partial_parse.msgpack"
-# connection settings that say where the warehouse is, not what dbt parses for it (PostgreSQL's `database` is
-# in the parsed nodes, rewritten by `_move_database`; a DuckDB file's database name, its stem, stays in the shape)
-LOCATION_KEYS = {"path", "host", "port", "user"}
-PG_LOCATION_KEYS = LOCATION_KEYS | {"database"}
+# connection settings that say where the warehouse is, not what dbt parses for it (the `database`, PostgreSQL's
+# or a DuckDB file's stem, is in the parsed nodes, rewritten by `_move_database`)
+LOCATION_KEYS = {"path", "host", "port", "user", "database"}
 
 
 def _credentials(env: dict[str, str]) -> Any | None:
@@ -55,14 +54,10 @@ def _credentials(env: dict[str, str]) -> Any | None:
     return None
 
 
-def _location_keys(env: dict[str, str]) -> set[str]:
-    return PG_LOCATION_KEYS if env.get("WHSYNC_TARGET") == "postgres" else LOCATION_KEYS
-
-
 def _move_database(manifest: dict[str, Any], new: str) -> None:
     """Point a parse made in another database at `new`: every parsed node's and source's `database`, and the
     `"database".` prefix of its `relation_name` (where dbt writes the name; nowhere else). A no-op when the seed
-    was made in a database of that name (always on DuckDB, whose database name is in the seed's shape)."""
+    was made in a database of that name."""
     old = {n.get("database") for n in manifest["nodes"].values() if n.get("resource_type") == "model"}
     if len(old) != 1:
         raise ValueError("the seed's models name more than one database")
@@ -99,7 +94,7 @@ def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: lis
                args: list[str] | None = None) -> Path:
     """One seed per shape: the project, the target type, the settings but their location, the `--vars`
     (dbt re-parses everything when they differ, so runs with other vars keep their own seed)."""
-    shape = [(k, v) for k, v in settings if k not in _location_keys(env)]
+    shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
     digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
                           .encode()).hexdigest()[:16]
     return root / f"{digest}.msgpack"

@@ -47,12 +47,22 @@ def test_a_new_warehouse_file_starts_from_the_parse_of_another(tmp_path):
     assert (tmp_path / "docs" / "partial_parse.msgpack").is_file()
 
 
-def test_a_seed_of_another_file_name_is_not_used(tmp_path):
-    """The parsed nodes carry the database name (the file's stem): another name gets its own seed."""
+def test_a_file_of_another_name_starts_from_the_seed_with_its_database_moved(tmp_path):
+    """The parsed nodes carry the database name (the file's stem): a file of another name starts from the same
+    seed, its nodes' and sources' `database` and `relation_name` rewritten to its own name, and parses nothing."""
     a, b = tmp_path / "one.duckdb", tmp_path / "two.duckdb"
     sa, sb = (dbt_parse_cache._seed_path(Path("/r"), PROJECT_DIR, duckdb_env(p), dbt_parse_cache._settings(duckdb_env(p)))
               for p in (a, b))
-    assert sa != sb
-    same_name = tmp_path / "x" / "one.duckdb"
-    assert sa == dbt_parse_cache._seed_path(Path("/r"), PROJECT_DIR, duckdb_env(same_name),
-                                            dbt_parse_cache._settings(duckdb_env(same_name)))
+    assert sa == sb  # one seed for both names
+    run_dbt("parse", duckdb_env(a), key=str(a))
+    run_dbt("parse", duckdb_env(b), key=str(b))
+    log = _log(b)
+    assert "Unable to do partial parsing" not in log, log[-3000:]
+    assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed." in log
+    manifest = dbt_parse_cache._load((_work_dir(str(b)) / "target" / "partial_parse.msgpack").read_bytes())
+    relations = [n for section in ("nodes", "sources") for n in manifest[section].values() if n.get("relation_name")]
+    assert len(relations) > 50
+    assert {n["database"] for n in relations} == {"two"}
+    assert all(n["relation_name"].startswith('"two".') for n in relations)
+    assert manifest["state_check"]["profile_hash"]["checksum"] == dbt_parse_cache._profile_hash(
+        dbt_parse_cache._settings(duckdb_env(b)))  # dbt's own hash of the second file's settings
