@@ -18,8 +18,9 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any, Iterator
+from unittest import mock
 
-from .scenarios import Report, Sizes, generate, patched, table
+from .scenarios import Report, Sizes, generate, table
 
 
 def _untrimmed(*args: Any, **kwargs: Any) -> contextlib.AbstractContextManager:
@@ -49,18 +50,18 @@ def _node_timings(into: dict[str, list[float]]) -> Iterator[None]:
     def with_timings(self: Any, manifest: Any = None, callbacks: Any = None) -> None:
         init(self, manifest, [*(callbacks or []), callback])
 
-    with patched(dbtRunner, "__init__", with_timings):
+    with mock.patch.object(dbtRunner, "__init__", with_timings):
         yield
 
 
 @contextlib.contextmanager
 def _dlt_untrimmed() -> Iterator[None]:
     """dlt as it is for the block: the dlt trims uninstalled, and installed again after it."""
-    from pipelines import dlt_trims, sync as whsync_sync
+    from pipelines import dlt_trims
 
     dlt_trims.uninstall()
     try:
-        with patched(whsync_sync.dlt_trims, "install", lambda: None):  # the sync would install them again
+        with mock.patch.object(dlt_trims, "install", lambda: None):  # the sync would install them again
             yield
     finally:
         dlt_trims.install()
@@ -81,10 +82,10 @@ def scenario_dbt_trims(report: Report, sizes: Sizes, resyncs: int, work: Path, w
                 f"file opened by each connection, in turn{'' if warm_up else ' (no warm-up: the first is a first sync)'}")
     db = work / "dbt_trims.duckdb"
     # what each mode turns off, for its resyncs only
-    off = {"dbt as it is": lambda: patched(whsync_dbt.dbt_trims, "trimmed", _untrimmed),
+    off = {"dbt as it is": lambda: mock.patch.object(whsync_dbt.dbt_trims, "trimmed", _untrimmed),
            "dlt as it is": _dlt_untrimmed,
-           "collector on": lambda: patched(whsync_sync.collector, "paused", contextlib.nullcontext),
-           "file reopened": lambda: patched(DuckDBBuild, "held_open", lambda self: contextlib.nullcontext())}
+           "collector on": lambda: mock.patch.object(whsync_sync.collector, "paused", contextlib.nullcontext),
+           "file reopened": lambda: mock.patch.object(DuckDBBuild, "held_open", lambda self: contextlib.nullcontext())}
     cpu: dict[str, list[float]] = {"with the trims": [], "dbt as it is": [], "dlt as it is": [], "collector on": [],
                                    "file reopened": []}
     build: dict[str, list[float]] = {k: [] for k in cpu}

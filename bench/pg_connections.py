@@ -18,8 +18,9 @@ import statistics
 import time
 from pathlib import Path
 from typing import Any, Iterator
+from unittest import mock
 
-from .scenarios import Report, Sizes, generate, patched, table
+from .scenarios import Report, Sizes, generate, table
 
 MODES = ("kept open", "one per node and block")
 
@@ -53,7 +54,7 @@ def _counting_connects(counter: list[int]) -> Iterator[None]:
         counter[0] += 1
         return connect(*args, **kwargs)
 
-    with patched(psycopg2, "connect", counting):
+    with mock.patch.object(psycopg2, "connect", counting):
         yield
 
 
@@ -84,9 +85,9 @@ def scenario_pg_connections(report: Report, sizes: Sizes, resyncs: int, work: Pa
                 counter = [0]
                 with contextlib.ExitStack() as swaps:
                     if mode == MODES[1]:  # as before: dbt's own release, and no connection held by the build
-                        swaps.enter_context(patched(whsync_dbt.dbt_connections, "kept_between_nodes",
-                                                    contextlib.nullcontext))
-                        swaps.enter_context(patched(PostgresBuild, "held_open", Build.held_open))
+                        swaps.enter_context(mock.patch.object(whsync_dbt.dbt_connections, "kept_between_nodes",
+                                                              contextlib.nullcontext))
+                        swaps.enter_context(mock.patch.object(PostgresBuild, "held_open", Build.held_open))
                     s0, c0 = _server_cpu(server.data), time.process_time()
                     with _counting_connects(counter):
                         sync(plans=[plan], target=target, progress=Progress(quiet=True))

@@ -430,17 +430,6 @@ class Report:
 
 
 @contextlib.contextmanager
-def patched(owner: Any, name: str, value: Any) -> Iterator[None]:
-    """`owner.name` set to `value` for the block, then back to what it was (a mode of a CPU scenario)."""
-    before = getattr(owner, name)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        setattr(owner, name, before)
-
-
-@contextlib.contextmanager
 def workdir(keep: bool = False) -> Iterator[Path]:
     d = Path(tempfile.mkdtemp(prefix="whsync-bench-"))
     try:

@@ -17,42 +17,42 @@ import sys
 import threading
 from typing import Any, Callable
 
-_installed: dict[str, Callable[..., Any]] = {}  # dlt's own function by name, once installed
+_dlt_own: Callable[[Any], bool] | None = None  # dlt's own `is_secret_hint` while the trim is installed
 _lock = threading.Lock()
 KEEP = 4096  # hints answered at most (a process's configuration specs have a few hundred)
 
 
 def install() -> None:
-    """Install every trim of this module in the dlt already imported (idempotent, thread-safe)."""
-    with _lock:
-        if "is_secret_hint" in _installed:
-            return
-        from dlt.common.configuration.specs import base_configuration
+    """Install the trim in the dlt already imported (idempotent, thread-safe)."""
+    global _dlt_own
+    from dlt.common.configuration.specs import base_configuration
 
+    with _lock:
         dlt_own = getattr(base_configuration, "is_secret_hint", None)
-        if dlt_own is None:  # a dlt without it: nothing to trim, the sync runs as dlt does (test_dlt_trims notices)
+        if _dlt_own is not None or dlt_own is None:  # installed, or a dlt without it: the sync runs as dlt does
             return
-        _replace("is_secret_hint", dlt_own, _answered_once(dlt_own))
-        _installed["is_secret_hint"] = dlt_own
+        _replace(dlt_own, _answered_once(dlt_own))
+        _dlt_own = dlt_own
 
 
 def uninstall() -> None:
-    """Put dlt's own functions back (for the bench's comparison and the tests)."""
+    """Put dlt's own `is_secret_hint` back (for the bench's comparison and the tests)."""
+    global _dlt_own
+    from dlt.common.configuration.specs import base_configuration
+
     with _lock:
-        for name, dlt_own in _installed.items():
-            from dlt.common.configuration.specs import base_configuration
-
-            _replace(name, getattr(base_configuration, name), dlt_own)
-        _installed.clear()
+        if _dlt_own is not None:
+            _replace(base_configuration.is_secret_hint, _dlt_own)
+            _dlt_own = None
 
 
-def _replace(name: str, old: Callable[..., Any], new: Callable[..., Any]) -> None:
-    """Bind `name` to `new` in every dlt module that bound it to `old` (`from ... import name` copies the
+def _replace(old: Callable[[Any], bool], new: Callable[[Any], bool]) -> None:
+    """Bind `is_secret_hint` to `new` in every dlt module that bound it to `old` (`from ... import` copies the
     binding into each importing module; dlt's own recursion goes through its module's global)."""
     for mod_name, mod in list(sys.modules.items()):
         if mod is not None and (mod_name == "dlt" or mod_name.startswith("dlt.")):
-            if getattr(mod, "__dict__", {}).get(name) is old:
-                setattr(mod, name, new)
+            if getattr(mod, "__dict__", {}).get("is_secret_hint") is old:
+                mod.is_secret_hint = new
 
 
 def _answered_once(dlt_own: Callable[[Any], bool]) -> Callable[[Any], bool]:

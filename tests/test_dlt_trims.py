@@ -29,7 +29,7 @@ HINTS = [TSecretValue, TSecretStrValue, Optional[TSecretStrValue], Annotated[str
 
 @pytest.fixture
 def trimmed():
-    was = "is_secret_hint" in dlt_trims._installed
+    was = dlt_trims._dlt_own is not None
     dlt_trims.install()
     yield
     if not was:
@@ -71,7 +71,7 @@ def test_installed_where_dlt_calls_it_and_uninstalled_everywhere():
     import dlt.common.configuration.providers.environ as environ
     import dlt.common.configuration.resolve as resolve
 
-    was = "is_secret_hint" in dlt_trims._installed
+    was = dlt_trims._dlt_own is not None
     dlt_trims.uninstall()
     try:
         for mod in (base_configuration, configuration, environ, resolve):

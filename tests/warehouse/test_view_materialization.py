@@ -12,11 +12,13 @@ import duckdb
 
 from tests import forkserver
 
+from .conftest import connect
+
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
 
 def _relations(path: Path) -> dict[tuple[str, str], str]:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(path) as con:
         rows = con.execute("select schema_name, table_name, 'table' from duckdb_tables() where database_name = current_database() "
                            "union all select schema_name, view_name, 'view' from duckdb_views() "
                            "where database_name = current_database() and not internal").fetchall()
@@ -24,12 +26,12 @@ def _relations(path: Path) -> dict[tuple[str, str], str]:
 
 
 def _columns(path: Path, relation: str) -> list[str]:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(path) as con:
         return [d[0] for d in con.execute(f"select * from {relation} limit 0").description]
 
 
 def _count(path: Path, relation: str) -> int:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect(path) as con:
         return con.execute(f"select count(*) from {relation}").fetchone()[0]
 
 
