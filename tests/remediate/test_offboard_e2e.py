@@ -8,6 +8,7 @@ from pathlib import Path
 
 import requests
 
+from ..helpers import seeded_cache
 from ..test_resilience import key_forms, readable_forms, warehouse_texts
 from .world import ADA, ADMIN_KEY, OPERATOR, SECRETS, World
 
@@ -26,7 +27,7 @@ def test_offboard_plan_apply_verify_revert(world: World, tmp_path: Path) -> None
     # as the sync's secret search (tests/test_resilience.py): debug logging, dbt's and dlt's files kept under tmp_path
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
-    dbg = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(tmpdir / "whsync"),
+    dbg = {"RUNTIME__LOG_LEVEL": "DEBUG", "TMPDIR": str(tmpdir), "WHSYNC_CACHE_DIR": str(seeded_cache(tmpdir / "whsync")),
            "WHSYNC_KEEP_DLT_DIR": str(tmp_path / "dlt")}
 
     r = world.run("remediate", "plan", "--offboard", ADA.upper(), "--out", str(plan_path), warehouse=wh, env=dbg)
