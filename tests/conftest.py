@@ -1,20 +1,28 @@
 """Shared test setup: nothing phones home, and each test gets its own warehouse file."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
-import time
+import tempfile
 from pathlib import Path
 
 import pytest
 from tests import forkserver
+from tests.helpers import child_env
 
 os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
-# when this test session started: set by the first pytest process (xdist's controller), which its workers
-# inherit (tests/helpers.py `seeded_cache` copies what whsync's cache gained since)
-os.environ.setdefault("WHSYNC_TESTS_STARTED", repr(time.time()))
+# whsync's cache (dbt's work directory of every warehouse, the parse seeds, the compiled templates) in a
+# directory of this test session, made by the first pytest process (xdist's controller, whose workers inherit
+# it) and removed when it ends: a run of the suite leaves nothing in the per-user cache (each test's warehouse
+# has a dbt work directory, ~2.5 MB; ~200 MB per run), and no test depends on what an earlier run left there.
+# Children keep it (tests/helpers.py `child_env`). A WHSYNC_CACHE_DIR set by the caller is used as it is.
+if "WHSYNC_CACHE_DIR" not in os.environ:
+    os.environ["WHSYNC_CACHE_DIR"] = tempfile.mkdtemp(prefix="whsync-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ["WHSYNC_CACHE_DIR"], True)
 
 
 _REPORTS: list[str] = []
@@ -47,7 +55,7 @@ def demo_warehouse(tmp_path_factory) -> Path:
     """The warehouse `whsync demo` writes (run once per test session and xdist worker, as a user
     runs it: the CLI in a subprocess). Tests only read it (or copy it)."""
     cwd = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_")
     p = forkserver.run([str(Path(sys.executable).with_name("whsync")), "demo", "--quiet"], cwd=cwd, env=env,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr

@@ -1,6 +1,7 @@
-"""Helpers shared by the per-source test packages (tests/paradime, tests/bencher): the source's tricky
-fixture, a dlt pipeline into the test's own DuckDB file (`<tmp_path>/w.duckdb`, dataset `<source>_raw`),
-and a query against it."""
+"""Helpers shared by the tests: the environment of a test's whsync process (`child_env`), a whsync cache dir
+that starts from this session's dbt parse seeds (`seeded_cache`), and for the per-source test packages
+(tests/paradime, tests/bencher) the source's tricky fixture, a dlt pipeline into the test's own DuckDB file
+(`<tmp_path>/w.duckdb`, dataset `<source>_raw`), and a query against it."""
 from __future__ import annotations
 
 import importlib
@@ -11,6 +12,15 @@ from pathlib import Path
 from typing import Any, Callable
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# whsync's cache dir for this test session (tests/conftest.py), kept in every child's environment
+SESSION_CACHE_ENV = "WHSYNC_CACHE_DIR"
+
+
+def child_env(*drop: str) -> dict[str, str]:
+    """This process's environment for a test's whsync process, without the variables that start with one of
+    `drop` (a developer's own BENCHLING_/WHSYNC_/PG... settings never reach a test's whsync), but with the test
+    session's whsync cache dir (tests/conftest.py), so that no test run writes into the per-user cache."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop) or k == SESSION_CACHE_ENV}
 
 
 def tricky_fixture(source: str) -> dict[str, Any]:
@@ -56,18 +66,16 @@ def cause_of(exc: BaseException, kind: type[BaseException]) -> BaseException | N
 def seeded_cache(dest: Path) -> Path:
     """`dest` as a new whsync cache dir (`WHSYNC_CACHE_DIR`) for a test that searches everything a run writes
     there, holding the dbt parse seeds and compiled templates that this test session's runs left in the
-    session's own cache (pipelines/dbt_parse_cache.py, dbt_templates.py): its first dbt run starts from the
-    seed of its warehouse's shape, when one was made, instead of parsing the project in full (~3 s of CPU).
-    Only files written since the session started are copied (other checkouts' seeds never fit this one)."""
+    session's cache (pipelines/dbt_parse_cache.py, dbt_templates.py): its first dbt run starts from the seed
+    of its warehouse's shape, when one was made, instead of parsing the project in full (~3 s of CPU)."""
     from pipelines.project import cache_dir
 
-    started = float(os.environ.get("WHSYNC_TESTS_STARTED", "inf"))
     for kept in ("dbt-seeds", "dbt-jinja"):
         (dest / kept).mkdir(parents=True, exist_ok=True)
         for f in (cache_dir() / kept).glob("*"):
             try:
-                if f.is_file() and not f.name.startswith(".") and f.stat().st_mtime >= started:
+                if f.is_file() and not f.name.startswith("."):  # not a file being written (write_atomically)
                     shutil.copy2(f, dest / kept / f.name)
-            except OSError:  # written or replaced meanwhile by another test's run: a seed is an optimisation
+            except OSError:  # replaced meanwhile by another test's run: a seed is an optimisation only
                 pass
     return dest

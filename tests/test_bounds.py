@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
@@ -21,7 +22,7 @@ WHSYNC = str(Path(sys.executable).with_name("whsync"))
     (["status", "--max-age", "99999999999d"], "--max-age '99999999999d': give a duration up to 3650d"),
 ])
 def test_numeric_options_out_of_range_are_one_line_and_exit_2(tmp_path, args, message):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PG")
     env["BENCHLING_API_KEY"] = "sk_test"  # so that a sync gets as far as its options
     p = forkserver.run([WHSYNC, *args, "--duckdb", str(tmp_path / "w.duckdb")], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=120)

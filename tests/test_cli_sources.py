@@ -21,6 +21,7 @@ from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, gene
 from pipelines.paradime.simulator import ParadimeSimulator
 from pipelines.paradime.simulator import load_fixture as load_paradime_fixture
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -260,7 +261,7 @@ def test_reading_commands_on_duckdb_import_no_dlt_unless_a_dlt_toml_exists(tmp_p
     con = duckdb.connect(str(tmp_path / "w.duckdb"), config={"storage_compatibility_version": "v1.4.0"})
     con.execute("create table t as select 1 as x")
     con.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "DLT_"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "DLT_")
     env["HOME"] = str(tmp_path / "home")  # no ~/.dlt either
 
     def whsync(*args: str) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from tests.helpers import child_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,7 @@ def test_readme_query_commands_work_verbatim(demo_warehouse, tmp_path):
     shutil.copyfile(demo_warehouse, tmp_path / "warehouse.duckdb")
     for d in (".venv", ".tools"):
         (tmp_path / d).symlink_to(ROOT / d)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_"))}
+    env = child_env("BENCHLING_", "WHSYNC_")
     p = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, stdin=subprocess.DEVNULL,
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr

@@ -17,13 +17,14 @@ import pytest
 
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 QUERY = ('select id, handle, is_suspended, created_at, 3.5 as x from "user" order by id limit 4')
 
 
 def whsync(*args: str, input: str | None = None, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_"))}
+    env = child_env("BENCHLING_", "WHSYNC_")
     env.update(kw.pop("env", {}))
     return forkserver.run([WHSYNC, *args], input=input, capture_output=True, text=True, timeout=timeout, env=env, **kw)
 
@@ -113,7 +114,7 @@ def test_queries_and_a_sync_never_wait_for_each_other(demo_warehouse, tmp_path):
         reader.stdin.flush()
         assert _read_until(reader.stdout, old, 60).splitlines()[-1] == old
         with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off", latency_ms=100) as sim:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_"))}
+            env = child_env("BENCHLING_", "WHSYNC_")
             sync = forkserver.Popen([WHSYNC, "sync", "-q", "--base-url", sim.base_url, "--duckdb", str(db)],
                                     env={**env, "BENCHLING_API_KEY": DEMO_API_KEY}, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE, text=True)

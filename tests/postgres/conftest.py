@@ -18,6 +18,7 @@ from pipelines.targets.pgconn import PgConfig
 
 from .pgserver import PgServer
 from tests import forkserver
+from tests.helpers import child_env
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
@@ -91,8 +92,7 @@ def reading_in_a_loop(reader: Any, sql: str, fetch: Callable[[Any], Any]) -> Ite
 
 
 def whsync(args: list[str], cwd: Path, env_extra: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("BENCHLING_", "WHSYNC_", "PG", "DESTINATION__"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PG", "DESTINATION__")
     env.update(env_extra)
     return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 

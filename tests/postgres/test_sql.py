@@ -11,6 +11,7 @@ from pipelines.catalog import WAREHOUSE_TABLES
 
 from .conftest import WHSYNC, whsync
 from tests import forkserver
+from tests.helpers import child_env
 
 QUERY = 'select id, handle, is_suspended from "user" order by id'
 
@@ -155,4 +156,4 @@ def test_sql_uses_the_reader_dsn_when_set(synced_pg, tmp_path):
 
 def _clean_env():
     import os
-    return {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG", "DESTINATION__"))}
+    return child_env("BENCHLING_", "WHSYNC_", "PG", "DESTINATION__")

@@ -18,12 +18,13 @@ from pipelines.sync import sync
 from pipelines.targets import TargetBusyError, resolve_target
 from pipelines.targets.pgconn import PgConfig
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 
 
 def status(target, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PG")
     if target.name == "postgres":
         env["WHSYNC_POSTGRES_DSN"] = target.cfg.dsn
         where = ["--target", "postgres"]

@@ -29,6 +29,7 @@ from pipelines.targets import resolve_target
 from pipelines.targets.pgconn import PgConfig
 
 from .conftest import PgCon, reading_in_a_loop, whsync
+from tests.helpers import child_env
 
 try:
     from ..warehouse.oracle import assert_matches
@@ -183,7 +184,7 @@ def test_a_warehouse_built_by_the_previous_release_keeps_working(pg_server, pg, 
     env = {"WHSYNC_POSTGRES_DSN": dsn, "BENCHLING_API_KEY": DEMO_API_KEY}
     with BenchlingSimulator(tenant, api_key=DEMO_API_KEY, rate_limit="off") as sim:
         # the previous release syncs and grants a reporting role
-        old_env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
+        old_env = child_env("BENCHLING_", "WHSYNC_", "PG")
         old_env.update(env, PYTHONPATH=str(old))
         for args in (["sync", "--target", "postgres", "--base-url", sim.base_url, "-q"], ["grant-reader", "bi"]):
             if args[0] == "grant-reader":

@@ -15,6 +15,7 @@ from pipelines.bencher.simulator import BencherSimulator, generate_fixture
 from pipelines.benchling.simulator import BenchlingSimulator, generate_tenant
 from pipelines.paradime.simulator import ParadimeSimulator, generate_workspaces
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 READ_KEY, ADMIN_KEY = "sk_read_key_3b1f", "sk_ADMIN_write_key_9c2e77"
@@ -73,7 +74,7 @@ class World:
         self.bc = BencherSimulator(_orgs(), token=BC_TOKEN, admin_token=BC_ADMIN).start()
         self.warehouse = root / "warehouse.duckdb"
         self.ws_name = self.pd.workspaces[0].name
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "PARADIME_", "BENCHER_", "WHSYNC_", "PG"))}
+        self.env = child_env("BENCHLING_", "PARADIME_", "BENCHER_", "WHSYNC_", "PG")
         self.env.update({
             "BENCHLING_BASE_URL": self.bl.root_url, "BENCHLING_API_KEY": READ_KEY, "BENCHLING_ADMIN_API_KEY": ADMIN_KEY,
             "PARADIME_API_ENDPOINT": self.pd.endpoint_for(self.ws_name), "PARADIME_API_KEY": PD_KEY,

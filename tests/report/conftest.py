@@ -14,13 +14,14 @@ import pytest
 
 from ..browser import chromium
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 def whsync(args: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PG")
     return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 

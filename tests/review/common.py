@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 FACTS = ["system", "scope", "account_id", "email", "name", "status", "role", "last_seen", "dormant", "never_used",
@@ -27,8 +28,7 @@ REVIEW_TABLES = ("review_campaign", "review_item", "review_decision", "review_de
 
 def whsync(args: list[str], cwd: Path, env_extra: dict[str, str] | None = None,
            timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_", "PG", "DESTINATION__"))}
+    env = child_env("BENCHLING_", "WHSYNC_", "PARADIME_", "BENCHER_", "PG", "DESTINATION__")
     env.update(env_extra or {})
     return forkserver.run([WHSYNC, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -24,6 +24,7 @@ from pipelines.progress import Progress
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.sync import sync
 from tests import forkserver
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 WRONG_KEY = "sk-wrong-key-for-the-journal-0123456789"
@@ -49,7 +50,7 @@ class Warehouse:
     def status(self, *args: str, subprocess_: bool = False) -> Any:
         """`whsync status ...` on this warehouse: in this process (typer's runner; the same app and
         exit code), or as a monitor runs it, in its own process. Has .returncode, .stdout, .stderr."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BENCHLING_", "WHSYNC_", "PG"))}
+        env = child_env("BENCHLING_", "WHSYNC_", "PG")
         env.update(self.env)
         if subprocess_:
             return forkserver.run([WHSYNC, "status", *self.status_args, *args], capture_output=True, text=True,
@@ -65,7 +66,7 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Any:
 
     from pipelines.cli import app
 
-    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k.startswith("WHSYNC_")} | env)
+    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k.startswith("WHSYNC_") and k not in child_env()} | env)
     return SimpleNamespace(returncode=res.exit_code, stdout=res.stdout, stderr=res.stderr)
 
 

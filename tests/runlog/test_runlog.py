@@ -17,6 +17,7 @@ from pipelines.targets.duckdb import duckdb_env
 
 from .scenario import WHSYNC, Warehouse, run_in_process, check_failure, check_progress, check_status, check_sync_run, record_history
 from tests import forkserver
+from tests.helpers import child_env
 
 
 def _query(db):
@@ -65,7 +66,7 @@ def test_status_bad_configuration_exits_2(tmp_path):
         return run_in_process(["status", *args], {})
 
     p = forkserver.run([WHSYNC, "status", "--duckdb", str(tmp_path / "missing.duckdb")], capture_output=True,
-                       text=True, timeout=60, env={k: v for k, v in os.environ.items() if not k.startswith("WHSYNC_")})
+                       text=True, timeout=60, env=child_env("WHSYNC_"))
     assert p.returncode == 2 and "no warehouse at" in p.stderr
     p = status("--duckdb", str(tmp_path / "missing.duckdb"), "--max-age", "26", "--json")
     assert p.returncode == 2 and "26h, 90m" in p.stderr and json.loads(p.stdout)["exit_code"] == 2
