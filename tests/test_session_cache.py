@@ -14,12 +14,15 @@ from tests.helpers import child_env, seeded_cache
 PRINT_CACHE_DIR = "from pipelines.project import cache_dir; print(cache_dir())"
 
 
-def test_whsync_writes_its_cache_in_the_sessions_directory_not_the_users(tmp_path):
+def test_whsync_writes_its_cache_in_the_sessions_directory_not_the_users(tmp_path, monkeypatch):
     session = Path(os.environ["WHSYNC_CACHE_DIR"])
     assert cache_dir() == session and session.is_dir()
     assert session != Path.home() / ".cache" / "whsync"
+    monkeypatch.setenv("WHSYNC_POSTGRES_DSN", "postgresql://someone@elsewhere/db")  # a developer's own setting
+    env = child_env("BENCHLING_", "WHSYNC_", "PG")
+    assert "WHSYNC_POSTGRES_DSN" not in env and env["WHSYNC_CACHE_DIR"] == str(session)
     # a child whose environment leaves out a developer's WHSYNC_ settings keeps the session's cache dir
-    p = subprocess.run([sys.executable, "-c", PRINT_CACHE_DIR], env=child_env("BENCHLING_", "WHSYNC_", "PG"),
+    p = subprocess.run([sys.executable, "-c", PRINT_CACHE_DIR], env=env,
                        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True)
     assert Path(p.stdout.strip()) == session
 
