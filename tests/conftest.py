@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from pipelines.project import CACHE_DIR_ENV
 from tests import forkserver
 from tests.helpers import child_env
 
@@ -20,9 +21,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 # it) and removed when it ends: a run of the suite leaves nothing in the per-user cache (each test's warehouse
 # has a dbt work directory, ~2.5 MB; ~200 MB per run), and no test depends on what an earlier run left there.
 # Children keep it (tests/helpers.py `child_env`). A WHSYNC_CACHE_DIR set by the caller is used as it is.
-if "WHSYNC_CACHE_DIR" not in os.environ:
-    os.environ["WHSYNC_CACHE_DIR"] = tempfile.mkdtemp(prefix="whsync-tests-cache-")
-    atexit.register(shutil.rmtree, os.environ["WHSYNC_CACHE_DIR"], True)
+if CACHE_DIR_ENV not in os.environ:
+    os.environ[CACHE_DIR_ENV] = tempfile.mkdtemp(prefix="whsync-tests-cache-")
+    atexit.register(shutil.rmtree, os.environ[CACHE_DIR_ENV], True)
 
 
 _REPORTS: list[str] = []

@@ -11,16 +11,16 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
+from pipelines.project import CACHE_DIR_ENV
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# whsync's cache dir for this test session (tests/conftest.py), kept in every child's environment
-SESSION_CACHE_ENV = "WHSYNC_CACHE_DIR"
 
 
 def child_env(*drop: str) -> dict[str, str]:
     """This process's environment for a test's whsync process, without the variables that start with one of
     `drop` (a developer's own BENCHLING_/WHSYNC_/PG... settings never reach a test's whsync), but with the test
     session's whsync cache dir (tests/conftest.py), so that no test run writes into the per-user cache."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(drop) or k == SESSION_CACHE_ENV}
+    return {k: v for k, v in os.environ.items() if not k.startswith(drop) or k == CACHE_DIR_ENV}
 
 
 def tricky_fixture(source: str) -> dict[str, Any]:
@@ -63,16 +63,17 @@ def cause_of(exc: BaseException, kind: type[BaseException]) -> BaseException | N
     return cur
 
 
-def seeded_cache(dest: Path) -> Path:
+def seeded_cache(dest: Path, *more: Path) -> Path:
     """`dest` as a new whsync cache dir (`WHSYNC_CACHE_DIR`) for a test that searches everything a run writes
     there, holding the dbt parse seeds and compiled templates that this test session's runs left in the
-    session's cache (pipelines/dbt_parse_cache.py, dbt_templates.py): its first dbt run starts from the seed
-    of its warehouse's shape, when one was made, instead of parsing the project in full (~3 s of CPU)."""
+    session's cache (pipelines/dbt_parse_cache.py, dbt_templates.py), and those of the cache dirs `more`: its
+    first dbt run starts from the seed of its warehouse's shape, when one was made, instead of parsing the
+    project in full (~3 s of CPU)."""
     from pipelines.project import cache_dir
 
     for kept in ("dbt-seeds", "dbt-jinja"):
         (dest / kept).mkdir(parents=True, exist_ok=True)
-        for f in (cache_dir() / kept).glob("*"):
+        for f in [f for source in (cache_dir(), *more) for f in (source / kept).glob("*")]:
             try:
                 if f.is_file() and not f.name.startswith("."):  # not a file being written (write_atomically)
                     shutil.copy2(f, dest / kept / f.name)

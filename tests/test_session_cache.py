@@ -33,7 +33,10 @@ def test_a_seeded_cache_holds_the_sessions_seeds_and_templates(tmp_path, monkeyp
         (session / kept).mkdir(parents=True)
         (session / kept / name).write_bytes(b"x")
         (session / kept / f".{name}.partial").write_bytes(b"")  # being written (write_atomically): not copied
+    other = tmp_path / "other"  # another test's cache dir, without templates
+    (other / "dbt-seeds").mkdir(parents=True)
+    (other / "dbt-seeds" / "fedcba9876543210.msgpack").write_bytes(b"y")
     monkeypatch.setenv("WHSYNC_CACHE_DIR", str(session))
-    mine = seeded_cache(tmp_path / "mine")
+    mine = seeded_cache(tmp_path / "mine", other)
     assert sorted(str(f.relative_to(mine)) for f in mine.rglob("*") if f.is_file()) == [
-        "dbt-jinja/compiled-0123.marshal", "dbt-seeds/0123456789abcdef.msgpack"]
+        "dbt-jinja/compiled-0123.marshal", "dbt-seeds/0123456789abcdef.msgpack", "dbt-seeds/fedcba9876543210.msgpack"]

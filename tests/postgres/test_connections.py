@@ -12,7 +12,6 @@ in full at most once in this module."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -98,10 +97,8 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, warehouses, tm
     simulator, tenant = sim
     seeded_by_a_role_before = owner not in warehouses and bool(warehouses)
     if owner not in warehouses:
-        cache = seeded_cache(tmp_path_factory.mktemp(f"whsync-cache-{owner}"))
-        for _, earlier in list(warehouses.values())[-1:]:  # and the seeds the role before made here
-            for kept in ("dbt-seeds", "dbt-jinja"):
-                shutil.copytree(earlier / kept, cache / kept, dirs_exist_ok=True)
+        # with the seeds the roles before made in their cache dirs
+        cache = seeded_cache(tmp_path_factory.mktemp(f"whsync-cache-{owner}"), *(c for _, c in warehouses.values()))
         warehouses[owner] = (server.create_database(owner=owner), cache)
     db, cache = warehouses[owner]
     work = tmp_path / "tmp"  # dlt's working files

@@ -24,7 +24,7 @@ from pipelines.progress import Progress
 from pipelines.benchling.spec import benchling_plan, BenchlingConfig
 from pipelines.sync import sync
 from tests import forkserver
-from tests.helpers import SESSION_CACHE_ENV, child_env
+from tests.helpers import child_env
 
 WHSYNC = str(Path(sys.executable).with_name("whsync"))
 WRONG_KEY = "sk-wrong-key-for-the-journal-0123456789"
@@ -66,7 +66,7 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Any:
 
     from pipelines.cli import app
 
-    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k.startswith("WHSYNC_") and k != SESSION_CACHE_ENV} | env)
+    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k not in child_env("WHSYNC_")} | env)
     return SimpleNamespace(returncode=res.exit_code, stdout=res.stdout, stderr=res.stderr)
 
 
