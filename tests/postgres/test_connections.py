@@ -125,6 +125,20 @@ def test_full_sync_for_every_way_libpq_connects(way, server, sim, warehouses, tm
         con.close()
 
 
+def test_the_scram_role_signs_in_by_scram_and_the_superuser_by_md5(server):
+    """The ways above that name `whsync_scram` test SCRAM-SHA-256: the server asks that role for SCRAM (libpq's
+    `require_auth` refuses any other method), and the superuser, which the other tests use, for MD5."""
+    import psycopg2
+
+    base = f"postgresql://{{}}@127.0.0.1:{server.port}/postgres?require_auth={{}}"
+    psycopg2.connect(base.format(f"{server.SCRAM_ROLE}:{server.scram_password}", "scram-sha-256")).close()
+    psycopg2.connect(base.format(f"postgres:{server.password}", "md5")).close()
+    with pytest.raises(psycopg2.OperationalError, match="server requested SASL authentication"):
+        psycopg2.connect(base.format(f"{server.SCRAM_ROLE}:{server.scram_password}", "md5"))
+    with pytest.raises(psycopg2.OperationalError, match="server requested a hashed password"):
+        psycopg2.connect(base.format(f"postgres:{server.password}", "scram-sha-256"))
+
+
 def _one_error(p) -> str:  # noqa: ANN001
     errors = [ln for ln in p.stderr.splitlines() if ln.startswith("whsync: error:")]
     assert len(errors) == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
