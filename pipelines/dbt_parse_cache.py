@@ -19,13 +19,25 @@ version, the vars, environment variables, every project file's checksum) and par
 changed, or the whole project when the seed does not fit. A seed is only written when recomputing
 the hash of the run that made it gives the hash dbt stored, so a dbt that hashes differently just
 parses in full, as before.
+
+The schemas are moved alike. dbt parses the project again in full whenever `--vars` differ, and whsync's
+`--vars` name the schemas a run reads and writes (`*_schema`, from `Build.dbt_vars`): on PostgreSQL they
+change with the sources a sync loads (a synced source's raw data is in `<raw>__build`), with a warehouse's
+schema prefix, and between a build and `whsync docs` (the published schemas). Those values are only where
+dbt wrote them (each node's, source's and unit test's `schema`, the `schema` of its config, and the quoted
+schema in its `relation_name`), so a seed keeps the schema vars it was parsed with and is keyed without
+their values; a run with other values starts from it with those places rewritten (`_move_schemas`) and
+dbt's vars hash recomputed. Every other var is part of the seed's key, as before. A run whose own parse
+was made with other schema vars (the work dir's `VARS_STAMP` says) starts from the seed likewise.
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import pprint
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +46,10 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 # connection settings that say where the warehouse is, not what dbt parses for it (the `database`, PostgreSQL's
 # or a DuckDB file's stem, is in the parsed nodes, rewritten by `_move_database`)
 LOCATION_KEYS = {"path", "host", "port", "user", "database"}
+# `--vars` that name a schema (Build.dbt_vars): moved between seeds and runs (`_move_schemas`), not in a seed's key
+SCHEMA_VAR_SUFFIX = "_schema"
+SEED_VARS = "_whsync_schema_vars"  # in a seed: the schema vars it was parsed with (dropped before dbt reads it)
+VARS_STAMP = "whsync_parse_vars.json"  # beside a run's parse: the schema vars it was made with
 
 
 def _credentials(env: dict[str, str]) -> Any | None:
@@ -92,12 +108,86 @@ def _profile_hash(settings: list[tuple[str, Any]]) -> str:
 
 def _seed_path(root: Path, project_dir: Path, env: dict[str, str], settings: list[tuple[str, Any]],
                args: list[str] | None = None) -> Path:
-    """One seed per shape: the project, the target type, the settings but their location, the `--vars`
-    (dbt re-parses everything when they differ, so runs with other vars keep their own seed)."""
+    """One seed per shape: the project, the target type, the settings but their location, the `--vars` but the
+    values of the schema vars (dbt re-parses everything when other vars differ, so runs with other values of
+    those keep their own seed; the schemas are moved)."""
     shape = [(k, v) for k, v in settings if k not in LOCATION_KEYS]
-    digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{_arg(args, '--vars')}"
-                          .encode()).hexdigest()[:16]
+    schemas, others = _split_vars(_cli_vars(args))
+    digest = hashlib.sha1(f"{project_dir}|{env.get('WHSYNC_TARGET', 'duckdb')}|{shape!r}|{sorted(others.items())!r}|"
+                          f"{sorted(schemas)!r}".encode()).hexdigest()[:16]
     return root / f"{digest}.msgpack"
+
+
+def _cli_vars(args: list[str] | None) -> dict[str, Any]:
+    """The run's `--vars` as dbt reads them (YAML; none: {})."""
+    text = _arg(args, "--vars")
+    if text is None:
+        return {}
+    import yaml
+
+    value = yaml.safe_load(text)
+    if not isinstance(value, dict):
+        raise ValueError("--vars is not a mapping")
+    return value
+
+
+def _split_vars(cli_vars: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+    """(the schema vars, every other var)."""
+    schemas = {k: v for k, v in cli_vars.items() if k.endswith(SCHEMA_VAR_SUFFIX) and isinstance(v, str)}
+    return schemas, {k: v for k, v in cli_vars.items() if k not in schemas}
+
+
+def _vars_hash(cli_vars: dict[str, Any]) -> str:
+    """dbt's `vars_hash` of a run with these `--vars` and no --profile or --target (ManifestLoader's
+    build_manifest_state_check)."""
+    from dbt.contracts.files import FileHash
+    from dbt.version import __version__
+
+    return FileHash.from_contents("\x00".join([pprint.pformat(cli_vars), "", "", __version__])).checksum
+
+
+_QUOTED = re.compile(r'^("(?:[^"]|"")*")\.("(?:[^"]|"")*")\.(.+)$', re.S)
+
+
+def _move_schemas(manifest: dict[str, Any], was: dict[str, str], now: dict[str, str]) -> None:
+    """Point a parse made with the schema vars `was` at the schema vars `now` (the same names): each parsed
+    node's, source's and unit test's `schema`, its config's `schema`, and the quoted schema in its
+    `relation_name`, where dbt writes a schema var's value. A no-op when no value differs. Raises ValueError
+    when the values do not say which var a schema came from (two vars of one value, one of them changing)."""
+    if set(was) != set(now):
+        raise ValueError("the seed names other schema vars")
+    moved = {was[k]: now[k] for k in was if was[k] != now[k]}
+    if not moved:
+        return
+    for k in was:
+        if was[k] in moved and moved[was[k]] != now[k]:
+            raise ValueError(f"schema var {k} shares its value {was[k]!r} with one that changes")
+
+    def schema(value: Any) -> Any:
+        return moved.get(value, value) if isinstance(value, str) else value
+
+    def relation(value: Any) -> Any:
+        m = _QUOTED.match(value) if isinstance(value, str) else None
+        if not m:
+            return value
+        name = m.group(2)[1:-1].replace('""', '"')
+        if name not in moved:
+            return value
+        return f'{m.group(1)}."{moved[name].replace(chr(34), chr(34) * 2)}".{m.group(3)}'
+
+    for section in ("nodes", "sources", "unit_tests", "disabled"):
+        entries = manifest.get(section) or {}
+        for entry in entries.values():
+            for node in entry if isinstance(entry, list) else [entry]:
+                if not isinstance(node, dict):
+                    continue
+                if "schema" in node:
+                    node["schema"] = schema(node["schema"])
+                if "relation_name" in node:
+                    node["relation_name"] = relation(node["relation_name"])
+                for part in ("config", "unrendered_config", "config_call_dict"):
+                    if isinstance(node.get(part), dict) and "schema" in node[part]:
+                        node[part]["schema"] = schema(node[part]["schema"])
 
 
 def _arg(args: list[str] | None, name: str) -> str | None:
@@ -145,19 +235,39 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
     target = target_dir(args)
     if target is None:
         return None
-    if not (target / PARTIAL_PARSE).exists():
+    if not (target / PARTIAL_PARSE).exists() or not _parsed_with_these_schemas(target, args):
         settings = _settings(env)
         if settings is None:
             return None
         seed = _seed_path(root, project_dir, env, settings, args)
         try:
             manifest = _load(seed.read_bytes())
+            cli_vars = _cli_vars(args)
             _move_database(manifest, dict(settings)["database"])
+            _move_schemas(manifest, manifest.pop(SEED_VARS), _split_vars(cli_vars)[0])
             manifest["state_check"]["profile_hash"]["checksum"] = _profile_hash(settings)
+            manifest["state_check"]["vars_hash"]["checksum"] = _vars_hash(cli_vars)
             write_atomically(target / PARTIAL_PARSE, _dump(manifest))
+            _stamp_vars(target, args)
         except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
             return None
     return _stamp(target / PARTIAL_PARSE)
+
+
+def _parsed_with_these_schemas(target: Path, args: list[str]) -> bool:
+    """Whether the parse in `target` was made with this run's schema vars, as far as its VARS_STAMP says (no
+    stamp: yes, dbt checks)."""
+    try:
+        stamped = json.loads((target / VARS_STAMP).read_text())
+        return stamped == _split_vars(_cli_vars(args))[0]
+    except (OSError, ValueError):
+        return True
+
+
+def _stamp_vars(target: Path, args: list[str] | None) -> None:
+    """Note beside the parse in `target` the schema vars it was made with (for the next run's `before_run`)."""
+    with contextlib.suppress(OSError, ValueError):
+        write_atomically(target / VARS_STAMP, json.dumps(_split_vars(_cli_vars(args))[0], sort_keys=True).encode())
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -182,9 +292,14 @@ def after_run(root: Path, project_dir: Path, args: list[str], env: dict[str, str
     if started_from is not None and _stamp(target / PARTIAL_PARSE) == started_from:
         return
     try:
-        data = (target / PARTIAL_PARSE).read_bytes()
-        if _load(data)["state_check"]["profile_hash"]["checksum"] != _profile_hash(settings):
-            return  # dbt hashes these settings differently: seeds would never fit
-        write_atomically(_seed_path(root, project_dir, env, settings, args), data)
+        manifest = _load((target / PARTIAL_PARSE).read_bytes())
+        cli_vars = _cli_vars(args)
+        _stamp_vars(target, args)
+        state = manifest["state_check"]
+        if state["profile_hash"]["checksum"] != _profile_hash(settings) \
+                or state["vars_hash"]["checksum"] != _vars_hash(cli_vars):
+            return  # dbt hashes these settings or vars differently: seeds would never fit
+        manifest[SEED_VARS] = _split_vars(cli_vars)[0]
+        write_atomically(_seed_path(root, project_dir, env, settings, args), _dump(manifest))
     except Exception:  # noqa: BLE001 - a seed is an optimisation only
         return

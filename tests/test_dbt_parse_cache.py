@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pipelines import dbt_parse_cache
 from pipelines.dbt import PROJECT_DIR, _work_dir, run_dbt
 from pipelines.targets.duckdb import duckdb_env
@@ -66,3 +68,79 @@ def test_a_file_of_another_name_starts_from_the_seed_with_its_database_moved(tmp
     assert all(n["relation_name"].startswith('"two".') for n in relations)
     assert manifest["state_check"]["profile_hash"]["checksum"] == dbt_parse_cache._profile_hash(
         dbt_parse_cache._settings(duckdb_env(b)))  # dbt's own hash of the second file's settings
+
+
+def _schema_vars(prefix: str, synced: set[str], warehouse: str) -> dict[str, str]:
+    """`--vars` as a PostgreSQL build names its schemas (Build.dbt_vars): the synced sources' raw data in
+    `<raw>__build`, the others' where they were published, every namespace under the warehouse's prefix."""
+    out = {f"{ns}_schema": f"{prefix}{ns}__build" for ns in ("paradime", "bencher", "okta")}
+    out.update(warehouse_schema=warehouse, staging_schema=f"{prefix}staging__build")
+    out.update({f"{s}_raw_schema": f"{prefix}{s}_raw" + ("__build" if s in synced else "")
+                for s in ("benchling", "paradime", "bencher", "okta")})
+    return out
+
+
+def _parsed(manifest: dict) -> dict:
+    """What dbt parsed (nodes, sources, unit tests), without the times it parsed them at."""
+    def strip(node):  # noqa: ANN001, ANN202
+        return {k: v for k, v in node.items() if k != "created_at"}
+
+    return {section: {k: strip(v) for k, v in manifest[section].items()} for section in ("nodes", "sources", "unit_tests")}
+
+
+def test_a_run_with_other_schema_vars_starts_from_the_seed_with_its_schemas_moved(tmp_path, monkeypatch):
+    """A seed is keyed without the values of the schema vars: a run that names other schemas (another set of
+    synced sources, another prefix, the published schemas) starts from it with the schemas moved, parses
+    nothing, and has exactly the parse dbt makes for those vars itself. A warehouse whose own parse was made
+    with other schema vars starts from the seed too (`VARS_STAMP`)."""
+    from pipelines.project import CACHE_DIR_ENV
+
+    seeded, alone = tmp_path / "seeded", tmp_path / "alone"
+    monkeypatch.setenv(CACHE_DIR_ENV, str(seeded / "cache"))
+    a, b = seeded / "a" / "warehouse.duckdb", seeded / "b" / "warehouse.duckdb"
+    made = _schema_vars("", {"benchling", "paradime", "bencher"}, "public__build")
+    moves = [_schema_vars("", {"okta"}, "public__build"),  # other synced sources
+             _schema_vars("second__", {"benchling"}, "second__build"),  # another warehouse prefix
+             {**_schema_vars("", set(), "public"), "staging_schema": "staging",  # the published schemas (docs)
+              **{f"{ns}_schema": ns for ns in ("paradime", "bencher", "okta")}}]
+    for p in (a, b):
+        p.parent.mkdir(parents=True)
+    run_dbt("parse", duckdb_env(a), key=str(a), extra_args=["--vars", json.dumps(made)])
+    seeds = list((seeded / "cache" / "dbt-seeds").glob("*.msgpack"))
+    assert len(seeds) == 1
+    assert dbt_parse_cache._load(seeds[0].read_bytes())[dbt_parse_cache.SEED_VARS] == made
+
+    for i, now in enumerate(moves):
+        args = ["--vars", json.dumps(now)]
+        monkeypatch.setenv(CACHE_DIR_ENV, str(seeded / "cache"))
+        key = str(b) if i == 0 else str(a)  # a new warehouse; then `a`, whose own parse has other schema vars
+        before = _log(Path(key)).count("Unable to do partial parsing") if i else 0
+        run_dbt("parse", duckdb_env(Path(key)), key=key, extra_args=args)
+        log = _log(Path(key))
+        assert log.count("Unable to do partial parsing") == before, log[-3000:]
+        assert log.rstrip().endswith("Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed.") \
+            or "0 files deleted, 0 files added, 0 files changed." in log.rsplit("Running with dbt", 1)[-1]
+        moved = dbt_parse_cache._load((_work_dir(key) / "target" / "partial_parse.msgpack").read_bytes())
+        assert list((seeded / "cache" / "dbt-seeds").glob("*.msgpack")) == seeds  # one seed for every set of schemas
+
+        # dbt's own parse for these vars, in a cache of its own (no seed: a full parse)
+        monkeypatch.setenv(CACHE_DIR_ENV, str(alone / str(i) / "cache"))
+        own = alone / str(i) / "x" / "warehouse.duckdb"
+        own.parent.mkdir(parents=True)
+        run_dbt("parse", duckdb_env(own), key=str(own), extra_args=args)
+        assert "Starting full parse" in _log(own)
+        full = dbt_parse_cache._load((_work_dir(str(own)) / "target" / "partial_parse.msgpack").read_bytes())
+        assert _parsed(moved) == _parsed(full), i
+        same = lambda m: {k: v for k, v in m["state_check"].items() if k != "profile_hash"}  # noqa: E731 - the paths differ
+        assert same(moved) == same(full)  # dbt's vars hash of these vars, recomputed for the moved parse
+        schemas = {n["schema"] for n in moved["nodes"].values() if n["resource_type"] == "model"}
+        assert schemas >= {now["warehouse_schema"], now["staging_schema"], now["okta_schema"]}
+
+
+def test_schema_vars_that_do_not_say_which_schema_moves_are_not_moved():
+    """Two schema vars of one value, only one of them changing: a schema of that value cannot be moved."""
+    manifest = {"nodes": {"model.x.m": {"schema": "s", "relation_name": '"db"."s"."m"', "config": {"schema": "s"}}}}
+    with pytest.raises(ValueError, match="shares its value"):
+        dbt_parse_cache._move_schemas(manifest, {"a_schema": "s", "b_schema": "s"}, {"a_schema": "t", "b_schema": "s"})
+    dbt_parse_cache._move_schemas(manifest, {"a_schema": "s", "b_schema": "u"}, {"a_schema": 'q"t', "b_schema": "u"})
+    assert manifest["nodes"]["model.x.m"] == {"schema": 'q"t', "relation_name": '"db"."q""t"."m"', "config": {"schema": 'q"t'}}
