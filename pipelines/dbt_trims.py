@@ -23,6 +23,8 @@ has none) they are dbt's own.
    then flattened by a search through five dicts per name. Where each macro goes, and what each name
    resolves to, depend only on the manifest's macros, the root and node's packages and the adapter: that
    layout is worked out once per command, and each context makes its callables and fills the dicts from it.
+   When the command ends, those contexts are emptied, so that they and their callables are freed by their
+   reference counts rather than left to the cyclic collector.
 5. `_type_testers_shared`: dbt types every query's result with an agate TypeTester, made anew for each
    statement (an empty table for a statement that returns nothing), and each one makes date and datetime
    types that build parsedatetime's locale tables. dbt already shares one TypeTester between every query
@@ -284,8 +286,10 @@ def _macro_namespaces_laid_out() -> Iterator[None]:
             return self._flat[key]
 
     dbt_build = MacroNamespaceBuilder.build_namespace
+    contexts: list[dict] = []  # every context given callables during the command (cleared after it: see below)
 
     def build_namespace(self, macros_by_package, ctx):  # noqa: ANN001, ANN202
+        contexts.append(ctx)
         key = (id(macros_by_package), self.root_package, self.search_package, tuple(self.internal_package_names_order))
         with _layouts_lock:
             layout = _layouts.get(key)
@@ -322,6 +326,17 @@ def _macro_namespaces_laid_out() -> Iterator[None]:
         MacroNamespaceBuilder.build_namespace = dbt_build
         with _layouts_lock:
             _layouts.clear()
+        # Each context and its ~530 callables (each holding the context) are a reference cycle, garbage once
+        # the command ends: ~370,000 objects per sync's build that only the cyclic collector frees, walking
+        # them all (~0.2 s of CPU). Emptied, they are freed by their reference counts at once, and the
+        # collector walks a third as many. Left as they are when the collector will not run again in this
+        # process (collector.off_until_exit: the process exits, freeing nothing one by one).
+        from . import collector
+
+        if collector.collects_later():
+            for ctx in contexts:
+                ctx.clear()
+        contexts.clear()
 
 
 @contextlib.contextmanager

@@ -58,10 +58,13 @@ def test_paused_until_the_last_leaves_and_a_collector_turned_off_stays_off(colle
         t.join(20)
     assert seen == [False, True]
 
+    assert collector.collects_later()
+    with collector.paused():
+        assert collector.collects_later()  # turned back on after the pause
     gc.disable()  # the caller's choice
     with collector.paused():
-        pass
-    assert not gc.isenabled()
+        assert not collector.collects_later()
+    assert not gc.isenabled() and not collector.collects_later()
     gc.enable()
     with pytest.raises(RuntimeError), collector.paused():
         raise RuntimeError("a failing sync")
@@ -110,6 +113,25 @@ def test_a_sync_runs_with_the_collector_paused_and_its_garbage_goes_right_after(
     finally:
         whsync_sync.build_models = build_models
     assert states == [False] and gc.isenabled()
+
+
+def test_a_builds_contexts_are_freed_by_their_reference_counts(collector_on, tmp_path):
+    """The ~270 contexts of a sync's dbt build and the macro callables each holds (a reference cycle per
+    context) are freed when the build ends, not left to the collector (pipelines/dbt_trims.py)."""
+    from dbt.clients.jinja import MacroGenerator
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(0)  # on, but collecting nothing by itself: what is freed here is freed by reference counts
+    try:
+        target = resolve_target(duckdb=tmp_path / "w.duckdb")
+        with BenchlingSimulator(Tenant.load(FIXTURES / "benchling_tricky.json"), api_key=DEMO_API_KEY,
+                                rate_limit="off") as sim:
+            result = sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], target=target,
+                          progress=Progress(quiet=True))
+        assert result.dbt.models > 0 and gc.isenabled()
+        assert sum(isinstance(o, MacroGenerator) for o in gc.get_objects()) == 0
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def test_the_sync_command_leaves_the_collector_off_until_its_process_exits(collector_on, tmp_path, monkeypatch):
