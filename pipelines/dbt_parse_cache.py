@@ -27,8 +27,9 @@ schema prefix, and between a build and `whsync docs` (the published schemas). Th
 dbt wrote them (each node's, source's and unit test's `schema`, the `schema` of its config, and the quoted
 schema in its `relation_name`), so a seed keeps the schema vars it was parsed with and is keyed without
 their values; a run with other values starts from it with those places rewritten (`_move_schemas`) and
-dbt's vars hash recomputed. Every other var is part of the seed's key, as before. A run whose own parse
-was made with other schema vars (the work dir's `VARS_STAMP` says) starts from the seed likewise.
+dbt's vars hash recomputed. A var dbt reads only when it compiles (`COMPILE_ONLY_VARS`) is not in the key
+either; every other var is, as before. A run whose own parse was made with other `--vars` (the work dir's
+`VARS_STAMP` says) starts from the seed likewise.
 """
 from __future__ import annotations
 
@@ -48,8 +49,11 @@ PARTIAL_PARSE = "partial_parse.msgpack"
 LOCATION_KEYS = {"path", "host", "port", "user", "database"}
 # `--vars` that name a schema (Build.dbt_vars): moved between seeds and runs (`_move_schemas`), not in a seed's key
 SCHEMA_VAR_SUFFIX = "_schema"
+# `--vars` that dbt reads only when it compiles, never into the parse (tests/test_dbt_parse_cache.py proves it):
+# not in a seed's key either, and nothing to move
+COMPILE_ONLY_VARS = frozenset({"whsync_sql_dialect"})  # macros/portable.sql
 SEED_VARS = "_whsync_schema_vars"  # in a seed: the schema vars it was parsed with (dropped before dbt reads it)
-VARS_STAMP = "whsync_parse_vars.json"  # beside a run's parse: the schema vars it was made with
+VARS_STAMP = "whsync_parse_vars.json"  # beside a run's parse: the `--vars` it was made with
 
 
 def _credentials(env: dict[str, str]) -> Any | None:
@@ -132,9 +136,9 @@ def _cli_vars(args: list[str] | None) -> dict[str, Any]:
 
 
 def _split_vars(cli_vars: dict[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
-    """(the schema vars, every other var)."""
+    """(the schema vars, every other var but those dbt reads only when compiling)."""
     schemas = {k: v for k, v in cli_vars.items() if k.endswith(SCHEMA_VAR_SUFFIX) and isinstance(v, str)}
-    return schemas, {k: v for k, v in cli_vars.items() if k not in schemas}
+    return schemas, {k: v for k, v in cli_vars.items() if k not in schemas and k not in COMPILE_ONLY_VARS}
 
 
 def _vars_hash(cli_vars: dict[str, Any]) -> str:
@@ -235,7 +239,7 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
     target = target_dir(args)
     if target is None:
         return None
-    if not (target / PARTIAL_PARSE).exists() or not _parsed_with_these_schemas(target, args):
+    if not (target / PARTIAL_PARSE).exists() or not _parsed_with_these_vars(target, args):
         settings = _settings(env)
         if settings is None:
             return None
@@ -254,20 +258,19 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
     return _stamp(target / PARTIAL_PARSE)
 
 
-def _parsed_with_these_schemas(target: Path, args: list[str]) -> bool:
-    """Whether the parse in `target` was made with this run's schema vars, as far as its VARS_STAMP says (no
-    stamp: yes, dbt checks)."""
+def _parsed_with_these_vars(target: Path, args: list[str]) -> bool:
+    """Whether the parse in `target` was made with this run's `--vars`, as far as its VARS_STAMP says (no stamp:
+    yes, dbt checks)."""
     try:
-        stamped = json.loads((target / VARS_STAMP).read_text())
-        return stamped == _split_vars(_cli_vars(args))[0]
+        return json.loads((target / VARS_STAMP).read_text()) == _cli_vars(args)
     except (OSError, ValueError):
         return True
 
 
 def _stamp_vars(target: Path, args: list[str] | None) -> None:
-    """Note beside the parse in `target` the schema vars it was made with (for the next run's `before_run`)."""
-    with contextlib.suppress(OSError, ValueError):
-        write_atomically(target / VARS_STAMP, json.dumps(_split_vars(_cli_vars(args))[0], sort_keys=True).encode())
+    """Note beside the parse in `target` the `--vars` it was made with (for the next run's `before_run`)."""
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        write_atomically(target / VARS_STAMP, json.dumps(_cli_vars(args), sort_keys=True).encode())
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

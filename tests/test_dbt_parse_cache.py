@@ -90,8 +90,8 @@ def _parsed(manifest: dict) -> dict:
 
 def test_a_run_with_other_schema_vars_starts_from_the_seed_with_its_schemas_moved(tmp_path, monkeypatch):
     """A seed is keyed without the values of the schema vars: a run that names other schemas (another set of
-    synced sources, another prefix, the published schemas) starts from it with the schemas moved, parses
-    nothing, and has exactly the parse dbt makes for those vars itself. A warehouse whose own parse was made
+    synced sources, another prefix, the published schemas) or another SQL dialect starts from it with the
+    schemas moved, parses nothing, and has exactly the parse dbt makes for those vars itself. A warehouse whose own parse was made
     with other schema vars starts from the seed too (`VARS_STAMP`)."""
     from pipelines.project import CACHE_DIR_ENV
 
@@ -102,7 +102,8 @@ def test_a_run_with_other_schema_vars_starts_from_the_seed_with_its_schemas_move
     moves = [_schema_vars("", {"okta"}, "public__build"),  # other synced sources
              _schema_vars("second__", {"benchling"}, "second__build"),  # another warehouse prefix
              {**_schema_vars("", set(), "public"), "staging_schema": "staging",  # the published schemas (docs)
-              **{f"{ns}_schema": ns for ns in ("paradime", "bencher", "okta")}}]
+              **{f"{ns}_schema": ns for ns in ("paradime", "bencher", "okta")}},
+             {**made, "whsync_sql_dialect": "bigquery"}]  # a var read only when compiling
     for p in (a, b):
         p.parent.mkdir(parents=True)
     run_dbt("parse", duckdb_env(a), key=str(a), extra_args=["--vars", json.dumps(made)])
