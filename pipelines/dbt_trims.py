@@ -10,7 +10,10 @@ has none) they are dbt's own.
    dbt formats it (one or more per SQL statement).
 2. `_event_messages_when_read`: dbt turns every event's fields into a protobuf message when the event is
    made, before anyone decides to write it. The message is made when first read instead, so a skipped
-   event never makes one; any read (a log, a callback, a field) makes it as before.
+   event never makes one; any read (a log, a callback, a field) makes it as before. It is made by its
+   protobuf class from the fields (in C), and the message sent to the logs its info set field by field,
+   where dbt converts both dicts with protobuf's ParseDict, field by field in Python; what either way
+   refuses, dbt's own makes.
 3. `_compiled_templates_reused`: dbt compiles a node's Jinja (its SQL, a test's arguments such as
    `{{ get_where_subquery(ref('user')) }}`) from text each time, in a new environment that is configured
    alike every time. Jinja's compiled code does not depend on the environment instance (it is given the
@@ -100,7 +103,60 @@ def _make_message(event: Any) -> None:
             pending = fields.pop(_UNMADE, None)
             if pending is not None:
                 args, kwargs = pending
-                _MADE_INIT(event, *args, **kwargs)
+                if not _made_by_its_class(event, args, kwargs):
+                    _MADE_INIT(event, *args, **kwargs)
+
+
+def _made_by_its_class(event: Any, args: tuple, kwargs: dict) -> bool:
+    """dbt's BaseEvent.__init__ (its fields as it prepares them) with the message made by its protobuf class
+    from the fields, instead of by protobuf's pure-Python ParseDict. False, having made nothing, where the class
+    refuses them (a field as JSON text, such as a time; a field the message lacks): dbt's own then makes it."""
+    name = type(event).__name__
+    if args or name == "Formatting":
+        return False
+    msg_cls = getattr(event.PROTO_TYPES_MODULE, name, None)
+    if msg_cls is None:
+        return False
+    fields = dict(kwargs)
+    for key in ("base_msg", "msg"):
+        if key in fields:
+            fields[key] = str(fields[key])
+    try:
+        message = msg_cls(**_times_made(msg_cls.DESCRIPTOR, fields))
+    except Exception:  # noqa: BLE001 - dbt's ParseDict decides, as it always did
+        return False
+    object.__setattr__(event, "pb_msg", message)
+    return True
+
+
+def _times_made(descriptor: Any, fields: dict) -> dict:
+    """`fields` for a message of `descriptor`, each time given as JSON text (a node's timing, as dbt's
+    `to_msg_dict` writes it) made a protobuf Timestamp as ParseDict makes it (`FromJsonString`), in nested
+    messages too; everything else as given."""
+    out = {}
+    for key, value in fields.items():
+        field = descriptor.fields_by_name.get(key)
+        kind = field.message_type if field is not None else None
+        if kind is None or kind.GetOptions().map_entry or value is None:
+            out[key] = value
+            continue
+        if kind.full_name == "google.protobuf.Timestamp":
+            def made(v: Any) -> Any:
+                if not isinstance(v, str):
+                    return v
+                from google.protobuf.timestamp_pb2 import Timestamp
+
+                stamp = Timestamp()
+                stamp.FromJsonString(v)
+                return stamp
+        elif kind.full_name.startswith("google.protobuf."):  # Struct, Value, ...: the class takes them as given
+            out[key] = value
+            continue
+        else:
+            def made(v: Any, kind: Any = kind) -> Any:
+                return _times_made(kind, v) if isinstance(v, dict) else v
+        out[key] = [made(v) for v in value] if field.is_repeated and isinstance(value, list) else made(value)
+    return out
 
 
 def _install_message_reads() -> None:
@@ -129,7 +185,10 @@ def _install_message_reads() -> None:
 
 @contextlib.contextmanager
 def _event_messages_when_read() -> Iterator[None]:
-    """During the call, a dbt event keeps its fields and makes its protobuf message when first read."""
+    """During the call, a dbt event keeps its fields and makes its protobuf message when first read, by its
+    class (`_made_by_its_class`); the message the event manager sends to logs and callbacks is made alike
+    (`_info_set_directly`)."""
+    from dbt_common.events import event_manager
     from dbt_common.events.base_types import BaseEvent
 
     _install_message_reads()
@@ -138,10 +197,41 @@ def _event_messages_when_read() -> Iterator[None]:
         object.__setattr__(self, _UNMADE, (args, kwargs))
 
     dbt_init, BaseEvent.__init__ = BaseEvent.__init__, __init__
+    dbt_msg = event_manager.msg_from_base_event
+    event_manager.msg_from_base_event = _info_set_directly(dbt_msg)
     try:
         yield
     finally:
         BaseEvent.__init__ = dbt_init
+        event_manager.msg_from_base_event = dbt_msg
+
+
+def _info_set_directly(dbt_msg: Callable[..., Any]) -> Callable[..., Any]:
+    """dbt's `msg_from_base_event` (base_types), its EventInfo set field by field instead of by ParseDict from a
+    dict of the same values, made in the same order. Where a value does not fit its field, dbt's own makes the
+    whole message, as it always did."""
+    from dbt_common.events.base_types import (get_global_metadata_vars, get_invocation_id, get_json_string_utcnow,
+                                              get_pid, get_thread_name)
+
+    def msg_from_base_event(event, level=None):  # noqa: ANN001, ANN202
+        msg_cls = getattr(event.PROTO_TYPES_MODULE, f"{type(event).__name__}Msg")
+        msg_level = level.value if level else event.level_tag().value
+        assert msg_level is not None
+        values = (msg_level, event.message(), get_invocation_id(), get_global_metadata_vars(), get_json_string_utcnow(),
+                  get_pid(), get_thread_name(), event.code(), type(event).__name__)
+        new_event = msg_cls()
+        info = new_event.info
+        try:
+            info.level, info.msg, info.invocation_id = values[0], values[1], values[2]
+            info.extra.update(values[3])
+            info.ts.FromJsonString(values[4])
+            info.pid, info.thread, info.code, info.name = values[5], values[6], values[7], values[8]
+        except Exception:  # noqa: BLE001 - a value ParseDict would take or refuse in its own way
+            return dbt_msg(event, level)
+        new_event.data.CopyFrom(event.pb_msg)
+        return new_event
+
+    return msg_from_base_event
 
 
 @contextlib.contextmanager

@@ -4,7 +4,9 @@
   the debug events `run_dbt` reads (NodeFinished) still arrive, a debug-level log gets every event, and
   dbt's own event manager is back after.
 - Event messages made when read: an event made inside the trim makes its protobuf message only when read,
-  then reads as dbt's own; one read after the trim ended still works.
+  then reads as dbt's own; one read after the trim ended still works. Every event of a `whsync build` (its
+  log at debug: every event dbt fires), made by its class, is the message ParseDict makes, and the message
+  sent to the logs is dbt's own but for its time.
 - Compiled templates reused: the same text compiles once and renders each context's values; a parse-time
   environment (its own undefined type) and a named template compile as dbt does; after the trim, dbt's
   compile is back. Kept on disk, a text compiled by one process is not compiled by the next; a damaged store
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import io
 import marshal
+from pathlib import Path
 from types import SimpleNamespace
 
 import jinja2
@@ -74,15 +77,17 @@ def test_a_debug_level_log_gets_every_event():
 
 def test_an_event_makes_its_message_when_read_and_reads_as_dbts_own(monkeypatch):
     made: list[str] = []
-    dbt_init, parse = BaseEvent.__init__, base_types.ParseDict
-    monkeypatch.setattr(base_types, "ParseDict", lambda fields, msg: (made.append(type(msg).__name__),
+    dbt_init, parse, by_class = BaseEvent.__init__, base_types.ParseDict, dbt_trims._made_by_its_class
+    monkeypatch.setattr(base_types, "ParseDict", lambda fields, msg: (made.append(f"ParseDict {type(msg).__name__}"),
                                                                       parse(fields, msg))[1])
+    monkeypatch.setattr(dbt_trims, "_made_by_its_class", lambda event, args, kwargs: (
+        made.append(type(event).__name__), by_class(event, args, kwargs))[1])
     with dbt_trims._event_messages_when_read():
         skipped = SQLQuery(conn_name="c", sql="select 1", node_info={})
         read = SQLQuery(conn_name="c", sql="select 2", node_info={})
         assert made == []  # nothing made yet
         assert read.sql == "select 2" and read.conn_name == "c"
-        assert made == ["SQLQuery"]
+        assert made == ["SQLQuery"]  # by its class: no ParseDict
         later = Note(msg="read after the trim")
     assert made == ["SQLQuery"]  # the unread one never made its message
     assert BaseEvent.__init__ is dbt_init
@@ -268,3 +273,61 @@ def test_context_parts_made_once_are_the_ones_dbt_makes():
     # dbt's own after the command
     assert MacroGenerator.__init__ is not dbt_trims._macro_generator_init
     assert base.get_context_modules() is not base.get_context_modules()
+
+
+def test_every_event_of_a_build_is_the_message_dbt_makes(monkeypatch, tmp_path):
+    """A whole `whsync build` (dbt's log at debug, unit tests included): each event made by its class equals
+    the one dbt's ParseDict makes from the same fields, and each message sent to the logs and callbacks equals
+    dbt's `msg_from_base_event` of the same event, its time aside."""
+    from google.protobuf.json_format import ParseDict
+
+    from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, Tenant
+    from pipelines.benchling.spec import BenchlingConfig, benchling_plan
+    from pipelines.progress import Progress
+    from pipelines.sync import build_only, sync
+    from pipelines.targets import resolve_target
+
+    events, infos, by_dbt = [], [], []
+    by_class = dbt_trims._made_by_its_class
+
+    def record(event, args, kwargs):  # noqa: ANN001, ANN202
+        done = by_class(event, args, kwargs)
+        (events if done else by_dbt).append((event, dict(kwargs)))
+        return done
+
+    monkeypatch.setattr(dbt_trims, "_made_by_its_class", record)
+    set_directly = dbt_trims._info_set_directly
+
+    def recording(dbt_msg):  # noqa: ANN001, ANN202
+        mine = set_directly(dbt_msg)
+
+        def msg_from_base_event(event, level=None):  # noqa: ANN001, ANN202
+            got = mine(event, level)
+            infos.append((got, dbt_msg(event, level)))
+            return got
+
+        return msg_from_base_event
+
+    monkeypatch.setattr(dbt_trims, "_info_set_directly", recording)
+    target = resolve_target(duckdb=tmp_path / "w.duckdb")
+    with BenchlingSimulator(Tenant.load(Path(__file__).parent / "fixtures" / "benchling_tricky.json"),
+                            api_key=DEMO_API_KEY, rate_limit="off") as sim:
+        sync(plans=[benchling_plan(BenchlingConfig(sim.base_url, api_key=DEMO_API_KEY))], target=target,
+             progress=Progress(quiet=True), build=False)
+    result = build_only(target=target, progress=Progress(quiet=True))
+    assert result.models > 30 and result.tests > 30 and result.unit_tests > 0
+
+    kinds = {type(e).__name__ for e, _ in events}
+    assert {type(e).__name__ for e, _ in by_dbt} <= {"Formatting"}  # its positional text: dbt's own __init__
+    assert len(events) > 1000 and {"SQLQuery", "LogStartLine", "LogTestResult", "NodeFinished"} <= kinds, kinds
+    for event, kwargs in events:
+        for key in ("base_msg", "msg"):
+            if key in kwargs:
+                kwargs[key] = str(kwargs[key])
+        assert event.pb_msg == ParseDict(kwargs, type(event.pb_msg)()), type(event).__name__
+    assert len(infos) > 1000
+    for got, dbts in infos:
+        assert got.info.ts.seconds > 0
+        got.info.ts.CopyFrom(dbts.info.ts)
+        assert got == dbts, got.info.name
+
