@@ -72,7 +72,7 @@ def run_dbt(
 
     def callback(event) -> None:  # noqa: ANN001 - dbt's EventMsg
         name = event.info.name
-        if name == "NodeFinished":  # a debug event: dbt_trims.DEBUG_EVENTS_READ keeps it
+        if name == "NodeFinished":  # a debug event: dbt_events.DEBUG_EVENTS_READ keeps it
             node = event.data.node_info
             unique_id = node.unique_id
             status = node.node_status

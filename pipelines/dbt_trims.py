@@ -6,9 +6,9 @@ applied inside `run_dbt`'s lock only and undone after it (`trimmed()`). One piec
 BaseEvent's attribute reads make a pending message first, and for an event made outside the trims (which
 has none) they are dbt's own.
 
-1. `_unread_debug_skipped`: a debug event that no log writes and `run_dbt` does not read is dropped before
+1. `dbt_events.unread_debug_skipped` (pipelines/dbt_events.py): a debug event that no log writes and `run_dbt` does not read is dropped before
    dbt formats it (one or more per SQL statement).
-2. `_event_messages_when_read`: dbt turns every event's fields into a protobuf message when the event is
+2. `dbt_events.messages_when_read`: dbt turns every event's fields into a protobuf message when the event is
    made, before anyone decides to write it. The message is made when first read instead, so a skipped
    event never makes one; any read (a log, a callback, a field) makes it as before. It is made by its
    protobuf class from the fields (in C), and the message sent to the logs its info set field by field,
@@ -48,190 +48,15 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-# the debug events `run_dbt`'s callback reads: every other debug event is skipped when no log wants debug lines
-DEBUG_EVENTS_READ = frozenset({"NodeFinished"})
-
+from . import dbt_events
 
 @contextlib.contextmanager
 def trimmed(compiled_store: Path | None = None) -> Iterator[None]:
     """Every trim of this module, for the duration of one dbt command. `compiled_store`: the directory that
     keeps compiled templates between processes (`_compiled_templates_reused`); None keeps them in memory only."""
-    with (_unread_debug_skipped(), _event_messages_when_read(), _compiled_templates_reused(compiled_store),
+    with (dbt_events.unread_debug_skipped(), dbt_events.messages_when_read(), _compiled_templates_reused(compiled_store),
           _macro_namespaces_laid_out(), _type_testers_shared(), _context_parts_made_once()):
         yield
-
-
-@contextlib.contextmanager
-def _unread_debug_skipped() -> Iterator[None]:
-    """A sync's build logs at info (SYNC_BUILD_ARGS, --quiet), so its debug events are made for nobody. During
-    the call, dbt's event manager skips a debug event that no log writes and `run_dbt` does not read; with a
-    debug-level log (`whsync build` keeps dbt's default) every event is written as before."""
-    from dbt_common.events.base_types import EventLevel
-    from dbt_common.events.event_manager import EventManager
-    from dbt_common.events.event_manager_client import ctx_set_event_manager, get_event_manager
-
-    debug = (EventLevel.DEBUG, EventLevel.TEST)
-
-    class SkipUnreadDebug(EventManager):
-        def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):  # noqa: ANN001
-            if (not force_warn_or_error_handling and (level or e.level_tag()) in debug
-                    and type(e).__name__ not in DEBUG_EVENTS_READ
-                    and not any(logger.level in debug for logger in self.loggers)):
-                return
-            super().fire_event(e, level, node, force_warn_or_error_handling)
-
-    before = get_event_manager()
-    mine = SkipUnreadDebug()
-    mine.loggers, mine.callbacks = list(before.loggers), list(before.callbacks)  # until dbt sets up its own
-    ctx_set_event_manager(mine)
-    try:
-        yield
-    finally:
-        ctx_set_event_manager(before)
-
-
-_UNMADE = "_whsync_unmade"  # an event's fields, kept until its message is first read
-_MADE_INIT: Any = None  # dbt's BaseEvent.__init__, which makes the message (set by _install_message_reads)
-_making = threading.Lock()
-
-
-def _make_message(event: Any) -> None:
-    """Make the protobuf message of an event made inside `_event_messages_when_read`, once, from its fields."""
-    fields = event.__dict__
-    if _UNMADE in fields:
-        with _making:
-            pending = fields.pop(_UNMADE, None)
-            if pending is not None:
-                args, kwargs = pending
-                if not _made_by_its_class(event, args, kwargs):
-                    _MADE_INIT(event, *args, **kwargs)
-
-
-def _made_by_its_class(event: Any, args: tuple, kwargs: dict) -> bool:
-    """dbt's BaseEvent.__init__ (its fields as it prepares them) with the message made by its protobuf class
-    from the fields, instead of by protobuf's pure-Python ParseDict. False, having made nothing, where the class
-    refuses them (a field as JSON text, such as a time; a field the message lacks): dbt's own then makes it."""
-    name = type(event).__name__
-    if args or name == "Formatting":
-        return False
-    msg_cls = getattr(event.PROTO_TYPES_MODULE, name, None)
-    if msg_cls is None:
-        return False
-    fields = dict(kwargs)
-    for key in ("base_msg", "msg"):
-        if key in fields:
-            fields[key] = str(fields[key])
-    try:
-        message = msg_cls(**_times_made(msg_cls.DESCRIPTOR, fields))
-    except Exception:  # noqa: BLE001 - dbt's ParseDict decides, as it always did
-        return False
-    object.__setattr__(event, "pb_msg", message)
-    return True
-
-
-def _times_made(descriptor: Any, fields: dict) -> dict:
-    """`fields` for a message of `descriptor`, each time given as JSON text (a node's timing, as dbt's
-    `to_msg_dict` writes it) made a protobuf Timestamp as ParseDict makes it (`FromJsonString`), in nested
-    messages too; everything else as given."""
-    out = {}
-    for key, value in fields.items():
-        field = descriptor.fields_by_name.get(key)
-        kind = field.message_type if field is not None else None
-        if kind is None or kind.GetOptions().map_entry or value is None:
-            out[key] = value
-            continue
-        if kind.full_name == "google.protobuf.Timestamp":
-            def made(v: Any) -> Any:
-                if not isinstance(v, str):
-                    return v
-                from google.protobuf.timestamp_pb2 import Timestamp
-
-                stamp = Timestamp()
-                stamp.FromJsonString(v)
-                return stamp
-        elif kind.full_name.startswith("google.protobuf."):  # Struct, Value, ...: the class takes them as given
-            out[key] = value
-            continue
-        else:
-            def made(v: Any, kind: Any = kind) -> Any:
-                return _times_made(kind, v) if isinstance(v, dict) else v
-        out[key] = [made(v) for v in value] if field.is_repeated and isinstance(value, list) else made(value)
-    return out
-
-
-def _install_message_reads() -> None:
-    """Make BaseEvent's attribute access make a pending message first. Installed once and kept: an event made
-    inside the trim may be read after it (dbt keeps some), and without a pending message these behave
-    exactly as dbt's own `__getattr__`/`__setattr__`, which they call."""
-    global _MADE_INIT
-    from dbt_common.events.base_types import BaseEvent
-
-    if getattr(BaseEvent, "_whsync_reads_make", False):
-        return
-    _MADE_INIT = BaseEvent.__init__
-    dbt_getattr, dbt_setattr = BaseEvent.__getattr__, BaseEvent.__setattr__
-
-    def __getattr__(self, key):  # noqa: ANN001, N807 - only called when plain lookup fails (no message yet)
-        _make_message(self)
-        return dbt_getattr(self, key)
-
-    def __setattr__(self, key, value):  # noqa: ANN001, N807
-        _make_message(self)
-        dbt_setattr(self, key, value)
-
-    BaseEvent.__getattr__, BaseEvent.__setattr__ = __getattr__, __setattr__
-    BaseEvent._whsync_reads_make = True
-
-
-@contextlib.contextmanager
-def _event_messages_when_read() -> Iterator[None]:
-    """During the call, a dbt event keeps its fields and makes its protobuf message when first read, by its
-    class (`_made_by_its_class`); the message the event manager sends to logs and callbacks is made alike
-    (`_info_set_directly`)."""
-    from dbt_common.events import event_manager
-    from dbt_common.events.base_types import BaseEvent
-
-    _install_message_reads()
-
-    def __init__(self, *args, **kwargs):  # noqa: ANN001, N807
-        object.__setattr__(self, _UNMADE, (args, kwargs))
-
-    dbt_init, BaseEvent.__init__ = BaseEvent.__init__, __init__
-    dbt_msg = event_manager.msg_from_base_event
-    event_manager.msg_from_base_event = _info_set_directly(dbt_msg)
-    try:
-        yield
-    finally:
-        BaseEvent.__init__ = dbt_init
-        event_manager.msg_from_base_event = dbt_msg
-
-
-def _info_set_directly(dbt_msg: Callable[..., Any]) -> Callable[..., Any]:
-    """dbt's `msg_from_base_event` (base_types), its EventInfo set field by field instead of by ParseDict from a
-    dict of the same values, made in the same order. Where a value does not fit its field, dbt's own makes the
-    whole message, as it always did."""
-    from dbt_common.events.base_types import (get_global_metadata_vars, get_invocation_id, get_json_string_utcnow,
-                                              get_pid, get_thread_name)
-
-    def msg_from_base_event(event, level=None):  # noqa: ANN001, ANN202
-        msg_cls = getattr(event.PROTO_TYPES_MODULE, f"{type(event).__name__}Msg")
-        msg_level = level.value if level else event.level_tag().value
-        assert msg_level is not None
-        values = (msg_level, event.message(), get_invocation_id(), get_global_metadata_vars(), get_json_string_utcnow(),
-                  get_pid(), get_thread_name(), event.code(), type(event).__name__)
-        new_event = msg_cls()
-        info = new_event.info
-        try:
-            info.level, info.msg, info.invocation_id = values[0], values[1], values[2]
-            info.extra.update(values[3])
-            info.ts.FromJsonString(values[4])
-            info.pid, info.thread, info.code, info.name = values[5], values[6], values[7], values[8]
-        except Exception:  # noqa: BLE001 - a value ParseDict would take or refuse in its own way
-            return dbt_msg(event, level)
-        new_event.data.CopyFrom(event.pb_msg)
-        return new_event
-
-    return msg_from_base_event
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""The trims `run_dbt` applies to dbt's per-node CPU (pipelines/dbt_trims.py) change nothing dbt does.
+"""The trims `run_dbt` applies to dbt's per-node CPU (pipelines/dbt_trims.py, pipelines/dbt_events.py) change
+nothing dbt does.
 
 - Unread debug events: a debug event reaches no logger and no callback while every log is at info or above,
   the debug events `run_dbt` reads (NodeFinished) still arrive, a debug-level log gets every event, and
@@ -37,14 +38,14 @@ from dbt_common.events.functions import fire_event
 from dbt_common.events.logger import LoggerConfig
 from dbt_common.events.types import Note
 
-from pipelines import dbt_templates, dbt_trims
+from pipelines import dbt_events, dbt_templates, dbt_trims
 
 
 def _events(level: EventLevel, monkeypatch=None, read: frozenset[str] | None = None) -> tuple[list[str], str]:
     """Fire one debug and one info event inside the skip, with one logger at `level` and one callback;
     returns (the names the callback saw, what the logger wrote)."""
     if read is not None:
-        monkeypatch.setattr(dbt_trims, "DEBUG_EVENTS_READ", read)
+        monkeypatch.setattr(dbt_events, "DEBUG_EVENTS_READ", read)
     seen: list[str] = []
     out = io.StringIO()
     with dbt_trims.trimmed():
@@ -77,12 +78,12 @@ def test_a_debug_level_log_gets_every_event():
 
 def test_an_event_makes_its_message_when_read_and_reads_as_dbts_own(monkeypatch):
     made: list[str] = []
-    dbt_init, parse, by_class = BaseEvent.__init__, base_types.ParseDict, dbt_trims._made_by_its_class
+    dbt_init, parse, by_class = BaseEvent.__init__, base_types.ParseDict, dbt_events._made_by_its_class
     monkeypatch.setattr(base_types, "ParseDict", lambda fields, msg: (made.append(f"ParseDict {type(msg).__name__}"),
                                                                       parse(fields, msg))[1])
-    monkeypatch.setattr(dbt_trims, "_made_by_its_class", lambda event, args, kwargs: (
+    monkeypatch.setattr(dbt_events, "_made_by_its_class", lambda event, args, kwargs: (
         made.append(type(event).__name__), by_class(event, args, kwargs))[1])
-    with dbt_trims._event_messages_when_read():
+    with dbt_events.messages_when_read():
         skipped = SQLQuery(conn_name="c", sql="select 1", node_info={})
         read = SQLQuery(conn_name="c", sql="select 2", node_info={})
         assert made == []  # nothing made yet
@@ -288,15 +289,15 @@ def test_every_event_of_a_build_is_the_message_dbt_makes(monkeypatch, tmp_path):
     from pipelines.targets import resolve_target
 
     events, infos, by_dbt = [], [], []
-    by_class = dbt_trims._made_by_its_class
+    by_class = dbt_events._made_by_its_class
 
     def record(event, args, kwargs):  # noqa: ANN001, ANN202
         done = by_class(event, args, kwargs)
         (events if done else by_dbt).append((event, dict(kwargs)))
         return done
 
-    monkeypatch.setattr(dbt_trims, "_made_by_its_class", record)
-    set_directly = dbt_trims._info_set_directly
+    monkeypatch.setattr(dbt_events, "_made_by_its_class", record)
+    set_directly = dbt_events._info_set_directly
 
     def recording(dbt_msg):  # noqa: ANN001, ANN202
         mine = set_directly(dbt_msg)
@@ -308,7 +309,7 @@ def test_every_event_of_a_build_is_the_message_dbt_makes(monkeypatch, tmp_path):
 
         return msg_from_base_event
 
-    monkeypatch.setattr(dbt_trims, "_info_set_directly", recording)
+    monkeypatch.setattr(dbt_events, "_info_set_directly", recording)
     target = resolve_target(duckdb=tmp_path / "w.duckdb")
     with BenchlingSimulator(Tenant.load(Path(__file__).parent / "fixtures" / "benchling_tricky.json"),
                             api_key=DEMO_API_KEY, rate_limit="off") as sim:
