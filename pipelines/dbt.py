@@ -103,13 +103,13 @@ def run_dbt(
     cache = cache_dir()  # beside the work directories: the parse seeds and the compiled templates
     with _lock, _env({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1", **env}), \
             dbt_trims.trimmed(compiled_store=cache / "dbt-jinja"), dbt_connections.kept_between_nodes():
-        parse = dbt_parse_cache.before_run(cache / "dbt-seeds", dbt_project_dir(), args, env)
-        try:
-            res = dbtRunner(callbacks=[callback]).invoke(args)
-        finally:
-            _close_duckdb()
-        if res.success:
-            dbt_parse_cache.after_run(cache / "dbt-seeds", dbt_project_dir(), args, env, parse)
+        with dbt_parse_cache.seeded(cache / "dbt-seeds", dbt_project_dir(), args, env) as parse:
+            try:
+                res = dbtRunner(callbacks=[callback]).invoke(args)
+            finally:
+                _close_duckdb()
+            if res.success:
+                dbt_parse_cache.after_run(cache / "dbt-seeds", dbt_project_dir(), args, env, parse)
     if not res.success:
         detail = "; ".join(result.failures[:5]) or (str(res.exception) if res.exception else "see dbt logs")
         raise DbtBuildError(f"dbt {command} failed: {detail} (logs: {work / 'logs'})")

@@ -30,18 +30,23 @@ their values; a run with other values starts from it with those places rewritten
 dbt's vars hash recomputed. A var dbt reads only when it compiles (`COMPILE_ONLY_VARS`) is not in the key
 either; every other var is, as before. A run whose own parse was made with other `--vars` (the work dir's
 `VARS_STAMP` says) starts from the seed likewise.
+
+Runs of one shape that start together parse it in full once: the first holds the shape's lock while it
+parses, and the others wait for its seed (`seeded`).
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import pprint
 import re
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 # connection settings that say where the warehouse is, not what dbt parses for it (the `database`, PostgreSQL's
@@ -256,6 +261,44 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
         except Exception:  # noqa: BLE001 - no seed (or an unreadable one): dbt parses in full, as before
             return None
     return _stamp(target / PARTIAL_PARSE)
+
+
+# how long a run that must parse in full waits for another run of its shape that is parsing now (its seed)
+FIRST_PARSE_WAIT = 120.0
+
+
+@contextlib.contextmanager
+def seeded(root: Path, project_dir: Path, args: list[str], env: dict[str, str],
+           wait: float = FIRST_PARSE_WAIT) -> Iterator[tuple[int, int] | None]:
+    """`before_run` for the block (the dbt run), yielding its stamp for `after_run`. A run that must parse the
+    project in full (no seed of its shape yet) holds the shape's lock (`<seed>.lock`) for the block: another
+    process's run of the same shape waits for it (up to `wait` seconds) and starts from the seed it leaves
+    instead of parsing in full too (the first syncs of several new warehouses at once, the tests' workers)."""
+    started = before_run(root, project_dir, args, env)
+    settings = _settings(env) if started is None and target_dir(args) is not None else None
+    if settings is None:
+        yield started
+        return
+    lock = _seed_path(root, project_dir, env, settings, args).with_suffix(".lock")
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a cache that cannot be written: no seeds either
+        yield started
+        return
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    break  # parse in full without it
+                time.sleep(0.1)
+        yield before_run(root, project_dir, args, env)  # the seed the other run left, if it did
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _parsed_with_these_vars(target: Path, args: list[str]) -> bool:

@@ -145,3 +145,38 @@ def test_schema_vars_that_do_not_say_which_schema_moves_are_not_moved():
         dbt_parse_cache._move_schemas(manifest, {"a_schema": "s", "b_schema": "s"}, {"a_schema": "t", "b_schema": "s"})
     dbt_parse_cache._move_schemas(manifest, {"a_schema": "s", "b_schema": "u"}, {"a_schema": 'q"t', "b_schema": "u"})
     assert manifest["nodes"]["model.x.m"] == {"schema": 'q"t', "relation_name": '"db"."q""t"."m"', "config": {"schema": 'q"t'}}
+
+
+def test_a_run_that_needs_the_seed_another_run_is_making_waits_for_it(tmp_path, monkeypatch):
+    """Two runs of one shape with no seed yet: the one that starts second waits on the shape's lock, held by
+    the one parsing in full, and starts from the seed that one leaves instead of parsing in full too."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    from pipelines.project import CACHE_DIR_ENV
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
+    a, b = tmp_path / "a" / "warehouse.duckdb", tmp_path / "b" / "warehouse.duckdb"
+    for p in (a, b):
+        p.parent.mkdir()
+    run_dbt("parse", duckdb_env(a), key=str(a))  # a seed, set aside: as if `a` were still parsing
+    (seed,) = (tmp_path / "cache" / "dbt-seeds").glob("*.msgpack")
+    aside = seed.with_name("aside")
+    seed.rename(aside)
+    fd = os.open(seed.with_suffix(".lock"), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # what the run parsing in full holds (another process in practice)
+    done = threading.Event()
+    runner = threading.Thread(target=lambda: (run_dbt("parse", duckdb_env(b), key=str(b)), done.set()))
+    try:
+        runner.start()
+        time.sleep(1.5)
+        assert not done.is_set() and not (_work_dir(str(b)) / "logs" / "dbt.log").exists()  # waiting, not parsing
+        aside.rename(seed)  # the first run leaves its seed and ends
+    finally:
+        os.close(fd)
+    runner.join(120)
+    assert done.is_set()
+    log = _log(b)
+    assert "Unable to do partial parsing" not in log and "0 files changed" in log, log[-3000:]
