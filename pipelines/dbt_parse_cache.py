@@ -248,9 +248,8 @@ def before_run(root: Path, project_dir: Path, args: list[str], env: dict[str, st
         settings = _settings(env)
         if settings is None:
             return None
-        seed = _seed_path(root, project_dir, env, settings, args)
         try:
-            manifest = _load(seed.read_bytes())
+            manifest = _load(_seed_path(root, project_dir, env, settings, args).read_bytes())
             cli_vars = _cli_vars(args)
             _move_database(manifest, dict(settings)["database"])
             _move_schemas(manifest, manifest.pop(SEED_VARS), _split_vars(cli_vars)[0])
@@ -279,11 +278,11 @@ def seeded(root: Path, project_dir: Path, args: list[str], env: dict[str, str],
     if settings is None:
         yield started
         return
-    lock = _seed_path(root, project_dir, env, settings, args).with_suffix(".lock")
     try:
+        lock = _seed_path(root, project_dir, env, settings, args).with_suffix(".lock")
         lock.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:  # a cache that cannot be written: no seeds either
+    except Exception:  # noqa: BLE001 - a cache that cannot be written (no seeds either), or --vars dbt will refuse
         yield started
         return
     try:
@@ -306,13 +305,13 @@ def _parsed_with_these_vars(target: Path, args: list[str]) -> bool:
     yes, dbt checks)."""
     try:
         return json.loads((target / VARS_STAMP).read_text()) == _cli_vars(args)
-    except (OSError, ValueError):
+    except Exception:  # noqa: BLE001 - no stamp, or --vars dbt itself will refuse
         return True
 
 
 def _stamp_vars(target: Path, args: list[str] | None) -> None:
     """Note beside the parse in `target` the `--vars` it was made with (for the next run's `before_run`)."""
-    with contextlib.suppress(OSError, ValueError, TypeError):
+    with contextlib.suppress(Exception):  # a stamp is an optimisation only
         write_atomically(target / VARS_STAMP, json.dumps(_cli_vars(args), sort_keys=True).encode())
 
 

@@ -180,3 +180,15 @@ def test_a_run_that_needs_the_seed_another_run_is_making_waits_for_it(tmp_path, 
     assert done.is_set()
     log = _log(b)
     assert "Unable to do partial parsing" not in log and "0 files changed" in log, log[-3000:]
+
+
+def test_vars_that_are_not_a_mapping_leave_the_error_to_dbt(tmp_path):
+    """--vars dbt will refuse (not a mapping, not YAML): no seed is used or looked for, nothing raises here."""
+    env = duckdb_env(tmp_path / "w.duckdb")
+    for text in ("[1, 2]", "{a: [", "7"):
+        args = ["--target-path", str(tmp_path / "t"), "--vars", text]
+        assert dbt_parse_cache.before_run(tmp_path / "seeds", PROJECT_DIR, args, env) is None
+        with dbt_parse_cache.seeded(tmp_path / "seeds", PROJECT_DIR, args, env) as started:
+            assert started is None
+        dbt_parse_cache.after_run(tmp_path / "seeds", PROJECT_DIR, args, env)
+    assert not (tmp_path / "seeds").exists()
