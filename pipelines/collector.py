@@ -9,8 +9,8 @@ Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py, "collector on"
 
 What the pause costs is memory, and only for the sync's length: its cyclic garbage (~300,000 objects, ~40 MB
 for a Benchling sync) waits until the sync ends; most of it, dbt's node contexts, is freed by reference
-counts when the build ends, where the collector runs again (pipelines/dbt_trims.py, `collects_later`). That amount follows the project's dbt nodes, not the
-synced rows (measured: the same for 80 and 5,000 users). Objects freed by their reference count (rows,
+counts when the build ends, where the collector runs again (pipelines/dbt_trims.py, `collects_later`).
+That amount follows the project's dbt nodes, not the synced rows (measured: the same for 80 and 5,000 users). Objects freed by their reference count (rows,
 pages, nearly everything) are freed at once as always. When the pause ends, the next allocation starts a
 collection of what the sync allocated (all of it still in the youngest generation), so its garbage, and
 whatever resource a piece of it held, is gone right after the sync and not at some later time.
@@ -67,4 +67,3 @@ def collects_later() -> bool:
     when the last sync leaves. False after `off_until_exit` (or when the caller turned it off)."""
     with _lock:
         return gc.isenabled() or (_inside > 0 and _was_enabled)
-

@@ -88,31 +88,33 @@ def _made_by_its_class(event: Any, args: tuple, kwargs: dict) -> bool:
 def _times_made(descriptor: Any, fields: dict) -> dict:
     """`fields` for a message of `descriptor`, each time given as JSON text (a node's timing, as dbt's
     `to_msg_dict` writes it) made a protobuf Timestamp as ParseDict makes it (`FromJsonString`), in nested
-    messages too; everything else as given."""
+    messages too; everything else as given (the class takes Struct and Value as dicts)."""
     out = {}
     for key, value in fields.items():
         field = descriptor.fields_by_name.get(key)
         kind = field.message_type if field is not None else None
-        if kind is None or kind.GetOptions().map_entry or value is None:
+        if kind is None or value is None or kind.GetOptions().map_entry \
+                or (kind.full_name.startswith("google.protobuf.") and kind.full_name != _TIMESTAMP):
             out[key] = value
-            continue
-        if kind.full_name == "google.protobuf.Timestamp":
-            def made(v: Any) -> Any:
-                if not isinstance(v, str):
-                    return v
-                from google.protobuf.timestamp_pb2 import Timestamp
-
-                stamp = Timestamp()
-                stamp.FromJsonString(v)
-                return stamp
-        elif kind.full_name.startswith("google.protobuf."):  # Struct, Value, ...: the class takes them as given
-            out[key] = value
-            continue
+        elif field.is_repeated and isinstance(value, list):
+            out[key] = [_time_made(kind, v) for v in value]
         else:
-            def made(v: Any, kind: Any = kind) -> Any:
-                return _times_made(kind, v) if isinstance(v, dict) else v
-        out[key] = [made(v) for v in value] if field.is_repeated and isinstance(value, list) else made(value)
+            out[key] = _time_made(kind, value)
     return out
+
+
+_TIMESTAMP = "google.protobuf.Timestamp"
+
+
+def _time_made(kind: Any, value: Any) -> Any:
+    """A value for a message field of type `kind`: a time as JSON text made a Timestamp, a dict's times made."""
+    if kind.full_name == _TIMESTAMP and isinstance(value, str):
+        from google.protobuf.timestamp_pb2 import Timestamp
+
+        stamp = Timestamp()
+        stamp.FromJsonString(value)
+        return stamp
+    return _times_made(kind, value) if isinstance(value, dict) else value
 
 
 def _install_message_reads() -> None:
@@ -173,15 +175,15 @@ def _info_set_directly(dbt_msg: Callable[..., Any]) -> Callable[..., Any]:
         msg_cls = getattr(event.PROTO_TYPES_MODULE, f"{type(event).__name__}Msg")
         msg_level = level.value if level else event.level_tag().value
         assert msg_level is not None
-        values = (msg_level, event.message(), get_invocation_id(), get_global_metadata_vars(), get_json_string_utcnow(),
-                  get_pid(), get_thread_name(), event.code(), type(event).__name__)
+        msg, invocation_id, extra = event.message(), get_invocation_id(), get_global_metadata_vars()
+        ts, pid, thread, code = get_json_string_utcnow(), get_pid(), get_thread_name(), event.code()
         new_event = msg_cls()
         info = new_event.info
         try:
-            info.level, info.msg, info.invocation_id = values[0], values[1], values[2]
-            info.extra.update(values[3])
-            info.ts.FromJsonString(values[4])
-            info.pid, info.thread, info.code, info.name = values[5], values[6], values[7], values[8]
+            info.level, info.msg, info.invocation_id = msg_level, msg, invocation_id
+            info.extra.update(extra)
+            info.ts.FromJsonString(ts)
+            info.pid, info.thread, info.code, info.name = pid, thread, code, type(event).__name__
         except Exception:  # noqa: BLE001 - a value ParseDict would take or refuse in its own way
             return dbt_msg(event, level)
         new_event.data.CopyFrom(event.pb_msg)

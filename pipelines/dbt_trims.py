@@ -6,8 +6,8 @@ applied inside `run_dbt`'s lock only and undone after it (`trimmed()`). One piec
 BaseEvent's attribute reads make a pending message first, and for an event made outside the trims (which
 has none) they are dbt's own.
 
-1. `dbt_events.unread_debug_skipped` (pipelines/dbt_events.py): a debug event that no log writes and `run_dbt` does not read is dropped before
-   dbt formats it (one or more per SQL statement).
+1. `dbt_events.unread_debug_skipped` (pipelines/dbt_events.py): a debug event that no log writes and
+   `run_dbt` does not read is dropped before dbt formats it (one or more per SQL statement).
 2. `dbt_events.messages_when_read`: dbt turns every event's fields into a protobuf message when the event is
    made, before anyone decides to write it. The message is made when first read instead, so a skipped
    event never makes one; any read (a log, a callback, a field) makes it as before. It is made by its
@@ -48,14 +48,16 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import dbt_events
+from . import collector, dbt_events
+
 
 @contextlib.contextmanager
 def trimmed(compiled_store: Path | None = None) -> Iterator[None]:
     """Every trim of this module, for the duration of one dbt command. `compiled_store`: the directory that
     keeps compiled templates between processes (`_compiled_templates_reused`); None keeps them in memory only."""
-    with (dbt_events.unread_debug_skipped(), dbt_events.messages_when_read(), _compiled_templates_reused(compiled_store),
-          _macro_namespaces_laid_out(), _type_testers_shared(), _context_parts_made_once()):
+    with (dbt_events.unread_debug_skipped(), dbt_events.messages_when_read(),
+          _compiled_templates_reused(compiled_store), _macro_namespaces_laid_out(), _type_testers_shared(),
+          _context_parts_made_once()):
         yield
 
 
@@ -246,8 +248,6 @@ def _macro_namespaces_laid_out() -> Iterator[None]:
         # them all (~0.2 s of CPU). Emptied, they are freed by their reference counts at once, and the
         # collector walks a third as many. Left as they are when the collector will not run again in this
         # process (collector.off_until_exit: the process exits, freeing nothing one by one).
-        from . import collector
-
         if collector.collects_later():
             for ctx in contexts:
                 ctx.clear()

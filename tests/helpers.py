@@ -75,7 +75,8 @@ def seeded_cache(dest: Path, *more: Path) -> Path:
         (dest / kept).mkdir(parents=True, exist_ok=True)
         for f in [f for source in (cache_dir(), *more) for f in (source / kept).glob("*")]:
             try:
-                if f.is_file() and not f.name.startswith("."):  # not a file being written (write_atomically)
+                # not a file being written (write_atomically), nor a shape's lock (dbt_parse_cache.seeded)
+                if f.is_file() and not f.name.startswith(".") and f.suffix != ".lock":
                     shutil.copy2(f, dest / kept / f.name)
             except OSError:  # replaced meanwhile by another test's run: a seed is an optimisation only
                 pass

@@ -3,13 +3,18 @@ starts from the parse of another one of the same shape instead of parsing the pr
 a sync's changing times (WHSYNC_SYNC_TIMES) never make dbt re-parse the history models."""
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from pipelines import dbt_parse_cache
 from pipelines.dbt import PROJECT_DIR, _work_dir, run_dbt
+from pipelines.project import CACHE_DIR_ENV
 from pipelines.targets.duckdb import duckdb_env
 
 
@@ -93,8 +98,6 @@ def test_a_run_with_other_schema_vars_starts_from_the_seed_with_its_schemas_move
     synced sources, another prefix, the published schemas) or another SQL dialect starts from it with the
     schemas moved, parses nothing, and has exactly the parse dbt makes for those vars itself. A warehouse whose own parse was made
     with other schema vars starts from the seed too (`VARS_STAMP`)."""
-    from pipelines.project import CACHE_DIR_ENV
-
     seeded, alone = tmp_path / "seeded", tmp_path / "alone"
     monkeypatch.setenv(CACHE_DIR_ENV, str(seeded / "cache"))
     a, b = seeded / "a" / "warehouse.duckdb", seeded / "b" / "warehouse.duckdb"
@@ -150,13 +153,6 @@ def test_schema_vars_that_do_not_say_which_schema_moves_are_not_moved():
 def test_a_run_that_needs_the_seed_another_run_is_making_waits_for_it(tmp_path, monkeypatch):
     """Two runs of one shape with no seed yet: the one that starts second waits on the shape's lock, held by
     the one parsing in full, and starts from the seed that one leaves instead of parsing in full too."""
-    import fcntl
-    import os
-    import threading
-    import time
-
-    from pipelines.project import CACHE_DIR_ENV
-
     monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "cache"))
     a, b = tmp_path / "a" / "warehouse.duckdb", tmp_path / "b" / "warehouse.duckdb"
     for p in (a, b):

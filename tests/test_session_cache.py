@@ -33,6 +33,7 @@ def test_a_seeded_cache_holds_the_sessions_seeds_and_templates(tmp_path, monkeyp
         (session / kept).mkdir(parents=True)
         (session / kept / name).write_bytes(b"x")
         (session / kept / f".{name}.partial").write_bytes(b"")  # being written (write_atomically): not copied
+    (session / "dbt-seeds" / "0123456789abcdef.lock").write_bytes(b"")  # a shape's lock (dbt_parse_cache.seeded)
     other = tmp_path / "other"  # another test's cache dir, without templates
     (other / "dbt-seeds").mkdir(parents=True)
     (other / "dbt-seeds" / "fedcba9876543210.msgpack").write_bytes(b"y")

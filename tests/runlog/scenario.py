@@ -66,7 +66,8 @@ def run_in_process(args: list[str], env: dict[str, str]) -> Any:
 
     from pipelines.cli import app
 
-    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k not in child_env("WHSYNC_")} | env)
+    kept = child_env("WHSYNC_")
+    res = CliRunner().invoke(app, args, env={k: None for k in os.environ if k not in kept} | env)
     return SimpleNamespace(returncode=res.exit_code, stdout=res.stdout, stderr=res.stderr)
 
 
