@@ -8,6 +8,15 @@
    metadata, Optional, NewType, unions, a credentials class), about half of dlt's configuration CPU. The
    answer depends on the hint alone (equal hints have the same Annotated metadata, the same NewType and the
    same members), so it is kept per hint; a hint that cannot be hashed is asked of dlt every time.
+2. A destination's capabilities worked out once per naming convention. dlt asks a destination for its
+   capabilities ~50 times per pipeline run (the pipeline's init, each of extract, normalize and load, the load
+   storage, every schema sync) and, asked without a configuration, each answer resolves a partial
+   configuration of the destination from every provider first: ~4% of a resync's CPU. The answer depends on
+   the destination (its factory's arguments), the naming convention and that configuration, which nothing
+   changes while one destination runs one pipeline (whsync makes a destination per source and sync,
+   `Build.destination`). So each destination keeps the first answer per naming convention and every call gets
+   its own copy of it (`BaseConfiguration.copy`, as the pipeline amends what it gets); a call with a
+   configuration is answered by dlt as before.
 
 Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py, mode "dlt as it is").
 """
@@ -17,33 +26,42 @@ import sys
 import threading
 from typing import Any, Callable
 
-_dlt_own: Callable[[Any], bool] | None = None  # dlt's own `is_secret_hint` while the trim is installed
+_dlt_own: Callable[[Any], bool] | None = None  # dlt's own `is_secret_hint` while the trims are installed
+_dlt_capabilities: Callable[..., Any] | None = None  # dlt's own `Destination.capabilities` while installed
 _lock = threading.Lock()
 KEEP = 4096  # hints answered at most (a process's configuration specs have a few hundred)
 
 
 def install() -> None:
-    """Install the trim in the dlt already imported (idempotent, thread-safe)."""
-    global _dlt_own
+    """Install the trims in the dlt already imported (idempotent, thread-safe)."""
+    global _dlt_own, _dlt_capabilities
     from dlt.common.configuration.specs import base_configuration
+    from dlt.common.destination.reference import Destination
 
     with _lock:
         dlt_own = getattr(base_configuration, "is_secret_hint", None)
-        if _dlt_own is not None or dlt_own is None:  # installed, or a dlt without it: the sync runs as dlt does
-            return
-        _replace(dlt_own, _answered_once(dlt_own))
-        _dlt_own = dlt_own
+        if _dlt_own is None and dlt_own is not None:  # a dlt without it: the sync runs as dlt does
+            _replace(dlt_own, _answered_once(dlt_own))
+            _dlt_own = dlt_own
+        if _dlt_capabilities is None:
+            _dlt_capabilities = Destination.__dict__["capabilities"]
+            Destination.capabilities = _capabilities_kept(_dlt_capabilities)
 
 
 def uninstall() -> None:
-    """Put dlt's own `is_secret_hint` back (for the bench's comparison and the tests)."""
-    global _dlt_own
+    """Put dlt's own `is_secret_hint` and `Destination.capabilities` back (for the bench's comparison and the
+    tests)."""
+    global _dlt_own, _dlt_capabilities
     from dlt.common.configuration.specs import base_configuration
+    from dlt.common.destination.reference import Destination
 
     with _lock:
         if _dlt_own is not None:
             _replace(base_configuration.is_secret_hint, _dlt_own)
             _dlt_own = None
+        if _dlt_capabilities is not None:
+            Destination.capabilities = _dlt_capabilities
+            _dlt_capabilities = None
 
 
 def _replace(old: Callable[[Any], bool], new: Callable[[Any], bool]) -> None:
@@ -73,3 +91,20 @@ def _answered_once(dlt_own: Callable[[Any], bool]) -> Callable[[Any], bool]:
 
     is_secret_hint.__wrapped__ = dlt_own  # type: ignore[attr-defined]
     return is_secret_hint
+
+
+def _capabilities_kept(dlt_own: Callable[..., Any]) -> Callable[..., Any]:
+    """`Destination.capabilities` that keeps, on each destination, dlt's first answer without a configuration
+    per naming convention (held with it, so that its id is not reused), and returns a copy of it."""
+
+    def capabilities(self: Any, config: Any = None, naming: Any = None) -> Any:
+        if config is not None:
+            return dlt_own(self, config, naming)
+        kept = self.__dict__.setdefault("_whsync_capabilities", {})
+        hit = kept.get(id(naming))
+        if hit is None:
+            hit = kept[id(naming)] = (naming, dlt_own(self, None, naming))
+        return hit[1].copy()
+
+    capabilities.__wrapped__ = dlt_own  # type: ignore[attr-defined]
+    return capabilities

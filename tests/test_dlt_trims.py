@@ -6,16 +6,24 @@
 - Installed where dlt calls it (the resolver, the environment provider, the configuration package, and a
   module imported after the install), idempotent, and uninstalled back to dlt's own everywhere.
 - With the trim installed, a secret still resolves from the environment and a missing one is still refused.
+- A destination's capabilities, kept per naming convention: equal to dlt's own answer for DuckDB and PostgreSQL
+  with and without a schema's naming, worked out by dlt once per destination and naming, a copy for each call
+  (what one caller amends, the next does not see), a call with a configuration answered by dlt each time, and
+  dlt's own method back after `uninstall`.
 """
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Annotated, Any, NewType, Optional, Union
 
+import dlt
 import pytest
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.specs import BaseConfiguration, ConnectionStringCredentials, base_configuration
+from dlt.common.destination.reference import Destination
+from dlt.common.schema import Schema
 from dlt.common.typing import SecretSentinel, TSecretStrValue, TSecretValue
 
 from pipelines import dlt_trims
@@ -109,3 +117,47 @@ def test_secrets_still_resolve_from_the_environment_and_a_missing_one_is_refused
     monkeypatch.delenv("WHSYNC_TRIM_TEST__API_KEY")
     with pytest.raises(ConfigFieldMissingException, match="api_key"):
         resolve_configuration(_Conf(), sections=("whsync_trim_test",))
+
+
+def _fields(caps: Any) -> dict[str, Any]:
+    """The capabilities' values, a partial (made anew by each answer) as its function and arguments."""
+    return {k: (v.func, v.args, v.keywords) if isinstance(v, functools.partial) else v for k, v in dict(caps).items()}
+
+
+@pytest.mark.parametrize("make", [lambda tmp: dlt.destinations.duckdb(str(tmp / "w.duckdb")),
+                                  lambda tmp: dlt.destinations.postgres("postgresql://u:p@127.0.0.1:1/db")],
+                         ids=["duckdb", "postgres"])
+def test_capabilities_are_dlts_own_worked_out_once_per_destination_and_naming(make, tmp_path):
+    was = dlt_trims._dlt_capabilities is not None
+    dlt_trims.uninstall()
+    try:
+        own = Destination.capabilities
+        naming = Schema("whsync_trim_test").naming
+        expected = {n: _fields(own(make(tmp_path), naming=n)) for n in (None, naming)}
+        dlt_trims.install()
+        assert Destination.capabilities is not own and Destination.capabilities.__wrapped__ is own
+        asked: list[Any] = []
+        counted = dlt_trims._capabilities_kept(lambda self, config=None, naming=None: (
+            asked.append((config, naming)), own(self, config, naming))[1])
+        dest = make(tmp_path)
+        for _ in range(3):
+            for n in (None, naming):
+                assert _fields(counted(dest, naming=n)) == expected[n]
+        assert asked == [(None, None), (None, naming)]  # once per naming, later calls from what is kept
+        first, second = counted(dest), counted(dest)
+        assert first is not second
+        first.preferred_loader_file_format = "amended by a caller"
+        assert counted(dest).preferred_loader_file_format == expected[None]["preferred_loader_file_format"]
+        other = make(tmp_path)  # another destination works its own out
+        counted(other)
+        assert asked[-1] == (None, None) and len(asked) == 3
+        config = dest.spec()
+        counted(dest, config)
+        counted(dest, config)
+        assert asked[-2:] == [(config, None), (config, None)]  # with a configuration: dlt's, each time
+        assert _fields(Destination.capabilities(make(tmp_path))) == expected[None]  # the installed trim
+        dlt_trims.uninstall()
+        assert Destination.capabilities is own
+    finally:
+        if was:
+            dlt_trims.install()
