@@ -14,9 +14,10 @@
    configuration of the destination from every provider first: ~4% of a resync's CPU. The answer depends on
    the destination (its factory's arguments), the naming convention and that configuration, which nothing
    changes while one destination runs one pipeline (whsync makes a destination per source and sync,
-   `Build.destination`). So each destination keeps the first answer per naming convention and every call gets
-   its own copy of it (`BaseConfiguration.copy`, as the pipeline amends what it gets); a call with a
-   configuration is answered by dlt as before.
+   `Build.destination`). So each destination keeps the first answer per naming convention (one for no naming
+   and every naming that is not case-sensitive, which dlt's adjustment leaves alone) and every call gets its
+   own copy of it (`BaseConfiguration.copy`, as the pipeline amends what it gets); a call with a configuration
+   is answered by dlt as before.
 
 Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py, mode "dlt as it is").
 """
@@ -97,13 +98,22 @@ def _capabilities_kept(dlt_own: Callable[..., Any]) -> Callable[..., Any]:
     """`Destination.capabilities` that keeps, on each destination, dlt's first answer without a configuration
     per naming convention (held with it, so that its id is not reused), and returns a copy of it."""
 
+    from dlt.common.destination.reference import Destination
+
+    dlts_adjustment = Destination.adjust_capabilities.__func__  # type: ignore[attr-defined]
+
     def capabilities(self: Any, config: Any = None, naming: Any = None) -> Any:
         if config is not None:
             return dlt_own(self, config, naming)
         kept = self.__dict__.setdefault("_whsync_capabilities", {})
-        hit = kept.get(id(naming))
+        # dlt's own adjustment (DuckDB's and PostgreSQL's) changes the answer only for a case-sensitive naming
+        # convention: no naming and every other naming get the same answer
+        same = ((naming is None or not naming.is_case_sensitive)
+                and type(self).adjust_capabilities.__func__ is dlts_adjustment)
+        key = None if same else id(naming)
+        hit = kept.get(key)
         if hit is None:
-            hit = kept[id(naming)] = (naming, dlt_own(self, None, naming))
+            hit = kept[key] = (naming, dlt_own(self, None, naming))
         return hit[1].copy()
 
     capabilities.__wrapped__ = dlt_own  # type: ignore[attr-defined]

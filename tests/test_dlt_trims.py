@@ -23,6 +23,7 @@ from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import ConfigFieldMissingException
 from dlt.common.configuration.specs import BaseConfiguration, ConnectionStringCredentials, base_configuration
 from dlt.common.destination.reference import Destination
+from dlt.common.normalizers.naming.sql_cs_v1 import NamingConvention as CaseSensitive
 from dlt.common.schema import Schema
 from dlt.common.typing import SecretSentinel, TSecretStrValue, TSecretValue
 
@@ -132,8 +133,12 @@ def test_capabilities_are_dlts_own_worked_out_once_per_destination_and_naming(ma
     dlt_trims.uninstall()
     try:
         own = Destination.capabilities
-        naming = Schema("whsync_trim_test").naming
-        expected = {n: _fields(own(make(tmp_path), naming=n)) for n in (None, naming)}
+        folded = Schema("whsync_trim_test").naming  # snake_case: not case-sensitive
+        sensitive = CaseSensitive()
+        assert not folded.is_case_sensitive and sensitive.is_case_sensitive
+        namings = (None, folded, sensitive)
+        expected = {id(n): _fields(own(make(tmp_path), naming=n)) for n in namings}
+        assert expected[id(None)] == expected[id(folded)]  # dlt's adjustment changes nothing for a folding naming
         dlt_trims.install()
         assert Destination.capabilities is not own and Destination.capabilities.__wrapped__ is own
         asked: list[Any] = []
@@ -141,21 +146,22 @@ def test_capabilities_are_dlts_own_worked_out_once_per_destination_and_naming(ma
             asked.append((config, naming)), own(self, config, naming))[1])
         dest = make(tmp_path)
         for _ in range(3):
-            for n in (None, naming):
-                assert _fields(counted(dest, naming=n)) == expected[n]
-        assert asked == [(None, None), (None, naming)]  # once per naming, later calls from what is kept
+            for n in namings:
+                assert _fields(counted(dest, naming=n)) == expected[id(n)]
+        # once for no naming and the folding one (the same answer), once for the case-sensitive one
+        assert asked == [(None, None), (None, sensitive)]
         first, second = counted(dest), counted(dest)
         assert first is not second
         first.preferred_loader_file_format = "amended by a caller"
-        assert counted(dest).preferred_loader_file_format == expected[None]["preferred_loader_file_format"]
+        assert counted(dest).preferred_loader_file_format == expected[id(None)]["preferred_loader_file_format"]
         other = make(tmp_path)  # another destination works its own out
-        counted(other)
-        assert asked[-1] == (None, None) and len(asked) == 3
+        counted(other, naming=folded)
+        assert asked[-1] == (None, folded) and len(asked) == 3
         config = dest.spec()
         counted(dest, config)
         counted(dest, config)
         assert asked[-2:] == [(config, None), (config, None)]  # with a configuration: dlt's, each time
-        assert _fields(Destination.capabilities(make(tmp_path))) == expected[None]  # the installed trim
+        assert _fields(Destination.capabilities(make(tmp_path))) == expected[id(None)]  # the installed trim
         dlt_trims.uninstall()
         assert Destination.capabilities is own
     finally:
