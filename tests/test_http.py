@@ -1,14 +1,20 @@
 """The shared HTTP layer (pipelines/http.py): plain http only to loopback, decided on addresses, not on
-how a host name begins; one retry policy bounded in tries and in total time for the three clients."""
+how a host name begins; one retry policy bounded in tries and in total time for the three clients; each
+client's Authorization header sent as it set it, never replaced by a ~/.netrc login."""
 from __future__ import annotations
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
 from pipelines.bencher.client import BencherClient
 from pipelines.benchling.client import ApiKeyAuth, BenchlingClient
-from pipelines.http import is_loopback
+from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
+from pipelines.http import CountingSession, is_loopback
+from pipelines.okta.client import ApiTokenAuth, OktaClient
 from pipelines.paradime.client import ParadimeClient
 
 HOSTILE = ["127.attacker.example", "127.0.0.1.nip.io", "localhost.attacker.example", "127.0.0.1.", "0x7f.example",
@@ -135,3 +141,59 @@ def test_retries_sleep_the_policy_waits_and_give_up_bounded_in_tries_and_time(mo
     with pytest.raises(Gone, match="gave up after 1 tries"):
         timed.failed("HTTP 503", delay=1.0, sleep=slept.append)
     assert len(slept) == 7
+
+
+@pytest.fixture
+def netrc_for_loopback(tmp_path, monkeypatch):
+    """A netrc file (as `$NETRC`, which requests reads like ~/.netrc) with a login for 127.0.0.1."""
+    f = tmp_path / "netrc"
+    f.write_text("machine 127.0.0.1 login netrc-user password netrc-password\n")
+    f.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(f))
+
+
+def _echo_server():
+    """A loopback server answering every GET with 200, keeping each request's Authorization header."""
+    seen: list[str | None] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):  # noqa: ANN002
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, seen
+
+
+def test_a_netrc_login_never_replaces_a_clients_authorization_header(netrc_for_loopback):
+    server, seen = _echo_server()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        requests.Session().get(url, headers={"Authorization": "Bearer mine"}, timeout=10)
+        assert seen == ["Basic bmV0cmMtdXNlcjpuZXRyYy1wYXNzd29yZA=="]  # requests' own session: the netrc login wins
+        seen.clear()
+        sessions = {"benchling": CLIENTS["benchling"](url, True).session,
+                    "paradime": CLIENTS["paradime"](url, True)._session,
+                    "bencher": CLIENTS["bencher"](url, True)._session,
+                    "okta": OktaClient(url, ApiTokenAuth("t"), allow_insecure_http=True)._session,
+                    "counting (Paradime's, Bencher's and remediation's)": CountingSession()}
+        for name, session in sessions.items():
+            session.get(url, headers={"Authorization": f"Bearer {name}"}, timeout=10)
+        assert seen == [f"Bearer {name}" for name in sessions]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_benchling_listing_signs_in_with_its_key_beside_a_netrc_login(netrc_for_loopback):
+    with BenchlingSimulator(generate_tenant(seed=3, users=5, apps=1, teams=1, projects=1, folders=1),
+                            api_key=DEMO_API_KEY, rate_limit="off") as sim:
+        client = BenchlingClient(sim.base_url, ApiKeyAuth(DEMO_API_KEY), allow_insecure_http=True)
+        assert len(client.get("/users", params={"pageSize": 50})["users"]) == 5

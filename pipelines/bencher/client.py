@@ -14,7 +14,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import WhsyncError
-from ..http import Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
+from ..http import Retries, RetryPolicy, headers_as_given, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class BencherClient:
         self.timeout = timeout
         self.retry = RetryPolicy(max_tries=max_retries + 1, max_seconds=max_retry_seconds, base=backoff,
                                  cap=max_backoff)
-        self._session = session or requests.Session()
+        self._session = headers_as_given(session or requests.Session())
         self.requests_made = 0
         self.on_page: Callable[[str, int], None] | None = None  # (resource, rows) per page answered
 

@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..errors import WhsyncError
-from ..http import RETRY_STATUSES, Retries, RetryPolicy, refuse_plain_http, transport_failure
+from ..http import RETRY_STATUSES, Retries, RetryPolicy, headers_as_given, refuse_plain_http, transport_failure
 from ..ratelimit import ClientStats, RateBudget
 
 log = logging.getLogger("whsync.benchling")
@@ -147,7 +147,7 @@ class BenchlingClient:
         self.retry = RetryPolicy(max_tries=max_tries, max_seconds=max_retry_seconds)
         self.stats = ClientStats()
         self.budget = RateBudget(self.stats, first_burst=first_burst)  # see RateBudget: before the limit is known
-        self.session = requests.Session()
+        self.session = headers_as_given(requests.Session())
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)

@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 import requests
 
 from ..errors import WhsyncError
-from ..http import RETRY_STATUSES, Retries, RetryPolicy, redact, refuse_plain_http, transport_failure
+from ..http import RETRY_STATUSES, Retries, RetryPolicy, headers_as_given, redact, refuse_plain_http, transport_failure
 from ..ratelimit import ClientStats, RateBudget
 
 log = logging.getLogger("whsync.okta")
@@ -157,7 +157,7 @@ class OktaClient:
         self.stats = ClientStats()
         self.budgets: dict[str, RateBudget] = {}
         self._budgets_lock = threading.Lock()
-        self._session = session or requests.Session()
+        self._session = headers_as_given(session or requests.Session())
 
     def __repr__(self) -> str:
         return f"OktaClient(org_url={self.org_url!r}, auth={self.auth!r})"

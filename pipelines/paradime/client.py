@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from ..errors import WhsyncError
-from ..http import REDACTOR, Retries, RetryPolicy, redact, refuse_plain_http, send_with_retries
+from ..http import REDACTOR, Retries, RetryPolicy, headers_as_given, redact, refuse_plain_http, send_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class ParadimeClient:
         self.timeout = timeout
         self.retry = RetryPolicy(max_tries=max_retries + 1, max_seconds=max_retry_seconds, base=backoff,
                                  cap=max_backoff)
-        self._session = session or requests.Session()
+        self._session = headers_as_given(session or requests.Session())
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if bearer_token:
             headers["Authorization"] = f"Bearer {bearer_token}"
