@@ -17,6 +17,9 @@ nothing dbt does.
   packages and names that collide across them.
 - Context parts made once: a macro callable has the attributes dbt's three `__init__`s give it, in the same
   order; a context's `modules` hold the members dbt's give, each context its own dicts.
+- FQN checks once per class: `isinstance(x, IsFQNResource)` in dbt's context providers answers as dbt's
+  Protocol for nodes of a manifest, None and objects without the members, asks it once per class, and dbt's
+  Protocol is back after.
 """
 from __future__ import annotations
 
@@ -332,3 +335,38 @@ def test_every_event_of_a_build_is_the_message_dbt_makes(monkeypatch, tmp_path):
         got.info.ts.CopyFrom(dbts.info.ts)
         assert got == dbts, got.info.name
 
+
+
+def test_fqn_checks_answer_as_dbts_protocol_once_per_class(monkeypatch):
+    from dbt.config import IsFQNResource as dbt_protocol
+    from dbt.context import providers
+
+    from pipelines.dbt_trims import _fqn_checks_once_per_class
+
+    asked: list[type] = []
+
+    class Counted(type):
+        def __instancecheck__(cls, obj):
+            asked.append(type(obj))
+            return isinstance(obj, dbt_protocol)
+
+    monkeypatch.setattr(providers, "IsFQNResource", Counted("Counted", (), {}))
+    counted = providers.IsFQNResource
+
+    class Node:  # the members dbt's Protocol names, as a node's dataclass fields
+        def __init__(self, name):
+            self.fqn, self.resource_type, self.package_name = ["whsync", name], "model", "whsync"
+
+    class Missing:
+        def __init__(self):
+            self.fqn, self.resource_type = ["whsync", "x"], "model"
+
+    things = [Node("a"), Node("b"), Missing(), Missing(), None, SimpleNamespace(fqn=[], resource_type="model",
+                                                                                package_name="p")]
+    expected = [isinstance(t, dbt_protocol) for t in things]
+    assert expected == [True, True, False, False, False, True]
+    with _fqn_checks_once_per_class():
+        assert providers.IsFQNResource is not counted
+        assert [isinstance(t, providers.IsFQNResource) for t in things + things] == expected + expected
+    assert asked == [Node, Missing, type(None), SimpleNamespace]  # once per class
+    assert providers.IsFQNResource is counted
