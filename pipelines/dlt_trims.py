@@ -41,7 +41,7 @@ def install() -> None:
 
     with _lock:
         dlt_own = getattr(base_configuration, "is_secret_hint", None)
-        if _dlt_own is None and dlt_own is not None:  # a dlt without it: the sync runs as dlt does
+        if _dlt_own is None and dlt_own is not None:  # not yet installed (a dlt without it runs as dlt does)
             _replace(dlt_own, _answered_once(dlt_own))
             _dlt_own = dlt_own
         if _dlt_capabilities is None:
@@ -97,7 +97,6 @@ def _answered_once(dlt_own: Callable[[Any], bool]) -> Callable[[Any], bool]:
 def _capabilities_kept(dlt_own: Callable[..., Any]) -> Callable[..., Any]:
     """`Destination.capabilities` that keeps, on each destination, dlt's first answer without a configuration
     per naming convention (held with it, so that its id is not reused), and returns a copy of it."""
-
     from dlt.common.destination.reference import Destination
 
     dlts_adjustment = Destination.adjust_capabilities.__func__  # type: ignore[attr-defined]

@@ -213,7 +213,8 @@ class _HeadersAsGiven(requests.auth.AuthBase):
     """A session's auth that changes nothing: the clients send their own Authorization header. Without a
     session auth, requests looks up ~/.netrc (or $NETRC) on every request, and an entry there for the API's
     host would replace the client's header with the file's login (an API key silently swapped for other
-    credentials); the lookup was also ~1% of a sync's CPU."""
+    credentials); the lookup was also ~1% of a sync's CPU. A redirect is requests' own business as before (it
+    drops the header on another host, and may sign in there with a netrc login)."""
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         return r
@@ -223,7 +224,8 @@ class _HeadersAsGiven(requests.auth.AuthBase):
 
 
 def headers_as_given(session: requests.Session) -> requests.Session:
-    """`session`, sending each request's Authorization header as the client set it, never a ~/.netrc login."""
+    """`session`, sending each request's Authorization header as the client set it, never a ~/.netrc login.
+    Every client applies it to the session it makes or is given (a CountingSession, a PacedSession)."""
     if session.auth is None:
         session.auth = _HeadersAsGiven()
     return session
@@ -236,7 +238,6 @@ class CountingSession(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        headers_as_given(self)
         self.requests = 0
         self.rate_limited = 0
         self.retries = 0

@@ -1,11 +1,11 @@
 """The shared HTTP layer (pipelines/http.py): plain http only to loopback, decided on addresses, not on
 how a host name begins; one retry policy bounded in tries and in total time for the three clients; each
-client's Authorization header sent as it set it, never replaced by a ~/.netrc login."""
+client's Authorization header sent as it set it, never replaced by a ~/.netrc login (but on a redirect, which
+requests handles as always)."""
 from __future__ import annotations
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -14,6 +14,7 @@ from pipelines.bencher.client import BencherClient
 from pipelines.benchling.client import ApiKeyAuth, BenchlingClient
 from pipelines.benchling.simulator import DEMO_API_KEY, BenchlingSimulator, generate_tenant
 from pipelines.http import CountingSession, is_loopback
+from pipelines.loopback import LoopbackServer
 from pipelines.okta.client import ApiTokenAuth, OktaClient
 from pipelines.paradime.client import ParadimeClient
 
@@ -152,44 +153,42 @@ def netrc_for_loopback(tmp_path, monkeypatch):
     monkeypatch.setenv("NETRC", str(f))
 
 
-def _echo_server():
+class _Echo(LoopbackServer):
     """A loopback server answering every GET with 200, keeping each request's Authorization header."""
-    seen: list[str | None] = []
 
-    class Echo(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
-            seen.append(self.headers.get("Authorization"))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+    def __init__(self) -> None:
+        self.seen: list[str | None] = []
 
-        def log_message(self, *args):  # noqa: ANN002
-            pass
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's name
+                self.simulator.seen.append(self.headers.get("Authorization"))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, seen
+            def log_message(self, *args):  # noqa: ANN002
+                pass
+
+        self._init_server("127.0.0.1", 0, Handler)
 
 
 def test_a_netrc_login_never_replaces_a_clients_authorization_header(netrc_for_loopback):
-    server, seen = _echo_server()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with _Echo() as server:
+        url, seen = server.root_url, server.seen
         requests.Session().get(url, headers={"Authorization": "Bearer mine"}, timeout=10)
         assert seen == ["Basic bmV0cmMtdXNlcjpuZXRyYy1wYXNzd29yZA=="]  # requests' own session: the netrc login wins
         seen.clear()
+        counting = CountingSession()  # Paradime's, Bencher's and remediation's, each given to its client
         sessions = {"benchling": CLIENTS["benchling"](url, True).session,
                     "paradime": CLIENTS["paradime"](url, True)._session,
                     "bencher": CLIENTS["bencher"](url, True)._session,
                     "okta": OktaClient(url, ApiTokenAuth("t"), allow_insecure_http=True)._session,
-                    "counting (Paradime's, Bencher's and remediation's)": CountingSession()}
+                    "counting": BencherClient(url, "tok", session=counting, allow_insecure_http=True)._session}
+        assert sessions["counting"] is counting
         for name, session in sessions.items():
             session.get(url, headers={"Authorization": f"Bearer {name}"}, timeout=10)
         assert seen == [f"Bearer {name}" for name in sessions]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_benchling_listing_signs_in_with_its_key_beside_a_netrc_login(netrc_for_loopback):

@@ -34,7 +34,6 @@ def test_a_duplicate_or_null_key_fails_the_build_and_publishes_nothing(demo_ware
     assert _counts(w) == before  # nothing published: the warehouse is the one before the build
 
 
-
 def test_a_key_of_two_columns_twice_fails_the_build_naming_its_test(tmp_path):
     """`unique_key` (macros/tests/unique_key.sql): a team membership twice in the raw data fails the build at the
     staging model whose key it breaks, and the error names that test. (A null in a key column is stopped
