@@ -41,6 +41,14 @@ has none) they are dbt's own.
    runtime-checkable Protocol, whose check looks each member up statically through the node's class hierarchy
    (~0.1 ms, ~340 times per Benchling resync). A node class's instances all have the members (dataclass
    fields), so the answer is dbt's own, asked once per class.
+8. `_flag_sources_without_source_text`: each adapter dbt makes (one or more per command) renders its behavior
+   flags, and for each flag dbt names the module that made it with `inspect.stack()`, which reads the source
+   lines of every frame up to the process's first (~9 ms a flag under pytest, ~4% of the test suite's CPU).
+   The module is the same `inspect.getmodule` answer for the same frames, without their source text. And
+   dbt's setter extends the module-level list of default flags it is given, so each PostgreSQL adapter
+   added its flag to the defaults of every later adapter of the process (a long-lived process rendered ever
+   more flags); it is given a copy. The flags an adapter answers by name are the same: dbt answers the
+   first of that name, and each copy was rendered from the same flag and the adapter's own settings.
 
 Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py): the CPU of resyncs with and without them.
 """
@@ -61,7 +69,7 @@ def trimmed(compiled_store: Path | None = None) -> Iterator[None]:
     keeps compiled templates between processes (`_compiled_templates_reused`); None keeps them in memory only."""
     with (dbt_events.unread_debug_skipped(), dbt_events.messages_when_read(),
           _compiled_templates_reused(compiled_store), _macro_namespaces_laid_out(), _type_testers_shared(),
-          _context_parts_made_once(), _fqn_checks_once_per_class()):
+          _context_parts_made_once(), _fqn_checks_once_per_class(), _flag_sources_without_source_text()):
         yield
 
 
@@ -340,3 +348,37 @@ def _fqn_checks_once_per_class() -> Iterator[None]:
         yield
     finally:
         providers.IsFQNResource = dbt_protocol
+
+
+@contextlib.contextmanager
+def _flag_sources_without_source_text() -> Iterator[None]:
+    """During the call, a behavior flag's default source is the module of the nearest frame outside
+    dbt_common.behavior_flags, as dbt finds it but without `inspect.stack()`'s source lines, and an adapter's
+    `behavior` setter extends a copy of the flags it is given, never dbt's module-level defaults."""
+    import inspect
+    import sys
+
+    from dbt.adapters.base.impl import BaseAdapter
+    from dbt_common import behavior_flags
+
+    dbt_source = behavior_flags.BehaviorFlagRendered.__dict__["_default_source"]
+    dbt_behavior = BaseAdapter.__dict__["behavior"]
+    here = behavior_flags.__name__
+
+    def _default_source() -> str:
+        frame = sys._getframe(1)
+        while frame is not None:
+            if (module := inspect.getmodule(frame)) and module.__name__ != here:
+                return module.__name__
+            frame = frame.f_back
+        return "Unknown"
+
+    def set_behavior(self, flags):  # noqa: ANN001, ANN202
+        dbt_behavior.fset(self, list(flags))
+
+    behavior_flags.BehaviorFlagRendered._default_source = staticmethod(_default_source)
+    BaseAdapter.behavior = dbt_behavior.setter(set_behavior)
+    try:
+        yield
+    finally:
+        behavior_flags.BehaviorFlagRendered._default_source, BaseAdapter.behavior = dbt_source, dbt_behavior

@@ -20,6 +20,10 @@ nothing dbt does.
 - FQN checks once per class: `isinstance(x, IsFQNResource)` in dbt's context providers answers as dbt's
   Protocol for nodes of a manifest, None and objects without the members, asks it once per class, and dbt's
   Protocol is back after.
+- Flag sources without source text: a flag's default source is dbt's answer (the calling module, and past a
+  frame of code that no module holds), found without any frame's source lines; an adapter's flags are
+  dbt's by name and setting while dbt's default flags stay as they were (without the trim, a PostgreSQL
+  adapter adds its flag to them); dbt's own are back after.
 """
 from __future__ import annotations
 
@@ -370,3 +374,54 @@ def test_fqn_checks_answer_as_dbts_protocol_once_per_class(monkeypatch):
         assert [isinstance(t, providers.IsFQNResource) for t in things + things] == expected + expected
     assert asked == [Node, Missing, type(None), SimpleNamespace]  # once per class
     assert providers.IsFQNResource is counted
+
+
+def _rendered_sources() -> list[str]:
+    """The default sources of two flags without one, made from this module and from code no module holds."""
+    from dbt_common.behavior_flags import Behavior
+
+    flags = [{"name": "whsync_a", "default": False, "docs_url": ""}, {"name": "whsync_b", "default": True,
+                                                                      "docs_url": ""}]
+    made = [Behavior(flags, {"whsync_b": False})]
+    exec(compile("made.append(Behavior(flags, {}))", "<whsync-no-module>", "exec"),
+         {"made": made, "Behavior": Behavior, "flags": flags})
+    return [f._behavior_change_event.flag_source for b in made for f in b._flags]
+
+
+def test_flag_sources_are_dbts_without_reading_source_lines(monkeypatch):
+    import inspect
+
+    from dbt.adapters.base import impl
+    from dbt.adapters.postgres import PostgresAdapter
+
+    from pipelines.dbt_trims import _flag_sources_without_source_text
+
+    dbts = _rendered_sources()
+    assert dbts == [__name__] * 4  # the exec'd code has no module: dbt names the next frame's
+    defaults = list(impl.DEFAULT_BASE_BEHAVIOR_FLAGS)
+
+    def adapter():
+        made = PostgresAdapter.__new__(PostgresAdapter)  # the setter reads only the config's flags
+        made.config = SimpleNamespace(flags={"postgres_skip_autocommit_transaction_statements": True})
+        made.behavior = impl.DEFAULT_BASE_BEHAVIOR_FLAGS
+        return made
+
+    real, read = inspect.getframeinfo, []
+    monkeypatch.setattr(inspect, "getframeinfo", lambda *a, **k: read.append(a) or real(*a, **k))
+    with _flag_sources_without_source_text():
+        assert _rendered_sources() == dbts
+        trimmed = [adapter(), adapter()]
+    assert read == []  # no frame's source lines read
+    assert impl.DEFAULT_BASE_BEHAVIOR_FLAGS == defaults
+    names = [f["name"] for f in defaults] + ["postgres_skip_autocommit_transaction_statements"]
+    for made in trimmed:
+        assert [f.name for f in made.behavior._flags] == names
+        assert made.behavior.postgres_skip_autocommit_transaction_statements.no_warn is True
+        assert made.behavior.enable_truthy_nulls_equals_macro.no_warn is False
+    untrimmed = adapter()  # dbt's own setter: the module's defaults grow by the adapter's flag
+    try:
+        assert [f.name for f in untrimmed.behavior._flags] == names
+        assert [f["name"] for f in impl.DEFAULT_BASE_BEHAVIOR_FLAGS] == names
+    finally:
+        impl.DEFAULT_BASE_BEHAVIOR_FLAGS[:] = defaults
+    assert _rendered_sources() == dbts and len(read) > 10  # dbt's own is back: every frame's source lines
