@@ -44,11 +44,12 @@ has none) they are dbt's own.
 8. `_flag_sources_without_source_text`: each adapter dbt makes (one or more per command) renders its behavior
    flags, and for each flag dbt names the module that made it with `inspect.stack()`, which reads the source
    lines of every frame up to the process's first (~9 ms a flag under pytest; a fresh clone's `make test`
-   took 565 busy core-seconds with this trim, 572 without, back to back). The module is the same `inspect.getmodule` answer for the same frames, without their source text. And
-   dbt's setter extends the module-level list of default flags it is given, so each PostgreSQL adapter
-   added its flag to the defaults of every later adapter of the process (a long-lived process rendered ever
-   more flags); it is given a copy. The flags an adapter answers by name are the same: dbt answers the
-   first of that name, and each copy was rendered from the same flag and the adapter's own settings.
+   took 565 busy core-seconds with this trim, 572 without, back to back). The module is the same
+   `inspect.getmodule` answer for the same frames, without their source text. And dbt's setter extends the
+   module-level list of default flags it is given, so each PostgreSQL adapter added its flag to the defaults
+   of every later adapter of the process (a long-lived process rendered ever more flags); it is given a
+   copy. The flags an adapter answers by name are the same: dbt answers the first of that name, and each
+   copy was rendered from the same flag and the adapter's own settings.
 
 Measured by `python -m bench --scenarios 10` (bench/dbt_trims.py): the CPU of resyncs with and without them.
 """

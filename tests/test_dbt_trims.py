@@ -340,7 +340,6 @@ def test_every_event_of_a_build_is_the_message_dbt_makes(monkeypatch, tmp_path):
         assert got == dbts, got.info.name
 
 
-
 def test_fqn_checks_answer_as_dbts_protocol_once_per_class(monkeypatch):
     from dbt.config import IsFQNResource as dbt_protocol
     from dbt.context import providers
